@@ -1,0 +1,14 @@
+// Jest runs in native ESM mode on purpose: @kubernetes/client-node and execa are ESM-only,
+// and so is this package ("type": "module"). `npm run test:unit` sets
+// --experimental-vm-modules; ts-jest only transpiles (isolatedModules) because `tsc --noEmit`
+// type-checks the whole tree as its own step of `npm test`.
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
+  testTimeout: 120000,
+};

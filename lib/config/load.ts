@@ -1,0 +1,156 @@
+/**
+ * Where a LabConfig comes from, and how it is parsed once:
+ *   1. defaults (the study lab),
+ *   2. a config file (`-c config=lab.yaml`, YAML or JSON, same shape as LabConfig),
+ *   3. cdk context keys named by their dotted path (`-c workers.count=3`), which win.
+ * Bad input raises LabConfigError listing every problem with its field and fix.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { nearest } from './catalog.js';
+import { LabConfigSchema, type LabConfig } from './schema.js';
+
+export class LabConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`cilium-lab: the lab configuration is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'LabConfigError';
+  }
+}
+
+/** The context key that names a config file. */
+export const CONFIG_FILE_KEY = 'config';
+
+interface ZodDefLike {
+  readonly type: string;
+  readonly shape?: Record<string, { _zod: { def: ZodDefLike } }>;
+  readonly innerType?: { _zod: { def: ZodDefLike } };
+  readonly in?: { _zod: { def: ZodDefLike } };
+  readonly out?: { _zod: { def: ZodDefLike } };
+  readonly schema?: { _zod: { def: ZodDefLike } };
+}
+
+/** Unwraps default/prefault/optional/pipe wrappers down to the object or leaf schema. */
+function unwrap(def: ZodDefLike): ZodDefLike {
+  const inner = def.innerType ?? (def.type === 'pipe' ? def.out : undefined);
+  return inner ? unwrap(inner._zod.def) : def;
+}
+
+/** Every settable dotted path of LabConfig (`workers.count`, `labName`, ...), derived from the schema. */
+export function configPaths(): string[] {
+  const paths: string[] = [];
+  const walk = (def: ZodDefLike, prefix: string): void => {
+    const inner = unwrap(def);
+    if (inner.type === 'object' && inner.shape) {
+      for (const [key, child] of Object.entries(inner.shape)) {
+        walk(child._zod.def, prefix ? `${prefix}.${key}` : key);
+      }
+    } else {
+      paths.push(prefix);
+    }
+  };
+  walk(LabConfigSchema._zod.def as unknown as ZodDefLike, '');
+  return paths;
+}
+
+/**
+ * True for context keys that belong to CDK rather than to the lab: feature flags
+ * (`@aws-cdk/...`), CLI/toolkit keys (`aws:cdk:...`) and cached lookups (`availability-zones:...`).
+ */
+function isCdkContextKey(key: string): boolean {
+  return key.includes(':') || key.startsWith('@') || key.startsWith('aws-cdk') || key.startsWith('cdk');
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) {
+      node[key] = {};
+    }
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1] as string] = value;
+}
+
+export interface ConfigSources {
+  /** All cdk context (node.getAllContext()) or CLI flags given as dotted paths. */
+  readonly context: Readonly<Record<string, unknown>>;
+  /** Reads the file named by the `config` context key; injectable for tests. */
+  readonly readFile?: (path: string) => string;
+}
+
+/** Builds the raw input object (file, then context overrides) without validating it. */
+export function rawConfigInput(sources: ConfigSources): Record<string, unknown> {
+  const problems: string[] = [];
+  let input: Record<string, unknown> = {};
+  const file = sources.context[CONFIG_FILE_KEY];
+  if (file !== undefined) {
+    if (typeof file !== 'string' || file.length === 0) {
+      throw new LabConfigError([`${CONFIG_FILE_KEY}: must be the path of a YAML or JSON lab config file`]);
+    }
+    const read = sources.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
+    let text: string;
+    try {
+      text = read(file);
+    } catch (error) {
+      throw new LabConfigError([`${CONFIG_FILE_KEY}: cannot read "${file}" (${(error as Error).message}); give a path relative to where cdk runs`]);
+    }
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(text);
+    } catch (error) {
+      throw new LabConfigError([`${CONFIG_FILE_KEY}: "${file}" is not valid YAML/JSON: ${(error as Error).message}`]);
+    }
+    if (parsed !== null && parsed !== undefined) {
+      if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw new LabConfigError([`${CONFIG_FILE_KEY}: "${file}" must hold a mapping of LabConfig fields (e.g. "workers: {count: 3}")`]);
+      }
+      input = structuredClone(parsed as Record<string, unknown>);
+    }
+  }
+  const known = configPaths();
+  for (const [key, value] of Object.entries(sources.context)) {
+    if (key === CONFIG_FILE_KEY || isCdkContextKey(key)) {
+      continue;
+    }
+    if (!known.includes(key)) {
+      const hint = nearest(key, known);
+      problems.push(`${key}: not a lab setting${hint ? `; did you mean "${hint}"?` : ''} (settings: ${known.join(', ')})`);
+      continue;
+    }
+    setPath(input, key, value);
+  }
+  if (problems.length > 0) {
+    throw new LabConfigError(problems);
+  }
+  return input;
+}
+
+/** Validates raw input into a LabConfig, or throws LabConfigError naming every bad field. */
+export function parseLabConfig(input: unknown): LabConfig {
+  const result = LabConfigSchema.safeParse(input);
+  if (result.success) {
+    return result.data;
+  }
+  const known = configPaths();
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys
+        .map((key) => {
+          const full = path ? `${path}.${key}` : key;
+          const hint = nearest(full, known);
+          return `${full}: not a lab setting${hint ? `; did you mean "${hint}"?` : ''}`;
+        })
+        .join('\n  - ');
+    }
+    return `${path || '(config)'}: ${issue.message}`;
+  });
+  throw new LabConfigError(problems);
+}
+
+/** The one entry point: sources in, validated LabConfig out. Called once, in bin/ or the lab CLI. */
+export function loadLabConfig(sources: ConfigSources): LabConfig {
+  return parseLabConfig(rawConfigInput(sources));
+}

@@ -1,0 +1,194 @@
+/**
+ * Checks that relate several LabConfig fields. Each finding names the field it is about and
+ * says how to fix it; they all run at synth, before any AWS call.
+ */
+import type { z } from 'zod';
+import type { LabConfig } from './schema.js';
+import {
+  CILIUM_MINORS,
+  KUBERNETES_MINORS,
+  UBUNTU_RELEASES,
+  classifyInstanceType,
+  minorOf,
+  tooSmallForKubeadm,
+  ubuntuAmiParameter,
+  type CpuArch,
+} from './catalog.js';
+import {
+  awsReservedReason,
+  cidrContains,
+  cidrContainsAddress,
+  cidrsOverlap,
+  formatCidr,
+  parseCidr,
+  parseIpv4,
+  type Ipv4Cidr,
+} from './cidr.js';
+import { workerNodes } from './plan.js';
+
+type Report = (path: readonly (string | number)[], message: string) => void;
+
+export function checkLabConfig(config: LabConfig, ctx: z.RefinementCtx): void {
+  const report: Report = (path, message) => ctx.addIssue({ code: 'custom', path: [...path], message });
+  checkNetwork(config, report);
+  checkAddresses(config, report);
+  checkInstanceTypes(config, report);
+  checkUbuntu(config, report);
+  checkVersions(config, report);
+  checkAccess(config, report);
+}
+
+function cidrOf(text: string | undefined): Ipv4Cidr | undefined {
+  if (text === undefined) {
+    return undefined;
+  }
+  const parsed = parseCidr(text);
+  return typeof parsed === 'string' ? undefined : parsed;
+}
+
+function checkNetwork(config: LabConfig, report: Report): void {
+  const vpc = cidrOf(config.network.vpcCidr);
+  const nodes = cidrOf(config.network.nodeSubnetCidr);
+  const test = cidrOf(config.network.testSubnetCidr);
+  const pods = cidrOf(config.kubernetes.podCidr);
+  const services = cidrOf(config.kubernetes.serviceCidr);
+
+  if (vpc && (vpc.prefix < 16 || vpc.prefix > 28)) {
+    report(['network', 'vpcCidr'], `a VPC CIDR must be /16 to /28 (got /${vpc.prefix}); use e.g. 192.168.0.0/16 (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html)`);
+  }
+  for (const [field, subnet] of [['nodeSubnetCidr', nodes], ['testSubnetCidr', test]] as const) {
+    if (vpc && subnet && !cidrContains(vpc, subnet)) {
+      report(['network', field], `${formatCidr(subnet)} is not inside network.vpcCidr ${formatCidr(vpc)}; pick a subnet of the VPC range`);
+    }
+    if (subnet && (subnet.prefix < 16 || subnet.prefix > 28)) {
+      report(['network', field], `a subnet must be /16 to /28 (got /${subnet.prefix})`);
+    }
+  }
+  if (nodes && test && cidrsOverlap(nodes, test)) {
+    report(['network', 'testSubnetCidr'], `${formatCidr(test)} overlaps network.nodeSubnetCidr ${formatCidr(nodes)}; the two subnets must be disjoint (the study uses 192.168.10.0/24 and 192.168.20.0/24)`);
+  }
+  // Native routing sends pod and service traffic through the VPC route table: the three ranges
+  // must be disjoint or packets are routed to the wrong place (the classic Cilium pitfall).
+  if (pods && services && cidrsOverlap(pods, services)) {
+    report(['kubernetes', 'serviceCidr'], `${formatCidr(services)} overlaps kubernetes.podCidr ${formatCidr(pods)}; pod and service ranges must be disjoint (the study uses 172.16.0.0/16 and 10.10.0.0/16)`);
+  }
+  if (pods && vpc && cidrsOverlap(pods, vpc)) {
+    report(['kubernetes', 'podCidr'], `${formatCidr(pods)} overlaps network.vpcCidr ${formatCidr(vpc)}; with native routing pod IPs must not be VPC addresses (use e.g. 172.16.0.0/16)`);
+  }
+  if (services && vpc && cidrsOverlap(services, vpc)) {
+    report(['kubernetes', 'serviceCidr'], `${formatCidr(services)} overlaps network.vpcCidr ${formatCidr(vpc)}; service IPs must not be VPC addresses (use e.g. 10.10.0.0/16)`);
+  }
+  if (pods && pods.prefix > 22) {
+    report(['kubernetes', 'podCidr'], `/${pods.prefix} is too small: every node takes a /24 of it; use /22 or larger (the study uses /16)`);
+  }
+  if (services && (services.prefix < 12 || services.prefix > 24)) {
+    report(['kubernetes', 'serviceCidr'], `kube-apiserver takes a service range of /12 to /24 (got /${services.prefix}); use e.g. 10.10.0.0/16`);
+  }
+}
+
+function checkAddresses(config: LabConfig, report: Report): void {
+  const nodes = cidrOf(config.network.nodeSubnetCidr);
+  const test = cidrOf(config.network.testSubnetCidr);
+  const seen = new Map<number, string>();
+  const place = (path: readonly (string | number)[], label: string, ip: string, subnet: Ipv4Cidr | undefined, subnetField: string): void => {
+    const address = parseIpv4(ip);
+    if (address === undefined || !subnet) {
+      return;
+    }
+    if (!cidrContainsAddress(subnet, address)) {
+      report(path, `${label} ${ip} is outside ${subnetField} ${formatCidr(subnet)}; pick an address inside it`);
+      return;
+    }
+    const reserved = awsReservedReason(subnet, address);
+    if (reserved) {
+      report(path, `${label} ${reserved}; pick another address`);
+      return;
+    }
+    const other = seen.get(address);
+    if (other) {
+      report(path, `${label} ${ip} is already ${other}; every instance needs its own address`);
+      return;
+    }
+    seen.set(address, label);
+  };
+  place(['controlPlane', 'ip'], `control plane ${config.controlPlane.name}`, config.controlPlane.ip, nodes, 'network.nodeSubnetCidr');
+  for (const worker of workerNodes(config)) {
+    place(['workers', 'firstIp'], `worker ${worker.name}`, worker.privateIp, nodes, 'network.nodeSubnetCidr (lower workers.count or move workers.firstIp)');
+  }
+  if (config.testpc.enabled) {
+    place(['testpc', 'ip'], `test host ${config.testpc.name}`, config.testpc.ip, test, 'network.testSubnetCidr');
+  }
+  const names = [config.controlPlane.name, ...workerNodes(config).map((w) => w.name), ...(config.testpc.enabled ? [config.testpc.name] : [])];
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  if (duplicate) {
+    report(['workers', 'namePrefix'], `node name "${duplicate}" is used twice; node names must be unique`);
+  }
+}
+
+function checkInstanceType(path: readonly string[], instanceType: string, arch: CpuArch, kubeadmNode: boolean, report: Report): void {
+  const facts = classifyInstanceType(instanceType);
+  if (!facts) {
+    return;
+  }
+  if (facts.hypervisor === 'xen') {
+    report(path, `${instanceType} runs on the Xen hypervisor; the lab needs a Nitro type with ENA for XDP (use e.g. t3.xlarge, m5.xlarge or c6i.xlarge: https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-nitro-instances.html)`);
+    return;
+  }
+  if (facts.hypervisor === 'unknown') {
+    report(path, `${instanceType} is not a family the lab knows to be Nitro with ENA; use a 5th-generation or newer type, or t3/t3a/t4g`);
+    return;
+  }
+  if (facts.arch !== arch) {
+    report(path, `${instanceType} is ${facts.arch} but ubuntu.arch is ${arch}; set ubuntu.arch=${facts.arch} or pick a${arch === 'arm64' ? ' Graviton (…g)' : 'n x86'} type`);
+  }
+  if (kubeadmNode && tooSmallForKubeadm(facts)) {
+    report(path, `${instanceType} is too small for a Kubernetes node (kubeadm needs 2 vCPUs and 1700 MB); use t3.medium or larger`);
+  }
+}
+
+function checkInstanceTypes(config: LabConfig, report: Report): void {
+  checkInstanceType(['nodes', 'instanceType'], config.nodes.instanceType, config.ubuntu.arch, true, report);
+  if (config.testpc.enabled) {
+    checkInstanceType(['testpc', 'instanceType'], config.testpc.instanceType, config.ubuntu.arch, false, report);
+  }
+}
+
+function checkUbuntu(config: LabConfig, report: Report): void {
+  const releases = Object.keys(UBUNTU_RELEASES);
+  if (!UBUNTU_RELEASES[config.ubuntu.release]) {
+    report(['ubuntu', 'release'], `Ubuntu ${config.ubuntu.release} is not supported; use one of ${releases.join(', ')} (Canonical publishes their AMIs under /aws/service/canonical/ubuntu/server/)`);
+  } else if (!ubuntuAmiParameter(config.ubuntu.release, config.ubuntu.arch)) {
+    report(['ubuntu', 'arch'], `Canonical publishes no ${config.ubuntu.arch} AMI parameter for Ubuntu ${config.ubuntu.release}`);
+  }
+}
+
+function checkVersions(config: LabConfig, report: Report): void {
+  const k8sMinor = minorOf(config.kubernetes.version);
+  const ciliumMinor = minorOf(config.cilium.version);
+  const k8s = KUBERNETES_MINORS[k8sMinor];
+  const cilium = CILIUM_MINORS[ciliumMinor];
+  if (!k8s) {
+    report(['kubernetes', 'version'], `Kubernetes ${k8sMinor} is not one the lab bootstraps; use ${Object.keys(KUBERNETES_MINORS).join(', ')} (a full patch version such as 1.30.14)`);
+  }
+  if (!cilium) {
+    report(['cilium', 'version'], `Cilium ${ciliumMinor} is not one the lab installs; use ${Object.keys(CILIUM_MINORS).join(', ')} (e.g. 1.16.3)`);
+  }
+  if (k8s && cilium && !cilium.kubernetesMinors.includes(k8sMinor)) {
+    const fitting = Object.entries(CILIUM_MINORS)
+      .filter(([, facts]) => facts.kubernetesMinors.includes(k8sMinor))
+      .map(([minor]) => minor);
+    report(
+      ['cilium', 'version'],
+      `Cilium ${ciliumMinor} is not tested with Kubernetes ${k8sMinor} (it is with ${cilium.kubernetesMinors.join(', ')}); ` +
+        (fitting.length ? `use Cilium ${fitting.join(' or ')} for Kubernetes ${k8sMinor}` : `pick another kubernetes.version`) +
+        ' (https://docs.cilium.io/en/stable/network/kubernetes/compatibility/)',
+    );
+  }
+}
+
+function checkAccess(config: LabConfig, report: Report): void {
+  const operator = cidrOf(config.access.operatorCidr);
+  if (operator && operator.prefix === 0 && !config.access.allowWorldAccess) {
+    report(['access', 'operatorCidr'], '0.0.0.0/0 opens the Kubernetes API (and SSH) to the whole internet; use your own address, e.g. "$(curl -s https://checkip.amazonaws.com)/32", or set access.allowWorldAccess=true to accept the risk');
+  }
+}

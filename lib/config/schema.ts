@@ -1,0 +1,176 @@
+/**
+ * LabConfig: the one validated description of a lab. Its defaults ARE the study lab
+ * (KANS/PKOS Cilium week: ../shared/design/FACTS.md). Field checks live here; checks that
+ * relate several fields live in ./rules.ts and run as part of the same parse.
+ */
+import { z } from 'zod';
+import { parseCidr, parseIpv4 } from './cidr.js';
+import { checkLabConfig } from './rules.js';
+
+/** cdk context values arrive as strings: accept "3" where a number is meant. */
+const int = (min: number, max: number, fix: string) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v),
+    z
+      .number({ error: `must be a whole number from ${min} to ${max}` })
+      .int({ error: `must be a whole number from ${min} to ${max}` })
+      .min(min, { error: `must be at least ${min}; ${fix}` })
+      .max(max, { error: `must be at most ${max}; ${fix}` }),
+  );
+
+/** cdk context values arrive as strings: accept "true"/"false" where a boolean is meant. */
+const bool = () =>
+  z.preprocess(
+    (v) => (v === 'true' ? true : v === 'false' ? false : v),
+    z.boolean({ error: 'must be true or false' }),
+  );
+
+const cidr = () =>
+  z.string().superRefine((value, ctx) => {
+    const parsed = parseCidr(value);
+    if (typeof parsed === 'string') {
+      ctx.addIssue({ code: 'custom', message: parsed });
+    }
+  });
+
+const ipv4 = () =>
+  z.string().refine((value) => parseIpv4(value) !== undefined, {
+    error: (issue) => `"${String(issue.input)}" is not an IPv4 address (write it as a.b.c.d)`,
+  });
+
+/** Kubernetes node names are DNS labels; they also become EC2 Name tags and hostnames. */
+const hostname = () =>
+  z.string().regex(/^[a-z]([a-z0-9-]{0,40}[a-z0-9])?$/, {
+    error: 'must be a DNS label: lower-case letters, digits and "-", starting with a letter',
+  });
+
+const instanceType = () =>
+  z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: 'must be an EC2 instance type such as t3.xlarge' });
+
+const semver = (example: string) =>
+  z.string().regex(/^\d+\.\d+\.\d+$/, { error: `must be a full major.minor.patch version such as ${example}` });
+
+export const LabConfigSchema = z
+  .strictObject({
+    /** Names the stack, the tags and the kubectl context. @default "cilium-lab" */
+    labName: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,22}[a-z0-9]$/, {
+        error: 'must be 2-24 characters of lower-case letters, digits and "-", starting with a letter (it names the CloudFormation stack)',
+      })
+      .default('cilium-lab'),
+    /** Who the lab belongs to; tagged on every resource. @default "study-group" */
+    owner: z
+      .string()
+      .regex(/^[\w.@+=:/ -]{1,128}$/, { error: 'must be 1-128 characters usable in an AWS tag value' })
+      .default('study-group'),
+    /**
+     * When the lab expires (ISO 8601 UTC, e.g. 2026-11-23T22:00:00Z). An input, never
+     * `Date.now()` at synth, so synth stays deterministic. @default undefined (tagged "unset")
+     */
+    expiresAt: z.iso.datetime({ error: 'must be an ISO 8601 UTC time such as 2026-11-23T22:00:00Z' }).optional(),
+    /** AWS region; when unset the stack is environment-agnostic and synthesises offline. @default undefined */
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'must be an AWS region name such as ap-northeast-2' })
+      .optional(),
+    network: z
+      .strictObject({
+        /** @default "192.168.0.0/16" */
+        vpcCidr: cidr().default('192.168.0.0/16'),
+        /** Public subnet of the Kubernetes nodes (first AZ). @default "192.168.10.0/24" */
+        nodeSubnetCidr: cidr().default('192.168.10.0/24'),
+        /** Public subnet of the test host (second AZ). @default "192.168.20.0/24" */
+        testSubnetCidr: cidr().default('192.168.20.0/24'),
+      })
+      .prefault({}),
+    controlPlane: z
+      .strictObject({
+        /** @default "k8s-s" */
+        name: hostname().default('k8s-s'),
+        /** @default "192.168.10.10" */
+        ip: ipv4().default('192.168.10.10'),
+      })
+      .prefault({}),
+    workers: z
+      .strictObject({
+        /** @default 2 */
+        count: int(1, 50, 'the lab takes 1 to 50 workers').default(2),
+        /** Workers are named prefix1..prefixN. @default "k8s-w" */
+        namePrefix: hostname().default('k8s-w'),
+        /** Worker i (from 1) gets firstIp + i - 1. @default "192.168.10.101" */
+        firstIp: ipv4().default('192.168.10.101'),
+      })
+      .prefault({}),
+    nodes: z
+      .strictObject({
+        /** Instance type of the control plane and the workers. @default "t3.xlarge" */
+        instanceType: instanceType().default('t3.xlarge'),
+        /** Encrypted gp3 root volume size. @default 30 */
+        rootVolumeGiB: int(20, 500, 'images and logs need at least 20 GiB').default(30),
+      })
+      .prefault({}),
+    testpc: z
+      .strictObject({
+        /** A host outside the cluster for NodePort tests. @default true */
+        enabled: bool().default(true),
+        /** @default "testpc" */
+        name: hostname().default('testpc'),
+        /** @default "192.168.20.100" */
+        ip: ipv4().default('192.168.20.100'),
+        /** @default "t3.small" */
+        instanceType: instanceType().default('t3.small'),
+      })
+      .prefault({}),
+    ubuntu: z
+      .strictObject({
+        /** @default "22.04" */
+        release: z.string().default('22.04'),
+        /** @default "amd64" */
+        arch: z.enum(['amd64', 'arm64'], { error: 'must be amd64 or arm64' }).default('amd64'),
+      })
+      .prefault({}),
+    kubernetes: z
+      .strictObject({
+        /** @default "1.30.14" */
+        version: semver('1.30.14').default('1.30.14'),
+        /** @default "172.16.0.0/16" */
+        podCidr: cidr().default('172.16.0.0/16'),
+        /** @default "10.10.0.0/16" */
+        serviceCidr: cidr().default('10.10.0.0/16'),
+        /** Lifetime of the per-deploy worker join token. @default 120 */
+        joinTokenTtlMinutes: int(10, 1440, 'workers join within the bootstrap timeout').default(120),
+      })
+      .prefault({}),
+    cilium: z
+      .strictObject({
+        /** Chart version installed after deploy (`lab cilium`). @default "1.16.3" */
+        version: semver('1.16.3').default('1.16.3'),
+      })
+      .prefault({}),
+    access: z
+      .strictObject({
+        /** Where the operator connects from (API 6443, and SSH when keyPairName is set). @default undefined (no inbound access; Session Manager only) */
+        operatorCidr: cidr().optional(),
+        /** Must be true to accept an operatorCidr of 0.0.0.0/0. @default false */
+        allowWorldAccess: bool().default(false),
+        /** Existing EC2 key pair for SSH. @default undefined (no SSH; use Session Manager) */
+        keyPairName: z
+          .string()
+          .regex(/^[\x20-\x7e]{1,255}$/, { error: 'must be the name of an existing EC2 key pair (printable ASCII)' })
+          .optional(),
+      })
+      .prefault({}),
+    bootstrap: z
+      .strictObject({
+        /** How long `cdk deploy` waits for every node to join before it fails. @default 30 */
+        timeoutMinutes: int(10, 60, 'a node needs about 8 minutes; CloudFormation waits at most this long').default(30),
+      })
+      .prefault({}),
+  })
+  .superRefine(checkLabConfig);
+
+/** The parsed, validated lab configuration. Every field is set (defaults applied). */
+export type LabConfig = z.output<typeof LabConfigSchema>;
+/** What a user may write: every field optional. */
+export type LabConfigInput = z.input<typeof LabConfigSchema>;
