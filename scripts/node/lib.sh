@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Shared helpers for the scripts that run ON the lab's instances: logging, a bootstrap
+# deadline, bounded retries, and the readiness signal to CloudFormation.
+# The renderer (lib/infra/node-user-data.ts) inlines this file where a role script says
+# "# lab:include lib.sh"; run by hand, the role scripts source it instead.
+set -o errexit -o nounset -o pipefail -o errtrace
+
+LAB_LOG_FILE="${LAB_LOG_FILE:-/var/log/cilium-lab/bootstrap.log}"
+LAB_LAST_ERROR=""
+LAB_SIGNALLED=""
+LAB_DEADLINE=0
+
+log::info() {
+  printf '%s [%s] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${LAB_NODE_NAME:-node}" "$*" >&2
+}
+
+# log::error_exit CODE MESSAGE: records MESSAGE as the reason CloudFormation will show, then exits.
+log::error_exit() {
+  local code=$1
+  shift
+  LAB_LAST_ERROR="$*"
+  printf '%s [%s] ERROR: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${LAB_NODE_NAME:-node}" "$*" >&2
+  exit "$code"
+}
+
+# lab::start_log: every line of the bootstrap also goes to LAB_LOG_FILE (root only).
+lab::start_log() {
+  install -d -m 0700 "$(dirname "$LAB_LOG_FILE")"
+  touch "$LAB_LOG_FILE"
+  chmod 0600 "$LAB_LOG_FILE"
+  exec > >(tee -a "$LAB_LOG_FILE") 2>&1
+}
+
+# lab::deadline_start SECONDS: the whole bootstrap must finish within SECONDS.
+lab::deadline_start() {
+  LAB_DEADLINE=$(($(date +%s) + $1))
+}
+
+lab::seconds_left() {
+  echo $((LAB_DEADLINE - $(date +%s)))
+}
+
+# retry::until_deadline WHAT MAX_INTERVAL COMMAND...: runs COMMAND until it succeeds, backing
+# off from 2 s up to MAX_INTERVAL s, and gives up (status 1) when the bootstrap deadline passes.
+# COMMAND runs in a condition, where errexit is off: functions given here must `|| return 1`.
+retry::until_deadline() {
+  local what=$1 max_interval=$2
+  shift 2
+  local attempt=1 delay=2 left
+  until "$@"; do
+    left=$(lab::seconds_left)
+    if ((left <= 0)); then
+      LAB_LAST_ERROR="${what}: still failing after ${attempt} attempts when the bootstrap deadline passed"
+      log::info "$LAB_LAST_ERROR"
+      return 1
+    fi
+    ((delay < left)) || delay=$left
+    log::info "${what}: attempt ${attempt} failed; next in ${delay}s (${left}s left)"
+    sleep "$delay"
+    attempt=$((attempt + 1))
+    delay=$((delay * 2))
+    ((delay <= max_interval)) || delay=$max_interval
+  done
+}
+
+# lab::signal_body STATUS REASON: the JSON a CloudFormation wait condition handle takes.
+lab::signal_body() {
+  python3 -c 'import json, sys
+status, node, reason = sys.argv[1:4]
+print(json.dumps({"Status": status, "UniqueId": node, "Reason": f"{node}: {reason}"[:1000], "Data": status}))' \
+    "$1" "$LAB_NODE_NAME" "$2"
+}
+
+# lab::signal STATUS REASON: tells CloudFormation this node is done (SUCCESS) or why it failed.
+lab::signal() {
+  local body
+  body=$(lab::signal_body "$1" "$2")
+  LAB_SIGNALLED=$1
+  retry::until_deadline "readiness signal" 10 \
+    curl --fail --silent --show-error --max-time 20 -X PUT -H 'Content-Type:' --data-binary "$body" "$LAB_READY_URL"
+}
+
+# lab::on_exit: on any failure, signal FAILURE with the recorded reason and the log's last lines,
+# so `cdk deploy` fails with the node's own words instead of a timeout.
+lab::on_exit() {
+  local status=$?
+  if ((status != 0)) && [[ -z "$LAB_SIGNALLED" ]]; then
+    local tail_lines=""
+    if [[ -r "$LAB_LOG_FILE" ]]; then
+      tail_lines=$(tail -n 8 "$LAB_LOG_FILE" | tr -c '[:print:]\n' ' ' | tr '\n' '|')
+    fi
+    LAB_DEADLINE=$(($(date +%s) + 60))
+    lab::signal FAILURE "exit ${status}: ${LAB_LAST_ERROR:-see /var/log/cilium-lab/bootstrap.log} | last log lines: ${tail_lines}" || true
+  fi
+}
+
+# lab::record_error: ERR trap; keeps the failing command's source text (never its expanded
+# arguments, so no secret can leak into the reason). A more specific reason set before (by
+# retry::until_deadline or log::error_exit) is kept.
+lab::record_error() {
+  [[ -n "$LAB_LAST_ERROR" ]] || LAB_LAST_ERROR="line $1: '$2' failed with status $3"
+}
+
+lab::install_traps() {
+  trap 'lab::record_error "$LINENO" "$BASH_COMMAND" "$?"' ERR
+  trap lab::on_exit EXIT
+}
+
+# apt::install PACKAGE...: apt-get install that waits for the boot-time unattended-upgrades lock.
+apt::install() {
+  retry::until_deadline "apt-get install $*" 30 \
+    env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -y -q install "$@"
+}
+
+apt::update() {
+  retry::until_deadline "apt-get update" 30 \
+    env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -q update
+}
+
+# net::download URL FILE: bounded download, retried until the deadline.
+net::download() {
+  retry::until_deadline "download $1" 20 \
+    curl --fail --silent --show-error --location --max-time 120 --output "$2" "$1"
+}
