@@ -1,0 +1,90 @@
+/**
+ * One lab instance: an Ubuntu EC2 instance at a fixed private IP, with its own role (SSM
+ * managed), IMDSv2 required, an encrypted gp3 root volume on /dev/sda1, source/dest check off
+ * (native routing sends pod CIDRs through the VPC) and the rendered user data.
+ */
+import { Validations, aws_ec2 as ec2, aws_iam as iam, type CfnResource } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+
+export interface LabInstanceProps {
+  /** Node name: hostname, Kubernetes node name and EC2 Name tag. */
+  readonly nodeName: string;
+  readonly instanceType: string;
+  readonly privateIp: string;
+  readonly subnet: ec2.ISubnet;
+  readonly vpc: ec2.IVpc;
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** Canonical's SSM parameter, resolved by EC2 at launch (the template keeps the name, not an AMI id). */
+  readonly amiParameterName: string;
+  /** The complete user data script. */
+  readonly userData: string;
+  readonly rootVolumeGiB: number;
+  /**
+   * EC2 key pair for SSH.
+   * @default undefined - no key; use Session Manager
+   */
+  readonly keyPairName?: string;
+}
+
+export class LabInstance extends Construct {
+  readonly instance: ec2.Instance;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: LabInstanceProps) {
+    super(scope, id);
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: `cilium-lab ${props.nodeName}: Session Manager, Run Command and the join secret`,
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      reason: 'AmazonSSMManagedInstanceCore is the AWS-maintained minimum for Session Manager and Run Command, which the lab uses instead of SSH.',
+    });
+
+    const userData = ec2.UserData.custom(props.userData);
+    this.instance = new ec2.Instance(this, 'Instance', {
+      vpc: props.vpc,
+      vpcSubnets: { subnets: [props.subnet] },
+      instanceType: new ec2.InstanceType(props.instanceType),
+      // resolveSsmParameterAtLaunch, not fromSsmParameter: the AMI is resolved when the instance
+      // launches, so a new Canonical AMI does not replace nodes whose fixed IPs would then clash
+      // ("address in use", aws/aws-cdk#31635). Synth needs no lookup.
+      machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch(props.amiParameterName, { os: ec2.OperatingSystemType.LINUX, userData }),
+      userData,
+      role: this.role,
+      securityGroup: props.securityGroup,
+      privateIpAddress: props.privateIp,
+      sourceDestCheck: false,
+      requireImdsv2: true,
+      propagateTagsToVolumeOnCreation: true,
+      instanceName: props.nodeName,
+      keyPair: props.keyPairName ? ec2.KeyPair.fromKeyPairName(this, 'KeyPair', props.keyPairName) : undefined,
+      blockDevices: [
+        {
+          deviceName: '/dev/sda1',
+          volume: ec2.BlockDeviceVolume.ebs(props.rootVolumeGiB, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3, deleteOnTermination: true }),
+        },
+      ],
+    });
+    // ImageId is EC2's own `resolve:ssm:` reference, resolved by RunInstances at launch; the
+    // CloudFormation schema only knows literal ami-ids. (Dynamic AMI via SSM:
+    // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-systems-manager-parameter-to-find-AMI.html)
+    Validations.of(this.instance).acknowledge({
+      id: 'CloudFormation-Validate::E1152',
+      reason: 'ImageId "resolve:ssm:<Canonical parameter>" is resolved by EC2 at launch, which the schema format check does not know.',
+    });
+    Validations.of(this.instance).acknowledge({
+      id: 'AwsSolutions-EC28',
+      reason: 'Detailed monitoring costs extra and a lab lives for hours; node health is checked by `lab check`.',
+    });
+    Validations.of(this.instance).acknowledge({
+      id: 'AwsSolutions-EC29',
+      reason: 'A disposable lab must be deletable in one step (lab down, auto-expiry); termination protection and ASGs would block that.',
+    });
+  }
+
+  get cfnInstance(): CfnResource {
+    return this.instance.node.defaultChild as CfnResource;
+  }
+}

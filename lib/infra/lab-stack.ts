@@ -1,0 +1,127 @@
+/**
+ * LabStack: the whole study lab in one stack. Network, join secret, instances with rendered
+ * user data, the control plane's Elastic IP, readiness, outputs and tags. What happens after
+ * deploy (NIC tuning, Cilium, checks) is the `lab` CLI's job; it finds this stack by its outputs.
+ */
+import { CfnOutput, Duration, Stack, Tags, aws_ec2 as ec2, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { LabNode, LabPlan } from '../config/plan.js';
+import { LAB_TAGS, NO_EXPIRY } from '../config/tags.js';
+import { JoinSecret } from './join-secret.js';
+import { LabInstance } from './lab-instance.js';
+import { LabNetwork } from './lab-network.js';
+import { NodeReadiness } from './node-readiness.js';
+import { ROLE_SCRIPTS, nodeScriptValues } from './node-script-values.js';
+import { renderNodeScript, type NodeScripts } from './node-user-data.js';
+
+export interface LabStackProps extends StackProps {
+  readonly plan: LabPlan;
+  /** The scripts of scripts/node (readNodeScripts()). */
+  readonly nodeScripts: NodeScripts;
+}
+
+/** Output keys the `lab` CLI reads. Node outputs are `Node<Key><Field>`, e.g. NodeK8sW1InstanceId. */
+export const OUTPUTS = {
+  controlPlanePublicIp: 'ControlPlanePublicIp',
+  nodeNames: 'NodeNames',
+  kubernetesVersion: 'KubernetesVersion',
+  ciliumVersion: 'CiliumVersion',
+  nodeOutput: (nodeName: string, field: 'InstanceId' | 'PrivateIp' | 'Role' | 'SessionCommand') => `Node${outputKey(nodeName)}${field}`,
+} as const;
+
+/** k8s-w1 -> K8sW1 (output logical IDs are alphanumeric). */
+export function outputKey(nodeName: string): string {
+  return nodeName
+    .split(/[^a-zA-Z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]?.toUpperCase() + part.slice(1))
+    .join('');
+}
+
+export class LabStack extends Stack {
+  readonly network: LabNetwork;
+  readonly instances: ReadonlyMap<string, LabInstance>;
+
+  constructor(scope: Construct, id: string, props: LabStackProps) {
+    super(scope, id, {
+      description: `cilium-lab ${props.plan.config.labName}: kubeadm ${props.plan.kubernetes.version} without kube-proxy, ready for Cilium ${props.plan.config.cilium.version}`,
+      ...props,
+    });
+    const { plan } = props;
+    const config = plan.config;
+
+    Tags.of(this).add(LAB_TAGS.lab, config.labName);
+    Tags.of(this).add(LAB_TAGS.owner, config.owner);
+    Tags.of(this).add(LAB_TAGS.expiresAt, config.expiresAt ?? NO_EXPIRY);
+    Tags.of(this).add(LAB_TAGS.managedBy, 'cilium-lab');
+
+    this.network = new LabNetwork(this, 'Network', {
+      vpcCidr: config.network.vpcCidr,
+      nodeSubnetCidr: config.network.nodeSubnetCidr,
+      testSubnetCidr: config.network.testSubnetCidr,
+      operatorCidr: config.access.operatorCidr,
+      allowSsh: config.access.keyPairName !== undefined,
+    });
+    const joinSecret = new JoinSecret(this, 'JoinSecret');
+    const readiness = new NodeReadiness(this, 'Readiness', {
+      count: plan.instances.length,
+      timeout: Duration.minutes(config.bootstrap.timeoutMinutes),
+    });
+    const controlPlaneEip = new ec2.CfnEIP(this, 'ControlPlaneEip', { domain: 'vpc' });
+
+    const refs = {
+      region: this.region,
+      readyUrl: readiness.signalUrl,
+      joinSecretArn: joinSecret.secret.secretArn,
+      controlPlanePublicIp: controlPlaneEip.attrPublicIp,
+    };
+    const instances = new Map<string, LabInstance>();
+    for (const node of plan.instances) {
+      const instance = new LabInstance(this, `Node${outputKey(node.name)}`, {
+        nodeName: node.name,
+        instanceType: node.instanceType,
+        privateIp: node.privateIp,
+        subnet: node.subnet === 'nodes' ? this.network.nodeSubnet : this.network.testSubnet,
+        vpc: this.network.vpc,
+        securityGroup: this.network.securityGroup,
+        amiParameterName: plan.amiParameterName,
+        userData: renderNodeScript(props.nodeScripts, ROLE_SCRIPTS[node.role], nodeScriptValues(plan, node, refs)),
+        rootVolumeGiB: config.nodes.rootVolumeGiB,
+        keyPairName: config.access.keyPairName,
+      });
+      if (node.role === 'control-plane') {
+        joinSecret.grantPublish(instance.role);
+      } else if (node.role === 'worker') {
+        joinSecret.grantJoin(instance.role);
+      }
+      readiness.waitFor(instance.cfnInstance);
+      instances.set(node.name, instance);
+      this.addNodeOutputs(node, instance);
+    }
+    this.instances = instances;
+
+    const controlPlane = instances.get(plan.controlPlane.name) as LabInstance;
+    new ec2.CfnEIPAssociation(this, 'ControlPlaneEipAssociation', {
+      allocationId: controlPlaneEip.attrAllocationId,
+      instanceId: controlPlane.instance.instanceId,
+    });
+
+    new CfnOutput(this, OUTPUTS.controlPlanePublicIp, {
+      value: controlPlaneEip.attrPublicIp,
+      description: 'Elastic IP of the control plane; in the API server certificate',
+    });
+    new CfnOutput(this, OUTPUTS.nodeNames, { value: plan.instances.map((n) => n.name).join(','), description: 'Every lab instance, control plane first' });
+    new CfnOutput(this, OUTPUTS.kubernetesVersion, { value: plan.kubernetes.version });
+    new CfnOutput(this, OUTPUTS.ciliumVersion, { value: config.cilium.version, description: 'Installed after deploy by `npm run lab -- up`' });
+  }
+
+  private addNodeOutputs(node: LabNode, instance: LabInstance): void {
+    new CfnOutput(this, OUTPUTS.nodeOutput(node.name, 'InstanceId'), { value: instance.instance.instanceId, description: `${node.name} instance` });
+    new CfnOutput(this, OUTPUTS.nodeOutput(node.name, 'PrivateIp'), { value: node.privateIp });
+    new CfnOutput(this, OUTPUTS.nodeOutput(node.name, 'Role'), { value: node.role });
+    new CfnOutput(this, OUTPUTS.nodeOutput(node.name, 'SessionCommand'), {
+      value: `aws ssm start-session --region ${this.region} --target ${instance.instance.instanceId}`,
+      description: `shell on ${node.name} through Session Manager`,
+    });
+  }
+}

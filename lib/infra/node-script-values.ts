@@ -1,0 +1,64 @@
+/**
+ * The values block of each node script, computed from the lab plan and the few facts only
+ * CloudFormation knows (region, Elastic IP, secret ARN, signal URL: passed in as token strings).
+ * Pure: the same plan and references always give the same values.
+ */
+import type { LabNode, LabPlan } from '../config/plan.js';
+import type { ScriptValues } from './node-user-data.js';
+import { KUBE_API_PORT } from './lab-network.js';
+
+export interface CloudRefs {
+  readonly region: string;
+  readonly readyUrl: string;
+  readonly joinSecretArn: string;
+  readonly controlPlanePublicIp: string;
+}
+
+/** The script each role boots with. */
+export const ROLE_SCRIPTS: Readonly<Record<LabNode['role'], string>> = {
+  'control-plane': 'control-plane.sh',
+  worker: 'worker.sh',
+  testpc: 'testpc.sh',
+};
+
+/** A node gives up (and signals FAILURE itself) this long before CloudFormation's own timeout. */
+export const SIGNAL_MARGIN_SECONDS = 120;
+
+export function nodeScriptValues(plan: LabPlan, node: LabNode, refs: CloudRefs): ScriptValues {
+  const config = plan.config;
+  const common = {
+    LAB_NODE_NAME: node.name,
+    LAB_NODE_IP: node.privateIp,
+    LAB_READY_URL: refs.readyUrl,
+    LAB_DEADLINE_SECONDS: String(config.bootstrap.timeoutMinutes * 60 - SIGNAL_MARGIN_SECONDS),
+  };
+  if (node.role === 'testpc') {
+    return common;
+  }
+  const kubeNode = {
+    ...common,
+    LAB_REGION: refs.region,
+    LAB_K8S_MINOR: plan.kubernetes.minor,
+    LAB_K8S_PACKAGE_VERSION: plan.kubernetes.packageVersion,
+    LAB_KUBEADM_API: plan.kubernetes.kubeadmApi,
+    LAB_CONTROL_PLANE_ENDPOINT: `${plan.controlPlane.privateIp}:${KUBE_API_PORT}`,
+    LAB_JOIN_SECRET_ID: refs.joinSecretArn,
+  };
+  if (node.role === 'worker') {
+    return kubeNode;
+  }
+  return {
+    ...kubeNode,
+    LAB_K8S_VERSION: plan.kubernetes.version,
+    LAB_CLUSTER_NAME: config.labName,
+    LAB_PUBLIC_IP: refs.controlPlanePublicIp,
+    LAB_POD_CIDR: config.kubernetes.podCidr,
+    LAB_SERVICE_CIDR: config.kubernetes.serviceCidr,
+    LAB_JOIN_TOKEN_TTL: `${config.kubernetes.joinTokenTtlMinutes}m0s`,
+    LAB_ARCH: config.ubuntu.arch,
+    LAB_HELM_VERSION: plan.tools.helmVersion,
+    LAB_CILIUM_CLI_VERSION: plan.tools.ciliumCliVersion,
+    LAB_HUBBLE_CLI_VERSION: plan.tools.hubbleCliVersion,
+    LAB_KUBE_CONTEXT: plan.kubeContext,
+  };
+}
