@@ -7,6 +7,8 @@
  *     given here (every name in the block must be given, and nothing else);
  *   - `# lab:include FILE`: replaced by FILE's body (shebang dropped);
  *   - lines ending in `# lab:standalone-only` (the `source` lines used when run by hand): dropped.
+ * Comment-only and blank lines outside heredocs are dropped too: EC2 caps user data at 16 KB and
+ * the scripts' documentation lives in the repository, not on the instance.
  * `renderNodeScript` is pure: script sources in, user data out. `readNodeScripts` is the I/O.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -83,7 +85,29 @@ export function renderNodeScript(scripts: NodeScripts, entry: string, values: Sc
   const block = declared.map((name) => `readonly ${name}=${shellQuote(values[name] as string)}`).join('\n');
   const withValues =
     source.slice(0, begin.index) + `# lab:values (rendered)\n${block}\n` + source.slice(end.index + end[0].length + 1);
-  return expandIncludes(scripts, entry, withValues);
+  return stripComments(expandIncludes(scripts, entry, withValues));
+}
+
+const HEREDOC_START = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/;
+
+/** Drops comment-only and blank lines, keeping the shebang and every line inside a heredoc. */
+export function stripComments(script: string): string {
+  const out: string[] = [];
+  let heredocEnd: string | undefined;
+  script.split('\n').forEach((line, index) => {
+    if (heredocEnd !== undefined) {
+      out.push(line);
+      if (line.trim() === heredocEnd) heredocEnd = undefined;
+      return;
+    }
+    const trimmed = line.trim();
+    if ((trimmed === '' || trimmed.startsWith('#')) && !(index === 0 && trimmed.startsWith('#!'))) {
+      return;
+    }
+    out.push(line);
+    heredocEnd = HEREDOC_START.exec(line)?.[2];
+  });
+  return `${out.join('\n')}\n`;
 }
 
 function expandIncludes(scripts: NodeScripts, entry: string, text: string): string {

@@ -1,0 +1,235 @@
+/**
+ * Runs the real node bootstrap functions in bash, on this machine: the kubeadm configs they
+ * write, the CA hash they pin, the readiness signal they send when they fail, and the deadline
+ * their retries respect. (kubeadm, containerd and AWS itself are not here: see the README.)
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { NODE_SCRIPTS_DIR } from '../../lib/infra/node-user-data.js';
+
+const work = mkdtempSync(join(tmpdir(), 'cilium-lab-node-'));
+
+/** Sources a role script (its main guard keeps main from running), then runs `body`. */
+function bash(script: string, body: string, env: Record<string, string> = {}) {
+  return spawnSync('bash', ['-c', `source "${join(NODE_SCRIPTS_DIR, script)}"\nset +o errexit\n${body}`], {
+    encoding: 'utf8',
+    env: { ...process.env, LAB_LOG_FILE: join(work, 'bootstrap.log'), ...env },
+  });
+}
+
+const TOKEN = 'abcdef.0123456789abcdef';
+
+describe('control plane: kubeadm init configuration', () => {
+  const render = (api: string) => {
+    const file = join(work, `init-${api}.yaml`);
+    const result = bash('control-plane.sh', `LAB_KUBEADM_API=${api}; cp::write_init_config "${file}" "${TOKEN}"`);
+    expect(result.stderr).toBe('');
+    return { docs: parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS()), file };
+  };
+
+  it.each(['v1beta3', 'v1beta4'])('%s: writes Init, Cluster and Kubelet configurations', (api) => {
+    expect(render(api).docs.map((d) => `${d.apiVersion}/${d.kind}`)).toEqual([
+      `kubeadm.k8s.io/${api}/InitConfiguration`,
+      `kubeadm.k8s.io/${api}/ClusterConfiguration`,
+      'kubelet.config.k8s.io/v1beta1/KubeletConfiguration',
+    ]);
+  });
+
+  it.each(['v1beta3', 'v1beta4'])('%s: skips the kube-proxy addon', (api) => {
+    expect(render(api).docs[0].skipPhases).toEqual(['addon/kube-proxy']);
+  });
+
+  it('sets pod and service subnets, the endpoint and the certificate SANs (Elastic IP included)', () => {
+    const cluster = render('v1beta3').docs[1];
+    expect([cluster.networking, cluster.controlPlaneEndpoint, cluster.apiServer.certSANs, cluster.kubernetesVersion]).toEqual([
+      { podSubnet: '172.16.0.0/16', serviceSubnet: '10.10.0.0/16' },
+      '192.168.10.10:6443',
+      ['192.168.10.10', '203.0.113.10', 'k8s-s'],
+      'v1.30.14',
+    ]);
+  });
+
+  it('gives the bootstrap token the configured short TTL', () => {
+    expect(render('v1beta3').docs[0].bootstrapTokens).toEqual([
+      expect.objectContaining({ token: TOKEN, ttl: '2h0m0s', usages: ['signing', 'authentication'], groups: ['system:bootstrappers:kubeadm:default-node-token'] }),
+    ]);
+  });
+
+  it('v1beta3: passes node-ip to the kubelet as a map', () => {
+    expect(render('v1beta3').docs[0].nodeRegistration.kubeletExtraArgs).toEqual({ 'node-ip': '192.168.10.10' });
+  });
+
+  it('v1beta4: passes node-ip to the kubelet as a name/value list', () => {
+    expect(render('v1beta4').docs[0].nodeRegistration.kubeletExtraArgs).toEqual([{ name: 'node-ip', value: '192.168.10.10' }]);
+  });
+
+  it('uses the systemd cgroup driver', () => {
+    expect(render('v1beta3').docs[2].cgroupDriver).toBe('systemd');
+  });
+
+  it('writes the file holding the token readable by root only', () => {
+    const { file } = render('v1beta3');
+    expect(spawnSync('stat', ['-c', '%a', file], { encoding: 'utf8' }).stdout.trim()).toBe('600');
+  });
+});
+
+describe('control plane: join secret', () => {
+  it('pins the CA public key hash the way kubeadm computes it (sha256 of the SubjectPublicKeyInfo)', () => {
+    const key = join(work, 'ca.key');
+    const cert = join(work, 'ca.crt');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=kubernetes', '-days', '1'], { stdio: 'ignore' });
+    const spki = new X509Certificate(readFileSync(cert)).publicKey.export({ type: 'spki', format: 'der' });
+    const expected = `sha256:${createHash('sha256').update(spki).digest('hex')}`;
+    expect(bash('control-plane.sh', `cp::ca_cert_hash "${cert}"`).stdout.trim()).toBe(expected);
+  });
+
+  it('builds the secret JSON with the token read from stdin, not from arguments', () => {
+    const out = bash('control-plane.sh', `cp::join_secret_json "sha256:${'a'.repeat(64)}" <<<"${TOKEN}"`).stdout;
+    expect(JSON.parse(out)).toEqual({ state: 'published', endpoint: '192.168.10.10:6443', token: TOKEN, caCertHash: `sha256:${'a'.repeat(64)}` });
+  });
+});
+
+describe('worker: join configuration', () => {
+  const writeSecret = (data: object) => {
+    const file = join(work, `join-${Math.random()}.json`);
+    writeFileSync(file, JSON.stringify(data));
+    return file;
+  };
+
+  it.each(['v1beta3', 'v1beta4'])('%s: joins the control plane with the token and the pinned CA hash', (api) => {
+    const json = writeSecret({ state: 'published', token: TOKEN, caCertHash: `sha256:${'b'.repeat(64)}` });
+    const out = join(work, `join-${api}.yaml`);
+    const result = bash('worker.sh', `LAB_KUBEADM_API=${api}; worker::write_join_config "${json}" "${out}"`);
+    expect(result.stderr).toBe('');
+    const doc = parseAllDocuments(readFileSync(out, 'utf8'))[0]?.toJS();
+    expect([doc.apiVersion, doc.kind, doc.discovery.bootstrapToken, doc.nodeRegistration.name]).toEqual([
+      `kubeadm.k8s.io/${api}`,
+      'JoinConfiguration',
+      { apiServerEndpoint: '192.168.10.10:6443', token: TOKEN, caCertHashes: [`sha256:${'b'.repeat(64)}`] },
+      'k8s-w1',
+    ]);
+  });
+
+  it('refuses a secret without a kubeadm-shaped token, without printing it', () => {
+    const json = writeSecret({ state: 'published', token: 'not-a-token-SECRET', caCertHash: `sha256:${'b'.repeat(64)}` });
+    const result = bash('worker.sh', `worker::write_join_config "${json}" "${join(work, 'x.yaml')}"`);
+    expect([result.status, result.stderr.includes('holds no token of kubeadm'), result.stderr.includes('SECRET')]).toEqual([40, true, false]);
+  });
+
+  it('treats a pending secret as not yet published', () => {
+    expect(bash('worker.sh', `worker::published "${writeSecret({ state: 'pending', nonce: 'x' })}"`).status).toBe(1);
+    expect(bash('worker.sh', `worker::published "${writeSecret({ state: 'published' })}"`).status).toBe(0);
+  });
+});
+
+describe('node preparation', () => {
+  it('turns on SystemdCgroup in the default containerd config', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'fake-containerd-'));
+    writeFileSync(
+      join(bin, 'containerd'),
+      `#!/bin/sh\ncat <<'EOF'\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n            SystemdCgroup = false\nEOF\n`,
+    );
+    chmodSync(join(bin, 'containerd'), 0o755);
+    const config = join(work, 'containerd', 'config.toml');
+    const result = bash('worker.sh', `node::configure_containerd "${config}"`, { PATH: `${bin}:${process.env.PATH}` });
+    expect([result.status, readFileSync(config, 'utf8')]).toEqual([0, '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n            SystemdCgroup = true\n']);
+  });
+});
+
+describe('readiness signal and deadline', () => {
+  /** A wait-condition handle stand-in on loopback that records every signal. */
+  async function withHandle(run: (url: string) => Promise<void>): Promise<{ method: string; body: any }[]> {
+    const signals: { method: string; body: any }[] = [];
+    const server = createServer((req: IncomingMessage, res) => {
+      let data = '';
+      req.on('data', (chunk) => (data += chunk));
+      req.on('end', () => {
+        signals.push({ method: req.method ?? '', body: JSON.parse(data) });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}/handle`);
+    } finally {
+      server.close();
+    }
+    return signals;
+  }
+
+  const runScript = (text: string, env: Record<string, string>) =>
+    new Promise<number>((resolve) => {
+      const child = spawn('bash', ['-c', text], { env: { ...process.env, LAB_LOG_FILE: join(work, `log-${Math.random()}`), ...env }, stdio: 'ignore' });
+      child.on('exit', (code) => resolve(code ?? -1));
+    });
+
+  it('a failing node signals FAILURE with its reason and its last log lines', async () => {
+    const script = `source "${join(NODE_SCRIPTS_DIR, 'worker.sh')}"
+LAB_READY_URL="$URL"
+lab::start_log
+lab::install_traps
+lab::deadline_start 30
+log::info "installing kubelet"
+log::error_exit 7 "kubelet=1.30.14-1.1 is not in the repository"`;
+    let code = 0;
+    const signals = await withHandle(async (url) => {
+      code = await runScript(script, { URL: url });
+    });
+    expect(code).toBe(7);
+    expect(signals).toEqual([
+      {
+        method: 'PUT',
+        body: {
+          Status: 'FAILURE',
+          UniqueId: 'k8s-w1',
+          Data: 'FAILURE',
+          Reason: expect.stringMatching(/^k8s-w1: exit 7: kubelet=1\.30\.14-1\.1 is not in the repository \| last log lines: .*installing kubelet/),
+        },
+      },
+    ]);
+  });
+
+  it('a failing command is named by its source text, never its expanded arguments', async () => {
+    const script = `source "${join(NODE_SCRIPTS_DIR, 'worker.sh')}"
+LAB_READY_URL="$URL"
+lab::install_traps
+lab::deadline_start 30
+token="${TOKEN}"
+false "$token"`;
+    const signals = await withHandle(async (url) => {
+      await runScript(script, { URL: url });
+    });
+    expect(signals[0]?.body.Reason).toContain(`'false "$token"' failed`);
+    expect(signals[0]?.body.Reason).not.toContain(TOKEN);
+  });
+
+  it('a node that finishes signals SUCCESS once', async () => {
+    const script = `source "${join(NODE_SCRIPTS_DIR, 'testpc.sh')}"
+LAB_READY_URL="$URL"
+lab::install_traps
+lab::deadline_start 30
+lab::signal SUCCESS "test host ready"`;
+    const signals = await withHandle(async (url) => {
+      await runScript(script, { URL: url });
+    });
+    expect(signals.map((s) => [s.body.Status, s.body.Reason])).toEqual([['SUCCESS', 'testpc: test host ready']]);
+  });
+
+  it('retries stop at the bootstrap deadline with a reason', () => {
+    const started = Date.now();
+    const result = bash('worker.sh', 'lab::deadline_start 3; retry::until_deadline "reach the API" 1 false; echo "status=$? reason=$LAB_LAST_ERROR"');
+    expect(result.stdout.trim()).toBe('status=1 reason=reach the API: still failing after 3 attempts when the bootstrap deadline passed');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('retries succeed as soon as the command does', () => {
+    const result = bash('worker.sh', 'n=0; attempt() { n=$((n+1)); [ "$n" -ge 2 ]; }; lab::deadline_start 30; retry::until_deadline "flaky" 1 attempt; echo "status=$? tries=$n"');
+    expect(result.stdout.trim()).toBe('status=0 tries=2');
+  });
+});
