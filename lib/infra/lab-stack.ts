@@ -20,13 +20,17 @@ export interface LabStackProps extends StackProps {
   readonly nodeScripts: NodeScripts;
 }
 
-/** Output keys the `lab` CLI reads. Node outputs are `Node<Key><Field>`, e.g. NodeK8sW1InstanceId. */
+/**
+ * Output keys the `lab` CLI reads. Two per node (`Node<Key>InstanceId`, `Node<Key>SessionCommand`,
+ * e.g. NodeK8sW1InstanceId) keep a 50-worker lab under CloudFormation's 200 outputs; names and
+ * IPs of all nodes travel in one output, `NodeAddresses` ("k8s-s=192.168.10.10,k8s-w1=...").
+ */
 export const OUTPUTS = {
   controlPlanePublicIp: 'ControlPlanePublicIp',
-  nodeNames: 'NodeNames',
+  nodeAddresses: 'NodeAddresses',
   kubernetesVersion: 'KubernetesVersion',
   ciliumVersion: 'CiliumVersion',
-  nodeOutput: (nodeName: string, field: 'InstanceId' | 'PrivateIp' | 'Role' | 'SessionCommand') => `Node${outputKey(nodeName)}${field}`,
+  nodeOutput: (nodeName: string, field: 'InstanceId' | 'SessionCommand') => `Node${outputKey(nodeName)}${field}`,
 } as const;
 
 /** k8s-w1 -> K8sW1 (output logical IDs are alphanumeric). */
@@ -110,15 +114,16 @@ export class LabStack extends Stack {
       value: controlPlaneEip.attrPublicIp,
       description: 'Elastic IP of the control plane; in the API server certificate',
     });
-    new CfnOutput(this, OUTPUTS.nodeNames, { value: plan.instances.map((n) => n.name).join(','), description: 'Every lab instance, control plane first' });
+    new CfnOutput(this, OUTPUTS.nodeAddresses, {
+      value: plan.instances.map((n) => `${n.name}=${n.privateIp}`).join(','),
+      description: 'Every lab instance and its private IP, control plane first',
+    });
     new CfnOutput(this, OUTPUTS.kubernetesVersion, { value: plan.kubernetes.version });
     new CfnOutput(this, OUTPUTS.ciliumVersion, { value: config.cilium.version, description: 'Installed after deploy by `npm run lab -- up`' });
   }
 
   private addNodeOutputs(node: LabNode, instance: LabInstance): void {
-    new CfnOutput(this, OUTPUTS.nodeOutput(node.name, 'InstanceId'), { value: instance.instance.instanceId, description: `${node.name} instance` });
-    new CfnOutput(this, OUTPUTS.nodeOutput(node.name, 'PrivateIp'), { value: node.privateIp });
-    new CfnOutput(this, OUTPUTS.nodeOutput(node.name, 'Role'), { value: node.role });
+    new CfnOutput(this, OUTPUTS.nodeOutput(node.name, 'InstanceId'), { value: instance.instance.instanceId, description: `${node.name} (${node.role}, ${node.privateIp})` });
     new CfnOutput(this, OUTPUTS.nodeOutput(node.name, 'SessionCommand'), {
       value: `aws ssm start-session --region ${this.region} --target ${instance.instance.instanceId}`,
       description: `shell on ${node.name} through Session Manager`,

@@ -107,12 +107,10 @@ describe('LabStack with the default (study) config', () => {
     });
   });
 
-  it('outputs each node with its instance id, IP, role and Session Manager command', () => {
-    template.hasOutput('NodeK8sW1PrivateIp', { Value: '192.168.10.101' });
-    template.hasOutput('NodeK8sW1Role', { Value: 'worker' });
+  it('outputs each node with its instance id and Session Manager command, and all names with IPs', () => {
+    template.hasOutput('NodeAddresses', { Value: 'k8s-s=192.168.10.10,k8s-w1=192.168.10.101,k8s-w2=192.168.10.102,testpc=192.168.20.100' });
     template.hasOutput('NodeK8sW1InstanceId', { Value: { Ref: Match.stringLikeRegexp('NodeK8sW1Instance') } });
     template.hasOutput('NodeK8sSSessionCommand', { Value: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('aws ssm start-session')])] } });
-    template.hasOutput('NodeNames', { Value: 'k8s-s,k8s-w1,k8s-w2,testpc' });
   });
 
   it('tags every taggable resource with lab, owner, expiry and manager', () => {
@@ -151,6 +149,10 @@ describe('LabStack follows the config', () => {
     const { template, json } = synthLab({ 'access.operatorCidr': '198.51.100.7/32', 'access.keyPairName': 'study-key' });
     template.hasResourceProperties('AWS::EC2::SecurityGroup', { SecurityGroupIngress: Match.arrayWith([Match.objectLike({ CidrIp: '198.51.100.7/32', FromPort: 22 })]) });
     for (const [, i] of resourcesOfType(json, 'AWS::EC2::Instance')) expect(i.Properties.KeyName).toBe('study-key');
+  });
+
+  it('stays under 200 outputs with 50 workers', () => {
+    expect(Object.keys(synthLab({ 'workers.count': '50' }).json.Outputs).length).toBeLessThanOrEqual(200);
   });
 
   it('adds workers with derived names and IPs', () => {

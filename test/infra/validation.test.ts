@@ -41,7 +41,7 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('CloudFormation schema validation', () => {
-  it.each(configs)('synthesises %s with no violation', (_name, context) => {
+  it.each([...configs, ['a 50-worker lab', { 'workers.count': '50' }] as [string, Record<string, unknown>]])('synthesises %s with no violation', (_name, context) => {
     const outdir = mkdtempSync(join(tmpdir(), 'cilium-lab-synth-'));
     const { app } = synthLab(context);
     const synthApp = new App({ outdir, context: { ...app.node.getAllContext() } });

@@ -1,0 +1,35 @@
+/** Adapters at the edges: only lib/aws imports @aws-sdk, only lib/kube imports client-node. */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sources(path);
+    return path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+const files = ['bin', 'lib', 'scripts'].flatMap((d) => sources(join(root, d))).map((f) => [relative(root, f), readFileSync(f, 'utf8')] as const);
+
+describe('module boundaries', () => {
+  it('has sources to check', () => {
+    expect(files.length).toBeGreaterThan(10);
+  });
+
+  it.each([
+    ['@aws-sdk/', 'lib/aws/'],
+    ['@kubernetes/client-node', 'lib/kube/'],
+  ])('imports %s only under %s', (pkg, allowed) => {
+    const offenders = files.filter(([path, text]) => !path.startsWith(allowed) && new RegExp(`from '${pkg}`).test(text)).map(([path]) => path);
+    expect(offenders).toEqual([]);
+  });
+
+  it('keeps lib/config free of AWS, CDK and Kubernetes', () => {
+    const offenders = files.filter(([path, text]) => path.startsWith('lib/config/') && /from '(aws-cdk-lib|@aws-sdk|@kubernetes)/.test(text)).map(([path]) => path);
+    expect(offenders).toEqual([]);
+  });
+});
