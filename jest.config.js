@@ -1,4 +1,5 @@
-// Jest runs in native ESM mode on purpose: @kubernetes/client-node and execa are ESM-only,
+// Jest 29 (30 pulls unrs-resolver, whose platform binaries npm 11 leaves out of the lock file,
+// so `npm ci` fails on a clean machine). Jest runs in native ESM mode on purpose: @kubernetes/client-node and execa are ESM-only,
 // and so is this package ("type": "module"). `npm run test:unit` sets
 // --experimental-vm-modules; ts-jest only transpiles (isolatedModules) because `tsc --noEmit`
 // type-checks the whole tree as its own step of `npm test`.
