@@ -6,6 +6,9 @@
 
 export type CpuArch = 'amd64' | 'arm64';
 
+/** Port of the Kubernetes API on the control plane (kubeadm's default bindPort). */
+export const KUBE_API_PORT = 6443;
+
 /** Ubuntu releases the lab boots, and where Canonical publishes their AMI ids in SSM. */
 export interface UbuntuRelease {
   readonly codename: string;

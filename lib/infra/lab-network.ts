@@ -6,6 +6,7 @@
  */
 import { Validations, aws_ec2 as ec2 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { KUBE_API_PORT } from '../config/catalog.js';
 import { ExactSubnetCidrs } from './exact-subnet-cidrs.js';
 
 export interface LabNetworkProps {
@@ -25,8 +26,6 @@ export interface LabNetworkProps {
    */
   readonly allowSsh?: boolean;
 }
-
-export const KUBE_API_PORT = 6443;
 
 export class LabNetwork extends Construct {
   readonly vpc: ec2.Vpc;

@@ -5,7 +5,7 @@
  */
 import type { LabNode, LabPlan } from '../config/plan.js';
 import type { ScriptValues } from './node-user-data.js';
-import { KUBE_API_PORT } from './lab-network.js';
+import { KUBE_API_PORT } from '../config/catalog.js';
 
 export interface CloudRefs {
   readonly region: string;
