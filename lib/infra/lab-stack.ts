@@ -6,6 +6,7 @@
 import { CfnOutput, Duration, Stack, Tags, aws_ec2 as ec2, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { LabNode, LabPlan } from '../config/plan.js';
+import { OUTPUTS, outputKey } from '../config/outputs.js';
 import { LAB_TAGS, NO_EXPIRY } from '../config/tags.js';
 import { JoinSecret } from './join-secret.js';
 import { LabInstance } from './lab-instance.js';
@@ -18,28 +19,6 @@ export interface LabStackProps extends StackProps {
   readonly plan: LabPlan;
   /** The scripts of scripts/node (readNodeScripts()). */
   readonly nodeScripts: NodeScripts;
-}
-
-/**
- * Output keys the `lab` CLI reads. Two per node (`Node<Key>InstanceId`, `Node<Key>SessionCommand`,
- * e.g. NodeK8sW1InstanceId) keep a 50-worker lab under CloudFormation's 200 outputs; names and
- * IPs of all nodes travel in one output, `NodeAddresses` ("k8s-s=192.168.10.10,k8s-w1=...").
- */
-export const OUTPUTS = {
-  controlPlanePublicIp: 'ControlPlanePublicIp',
-  nodeAddresses: 'NodeAddresses',
-  kubernetesVersion: 'KubernetesVersion',
-  ciliumVersion: 'CiliumVersion',
-  nodeOutput: (nodeName: string, field: 'InstanceId' | 'SessionCommand') => `Node${outputKey(nodeName)}${field}`,
-} as const;
-
-/** k8s-w1 -> K8sW1 (output logical IDs are alphanumeric). */
-export function outputKey(nodeName: string): string {
-  return nodeName
-    .split(/[^a-zA-Z0-9]+/)
-    .filter(Boolean)
-    .map((part) => part[0]?.toUpperCase() + part.slice(1))
-    .join('');
 }
 
 export class LabStack extends Stack {
@@ -117,6 +96,10 @@ export class LabStack extends Stack {
     new CfnOutput(this, OUTPUTS.nodeAddresses, {
       value: plan.instances.map((n) => `${n.name}=${n.privateIp}`).join(','),
       description: 'Every lab instance and its private IP, control plane first',
+    });
+    new CfnOutput(this, OUTPUTS.labConfig, {
+      value: JSON.stringify(config),
+      description: 'The validated LabConfig of this lab; the lab CLI reads it back',
     });
     new CfnOutput(this, OUTPUTS.kubernetesVersion, { value: plan.kubernetes.version });
     new CfnOutput(this, OUTPUTS.ciliumVersion, { value: config.cilium.version, description: 'Installed after deploy by `npm run lab -- up`' });

@@ -205,3 +205,10 @@ describe('LabStack follows the config', () => {
     expect(synthLab({ region: 'ap-northeast-2' }).stack.region).toBe('ap-northeast-2');
   });
 });
+
+describe('LabStack hands its config to the lab CLI', () => {
+  it('outputs the validated LabConfig as JSON', () => {
+    const lab = synthLab({ 'workers.count': '3' });
+    expect(JSON.parse(lab.json.Outputs.LabConfig.Value)).toEqual(JSON.parse(JSON.stringify(lab.plan.config)));
+  });
+});

@@ -1,0 +1,589 @@
+/**
+ * Remote execution on the lab's nodes over SSM Run Command (document AWS-RunShellScript).
+ *
+ * The rest of the code base sees only `RemoteRunner` and plain result objects; this file is the
+ * one place that knows the SSM API (SendCommand, GetCommandInvocation, CancelCommand,
+ * DescribeInstanceInformation) and its quirks:
+ *   - GetCommandInvocation answers InvocationDoesNotExist for a moment after SendCommand
+ *     (eventual consistency): retried with backoff, like throttling, within the run's deadline.
+ *   - AWS-RunShellScript runs the commands as `sh -c _script.sh` (dash on Ubuntu), so the script
+ *     is shipped base64-encoded and handed to bash explicitly (see `bashCommand`).
+ *   - Output is capped by SSM: the first 24,000 characters of stdout, 8,000 of stderr.
+ *   - A multi-target command stops dispatching after MaxErrors failures (default 0), so the
+ *     runner sets MaxErrors and MaxConcurrency to 100%: one failing node never holds back another.
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/monitor-commands.html
+ */
+import {
+  CancelCommandCommand,
+  CommandInvocationStatus,
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  PingStatus,
+  SSMClient,
+  SendCommandCommand,
+  type GetCommandInvocationCommandOutput,
+  type SSMClientConfig,
+} from '@aws-sdk/client-ssm';
+import { setMaxListeners } from 'node:events';
+
+/** SSM returns at most this many characters of a command's stdout (the first ones). */
+export const SSM_STDOUT_LIMIT = 24_000;
+/** SSM returns at most this many characters of a command's stderr (the first ones). */
+export const SSM_STDERR_LIMIT = 8_000;
+/** SendCommand accepts at most 50 instance IDs. */
+export const MAX_TARGETS_PER_COMMAND = 50;
+/** The script travels as one shell argument (base64): Linux caps one argument at 128 KiB. */
+export const MAX_SCRIPT_BYTES = 90_000;
+
+export interface RemoteTarget {
+  /** The lab's name for the node (control-plane, worker-1, ...), used in results and messages. */
+  readonly name: string;
+  readonly instanceId: string;
+}
+
+export interface RetryOptions {
+  /** First backoff ceiling; doubles per consecutive retry ("full jitter": sleep is random in [0, ceiling]). */
+  readonly baseMs?: number;
+  /** Largest backoff ceiling. */
+  readonly maxMs?: number;
+}
+
+export interface RunOptions {
+  /**
+   * Budget for the whole run, from SendCommand to the last result. Nodes without a terminal status
+   * by then are cancelled (CancelCommand) and reported TimedOut. Also sent to the agent as the
+   * document's executionTimeout, so the node stops the script on its own too.
+   */
+  readonly timeoutMs: number;
+  /** Pause between two GetCommandInvocation calls for one node. Default 1000 ms. */
+  readonly pollIntervalMs?: number;
+  /** Backoff for InvocationDoesNotExist, throttling and transient errors. Default 200 ms .. 5 s. */
+  readonly retry?: RetryOptions;
+  /** Extra time after the deadline for CancelCommand itself (with its retries). Default 10 s. */
+  readonly cancelBudgetMs?: number;
+  /** Shown in the SSM console and ListCommands (SSM keeps the first 100 characters). */
+  readonly comment?: string;
+}
+
+/**
+ * Terminal outcomes. `Status` of GetCommandInvocation is one of Success, Failed, Cancelled, TimedOut;
+ * `StatusDetails` is finer (DeliveryTimedOut, ExecutionTimedOut, Undeliverable, Terminated) and is
+ * reported when present.
+ */
+export type NodeRunStatus =
+  | 'Success'
+  | 'Failed'
+  | 'Cancelled'
+  | 'TimedOut'
+  | 'DeliveryTimedOut'
+  | 'ExecutionTimedOut'
+  | 'Undeliverable'
+  | 'Terminated';
+
+export interface NodeRunResult {
+  readonly name: string;
+  readonly instanceId: string;
+  readonly commandId: string;
+  readonly status: NodeRunStatus;
+  /** The script's exit code (SSM ResponseCode); -1 when it never finished on the node. */
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout reached SSM's 24,000-character cap: what follows was cut off. */
+  readonly stdoutTruncated: boolean;
+  /** stderr reached SSM's 8,000-character cap: what follows was cut off. */
+  readonly stderrTruncated: boolean;
+  /** From SendCommand until the runner saw the terminal status (so within one poll interval of the end). */
+  readonly durationMs: number;
+  /** No terminal status before the run's deadline: the runner cancelled the invocation (status TimedOut). */
+  readonly deadlineExceeded: boolean;
+  /** Why a node ended without an SSM verdict (deadline, cancel outcome); empty otherwise. */
+  readonly note: string;
+}
+
+/** Runs one bash script on several nodes at once. */
+export interface RemoteRunner {
+  runOnNodes(targets: readonly RemoteTarget[], script: string, options: RunOptions): Promise<NodeRunResult[]>;
+}
+
+const TERMINAL_STATUSES: ReadonlySet<string> = new Set<string>([
+  CommandInvocationStatus.SUCCESS,
+  CommandInvocationStatus.FAILED,
+  CommandInvocationStatus.CANCELLED,
+  CommandInvocationStatus.TIMED_OUT,
+]);
+const TERMINAL_DETAILS: ReadonlySet<string> = new Set<NodeRunStatus>([
+  'Success',
+  'Failed',
+  'Cancelled',
+  'TimedOut',
+  'DeliveryTimedOut',
+  'ExecutionTimedOut',
+  'Undeliverable',
+  'Terminated',
+]);
+
+/** The terminal status of an invocation, or undefined while it is Pending/InProgress/Delayed/Cancelling. */
+export function terminalStatus(out: Pick<GetCommandInvocationCommandOutput, 'Status' | 'StatusDetails'>): NodeRunStatus | undefined {
+  // The API reference spells StatusDetails both "DeliveryTimedOut" and "Delivery Timed Out".
+  const details = out.StatusDetails?.replace(/\s+/g, '');
+  if (details && TERMINAL_DETAILS.has(details)) return details as NodeRunStatus;
+  if (out.Status && TERMINAL_STATUSES.has(out.Status)) return out.Status as NodeRunStatus;
+  return undefined;
+}
+
+/**
+ * The one command sent to AWS-RunShellScript. The agent writes the commands to `_script.sh` and
+ * runs `sh -c _script.sh`; `sh` is dash on Ubuntu, where `[[`, arrays and `pipefail` break. So the
+ * script goes base64-encoded (no quoting to get wrong) and is run by bash as `bash -c`, which keeps
+ * the script's stdin untouched (unlike piping it into `bash -s`) and leaves no file behind. `exec`
+ * makes bash's exit code the invocation's ResponseCode.
+ */
+export function bashCommand(script: string): string {
+  const bytes = Buffer.byteLength(script, 'utf8');
+  if (bytes > MAX_SCRIPT_BYTES) {
+    throw new Error(`cilium-lab: the remote script is ${bytes} bytes; at most ${MAX_SCRIPT_BYTES} fit in one SSM command`);
+  }
+  const encoded = Buffer.from(script, 'utf8').toString('base64');
+  return `exec bash -c "$(printf '%s' '${encoded}' | base64 -d)" cilium-lab-remote`;
+}
+
+const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'PriorRequestNotComplete',
+]);
+const TRANSIENT_ERRORS: ReadonlySet<string> = new Set(['InternalServerError', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
+
+interface SdkErrorLike {
+  readonly name?: string;
+  readonly code?: string;
+  readonly message?: string;
+  readonly $metadata?: { readonly httpStatusCode?: number };
+  readonly $retryable?: { readonly throttling?: boolean };
+}
+
+function errorName(error: unknown): string {
+  return (error as SdkErrorLike | undefined)?.name ?? '';
+}
+
+/** Throttling as the SDK classifies it: by error name, HTTP 429, or the retryable-throttling trait. */
+export function isThrottlingError(error: unknown): boolean {
+  const e = error as SdkErrorLike | undefined;
+  return THROTTLING_ERRORS.has(e?.name ?? '') || e?.$metadata?.httpStatusCode === 429 || e?.$retryable?.throttling === true;
+}
+
+function isTransientError(error: unknown): boolean {
+  const e = error as SdkErrorLike | undefined;
+  const status = e?.$metadata?.httpStatusCode ?? 0;
+  return TRANSIENT_ERRORS.has(e?.name ?? '') || TRANSIENT_NETWORK_CODES.has(e?.code ?? '') || (status >= 500 && status <= 599);
+}
+
+function isRetryable(error: unknown): boolean {
+  return isThrottlingError(error) || isTransientError(error);
+}
+
+function isAbortError(error: unknown): boolean {
+  return errorName(error) === 'AbortError' || errorName(error) === 'TimeoutError';
+}
+
+function describeError(error: unknown): string {
+  const e = error as SdkErrorLike | undefined;
+  return e?.name && e.message ? `${e.name}: ${e.message}` : String(error);
+}
+
+/** Sleeps `ms`, or rejects with the signal's reason as soon as it aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * A signal for one API call: aborted when `stop` aborts or after `ms`. Built by hand rather than
+ * with AbortSignal.any so the listener on the long-lived `stop` is removed when the call is done.
+ */
+function callSignal(stop: AbortSignal, ms: number): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const onStop = (): void => controller.abort(stop.reason);
+  stop.addEventListener('abort', onStop, { once: true });
+  const timer = setTimeout(() => controller.abort(new DOMException('the run deadline passed', 'TimeoutError')), ms);
+  return {
+    signal: controller.signal,
+    done: () => {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', onStop);
+    },
+  };
+}
+
+/** "Full jitter" exponential backoff: random in [0, min(max, base * 2^attempt)]. */
+function backoffMs(attempt: number, retry: RetryOptions | undefined): number {
+  const base = retry?.baseMs ?? 200;
+  const max = retry?.maxMs ?? 5_000;
+  return Math.random() * Math.min(max, base * 2 ** Math.min(attempt, 30));
+}
+
+/**
+ * Calls `call` until it succeeds, retrying errors `retryable` accepts with backoff, never sleeping
+ * past `deadline` (epoch ms). The last error is rethrown when the deadline leaves no room.
+ */
+async function withRetries<T>(
+  call: () => Promise<T>,
+  retryable: (error: unknown) => boolean,
+  deadline: number,
+  retry: RetryOptions | undefined,
+  signal?: AbortSignal,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const pause = backoffMs(attempt, retry);
+      if (signal?.aborted || !retryable(error) || Date.now() + pause >= deadline) throw error;
+      await sleep(pause, signal);
+    }
+  }
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, value));
+
+/** Thrown by `assertAllSucceeded`; carries every node's result. */
+export class RemoteRunError extends Error {
+  constructor(
+    message: string,
+    readonly results: readonly NodeRunResult[],
+  ) {
+    super(message);
+    this.name = 'RemoteRunError';
+  }
+}
+
+/** The last `count` non-empty lines of `text`. */
+function tail(text: string, count: number): string[] {
+  const lines = text.split('\n').map((line) => line.trimEnd());
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines.slice(-count);
+}
+
+/**
+ * One message naming each node that did not succeed, its status and exit code, and the last lines
+ * of its stderr; undefined when every node succeeded.
+ */
+export function describeFailures(results: readonly NodeRunResult[], what = 'remote script', tailLines = 5): string | undefined {
+  const failed = results.filter((r) => r.status !== 'Success');
+  if (failed.length === 0) return undefined;
+  const parts = failed.map((r) => {
+    const exit = r.exitCode >= 0 ? `exit code ${r.exitCode}` : 'no exit code';
+    const head = `  - ${r.name} (${r.instanceId}): ${r.status}, ${exit}${r.note ? `; ${r.note}` : ''}`;
+    const lines = tail(r.stderr, tailLines);
+    if (lines.length === 0) return `${head}\n      (stderr empty)`;
+    const cut = r.stderrTruncated
+      ? `\n      (stderr cut by SSM at ${SSM_STDERR_LIMIT} characters: these are not its real last lines)`
+      : '';
+    return `${head}${cut}\n${lines.map((line) => `      | ${line}`).join('\n')}`;
+  });
+  return `cilium-lab: ${what} failed on ${failed.length} of ${results.length} node(s):\n${parts.join('\n')}`;
+}
+
+/** Throws a RemoteRunError built by `describeFailures` unless every node succeeded. */
+export function assertAllSucceeded(results: readonly NodeRunResult[], what = 'remote script'): void {
+  const message = describeFailures(results, what);
+  if (message !== undefined) throw new RemoteRunError(message, results);
+}
+
+/**
+ * An SSMClient for the lab. `endpoint`, `credentials` and `maxAttempts` are for tests and tools
+ * that point it at a local fake; the defaults are the SDK's (credential chain, 3 attempts).
+ */
+export function createSsmClient(config: Pick<SSMClientConfig, 'region' | 'endpoint' | 'credentials' | 'maxAttempts'>): SSMClient {
+  return new SSMClient(config);
+}
+
+interface SentBatch {
+  readonly commandId: string;
+  readonly targets: readonly RemoteTarget[];
+}
+
+/**
+ * RemoteRunner over SSM Run Command. One multi-target SendCommand per 50 nodes rather than one per
+ * node: one API call instead of N (fewer requests to be throttled under a 20-node lab), one
+ * CommandId that names the whole run in the console and in ListCommandInvocations, and
+ * CancelCommand still takes the subset of instances to stop. GetCommandInvocation is inherently
+ * per node and is polled for all nodes concurrently, so a run lasts about as long as its slowest node.
+ */
+export class SsmRunner implements RemoteRunner {
+  constructor(private readonly ssm: SSMClient) {}
+
+  async runOnNodes(targets: readonly RemoteTarget[], script: string, options: RunOptions): Promise<NodeRunResult[]> {
+    if (targets.length === 0) return [];
+    const ids = targets.map((t) => t.instanceId);
+    const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (duplicate) throw new Error(`cilium-lab: instance ${duplicate} is targeted twice`);
+    if (!(options.timeoutMs > 0)) throw new Error('cilium-lab: RunOptions.timeoutMs must be positive');
+
+    const commands = [bashCommand(script)];
+    const started = Date.now();
+    const deadline = started + options.timeoutMs;
+
+    const sending = await Promise.allSettled(
+      chunk(targets, MAX_TARGETS_PER_COMMAND).map((batch) => this.send(batch, commands, options, deadline)),
+    );
+    const sent = sending.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const sendFailure = sending.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (sendFailure) {
+      await this.cancelQuietly(sent, options);
+      throw new Error(`cilium-lab: SSM SendCommand failed: ${describeError(sendFailure.reason)}`, { cause: sendFailure.reason });
+    }
+
+    // A non-retryable error on one node (access denied, unknown command) stops every poller.
+    const stop = new AbortController();
+    // Each poller listens on `stop` twice at most (its sleep and its call in flight).
+    setMaxListeners(2 * targets.length + 10, stop.signal);
+    const polls = sent.flatMap((batch) =>
+      batch.targets.map((target) =>
+        this.poll(batch.commandId, target, started, deadline, options, stop.signal).catch((error: unknown) => {
+          if (!stop.signal.aborted) stop.abort(error);
+          throw error;
+        }),
+      ),
+    );
+    const settled = await Promise.allSettled(polls);
+    if (stop.signal.aborted) {
+      await this.cancelQuietly(sent, options);
+      const reason: unknown = stop.signal.reason;
+      throw new Error(
+        `cilium-lab: polling SSM command(s) ${sent.map((b) => b.commandId).join(', ')} failed, so they were cancelled: ${describeError(reason)}`,
+        { cause: reason },
+      );
+    }
+    const results = settled.map((s) => (s as PromiseFulfilledResult<NodeRunResult>).value);
+    const finished = await this.cancelTimedOut(results, options);
+    const byInstance = new Map(finished.map((r) => [r.instanceId, r]));
+    return targets.map((t) => byInstance.get(t.instanceId) as NodeRunResult);
+  }
+
+  /** waitForAgentsOnline with this runner's client. */
+  waitForAgentsOnline(instanceIds: readonly string[], deadline: number, options?: WaitForAgentsOptions): Promise<void> {
+    return waitForAgentsOnline(this.ssm, instanceIds, deadline, options);
+  }
+
+  private async send(batch: readonly RemoteTarget[], commands: string[], options: RunOptions, deadline: number): Promise<SentBatch> {
+    const seconds = Math.ceil(options.timeoutMs / 1000);
+    const output = await withRetries(
+      () =>
+        this.ssm.send(
+          new SendCommandCommand({
+            DocumentName: 'AWS-RunShellScript',
+            InstanceIds: batch.map((t) => t.instanceId),
+            Parameters: {
+              commands,
+              // The agent kills the script after this (1 .. 172800 s); our deadline cancels too.
+              executionTimeout: [String(clamp(seconds, 1, 172_800))],
+            },
+            // Delivery timeout: how long SSM may wait for an agent to pick the command up (30 s minimum).
+            TimeoutSeconds: clamp(seconds, 30, 2_592_000),
+            MaxConcurrency: '100%',
+            MaxErrors: '100%',
+            ...(options.comment ? { Comment: options.comment.slice(0, 100) } : {}),
+          }),
+          { abortSignal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) },
+        ),
+      isRetryable,
+      deadline,
+      options.retry,
+    );
+    const commandId = output.Command?.CommandId;
+    if (!commandId) throw new Error('SendCommand returned no CommandId');
+    return { commandId, targets: batch };
+  }
+
+  /** Polls one node's invocation until it is terminal or the deadline passes. */
+  private async poll(
+    commandId: string,
+    target: RemoteTarget,
+    started: number,
+    deadline: number,
+    options: RunOptions,
+    stop: AbortSignal,
+  ): Promise<NodeRunResult> {
+    const interval = options.pollIntervalMs ?? 1_000;
+    let last: GetCommandInvocationCommandOutput | undefined;
+    let lastError: unknown;
+    let attempt = 0;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      try {
+        const call = callSignal(stop, remaining);
+        const output = await this.ssm
+          .send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: target.instanceId }), { abortSignal: call.signal })
+          .finally(call.done);
+        attempt = 0;
+        last = output;
+        const status = terminalStatus(output);
+        if (status) return this.result(commandId, target, status, output, Date.now() - started, false, '');
+        await sleep(Math.min(interval, deadline - Date.now()), stop);
+      } catch (error) {
+        if (stop.aborted) throw stop.reason;
+        // The call itself ran into the deadline (its abort signal fired).
+        if (Date.now() >= deadline || isAbortError(error)) break;
+        // InvocationDoesNotExist: SendCommand's invocations are not visible yet (eventual consistency).
+        if (errorName(error) !== 'InvocationDoesNotExist' && !isRetryable(error)) throw error;
+        lastError = error;
+        await sleep(Math.min(backoffMs(attempt++, options.retry), deadline - Date.now()), stop);
+      }
+    }
+    const seen = last?.Status ? `last status ${last.StatusDetails ?? last.Status}` : `never seen (${describeError(lastError ?? 'no answer')})`;
+    const note = `no terminal status within ${(options.timeoutMs / 1000).toFixed(1)} s, ${seen}`;
+    return this.result(commandId, target, 'TimedOut', last ?? {}, Date.now() - started, true, note);
+  }
+
+  private result(
+    commandId: string,
+    target: RemoteTarget,
+    status: NodeRunStatus,
+    output: Partial<GetCommandInvocationCommandOutput>,
+    durationMs: number,
+    deadlineExceeded: boolean,
+    note: string,
+  ): NodeRunResult {
+    const stdout = output.StandardOutputContent ?? '';
+    const stderr = output.StandardErrorContent ?? '';
+    return {
+      name: target.name,
+      instanceId: target.instanceId,
+      commandId,
+      status,
+      exitCode: output.ResponseCode ?? -1,
+      stdout,
+      stderr,
+      stdoutTruncated: stdout.length >= SSM_STDOUT_LIMIT,
+      stderrTruncated: stderr.length >= SSM_STDERR_LIMIT,
+      durationMs,
+      deadlineExceeded,
+      note,
+    };
+  }
+
+  /** One CancelCommand per command for the nodes past the deadline; its outcome goes into their note. */
+  private async cancelTimedOut(results: NodeRunResult[], options: RunOptions): Promise<NodeRunResult[]> {
+    const late = results.filter((r) => r.deadlineExceeded);
+    const commandIds = [...new Set(late.map((r) => r.commandId))];
+    const outcomes = new Map<string, string>();
+    await Promise.all(
+      commandIds.map(async (commandId) => {
+        const instanceIds = late.filter((r) => r.commandId === commandId).map((r) => r.instanceId);
+        try {
+          await this.cancel(commandId, instanceIds, options);
+          outcomes.set(commandId, 'CancelCommand sent');
+        } catch (error) {
+          outcomes.set(commandId, `CancelCommand failed (${describeError(error)}): the script may still be running`);
+        }
+      }),
+    );
+    return results.map((r) => (r.deadlineExceeded ? { ...r, note: `${r.note}; ${outcomes.get(r.commandId)}` } : r));
+  }
+
+  private async cancel(commandId: string, instanceIds: string[] | undefined, options: RunOptions): Promise<void> {
+    const budget = options.cancelBudgetMs ?? 10_000;
+    await withRetries(
+      () =>
+        this.ssm.send(new CancelCommandCommand({ CommandId: commandId, ...(instanceIds ? { InstanceIds: instanceIds } : {}) }), {
+          abortSignal: AbortSignal.timeout(budget),
+        }),
+      isRetryable,
+      Date.now() + budget,
+      options.retry,
+    );
+  }
+
+  private async cancelQuietly(batches: readonly SentBatch[], options: RunOptions): Promise<void> {
+    await Promise.allSettled(batches.map((b) => this.cancel(b.commandId, undefined, options)));
+  }
+}
+
+export interface WaitForAgentsOptions {
+  /** Pause between two DescribeInstanceInformation rounds. Default 5 s. */
+  readonly pollIntervalMs?: number;
+  readonly retry?: RetryOptions;
+}
+
+/**
+ * Waits until the SSM agent of every instance reports PingStatus Online, or throws at `deadline`
+ * (epoch ms, as Date.now()) naming each instance that is not, with the last status seen.
+ */
+export async function waitForAgentsOnline(
+  ssm: SSMClient,
+  instanceIds: readonly string[],
+  deadline: number,
+  options: WaitForAgentsOptions = {},
+): Promise<void> {
+  const interval = options.pollIntervalMs ?? 5_000;
+  const lastSeen = new Map<string, string>(instanceIds.map((id) => [id, 'not registered with SSM']));
+  let lastError: unknown;
+  for (;;) {
+    try {
+      for (const ids of chunk(instanceIds, MAX_TARGETS_PER_COMMAND)) {
+        let nextToken: string | undefined;
+        do {
+          const page = await withRetries(
+            () =>
+              ssm.send(
+                new DescribeInstanceInformationCommand({
+                  Filters: [{ Key: 'InstanceIds', Values: ids }],
+                  MaxResults: 50,
+                  ...(nextToken ? { NextToken: nextToken } : {}),
+                }),
+                { abortSignal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) },
+              ),
+            isRetryable,
+            deadline,
+            options.retry,
+          );
+          for (const info of page.InstanceInformationList ?? []) {
+            if (info.InstanceId && lastSeen.has(info.InstanceId)) lastSeen.set(info.InstanceId, info.PingStatus ?? 'no PingStatus');
+          }
+          nextToken = page.NextToken;
+        } while (nextToken);
+      }
+      lastError = undefined;
+    } catch (error) {
+      if (!isRetryable(error) && !isAbortError(error)) throw error;
+      lastError = error;
+    }
+    const offline = [...lastSeen].filter(([, status]) => status !== PingStatus.ONLINE);
+    if (offline.length === 0) return;
+    if (Date.now() + interval >= deadline) {
+      const list = offline.map(([id, status]) => `${id} (${status})`).join(', ');
+      const cause = lastError ? `; last error: ${describeError(lastError)}` : '';
+      throw new Error(`cilium-lab: the SSM agent is not Online on ${offline.length} instance(s) by the deadline: ${list}${cause}`);
+    }
+    await sleep(interval);
+  }
+}
