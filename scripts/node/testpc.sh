@@ -19,6 +19,7 @@ testpc::main() {
   lab::install_traps
   lab::deadline_start "$LAB_DEADLINE_SECONDS"
   hostnamectl set-hostname "$LAB_NODE_NAME"
+  printf 'preserve_hostname: true\n' >/etc/cloud/cloud.cfg.d/99-cilium-lab-hostname.cfg
   apt::update
   apt::install curl jq dnsutils iperf3 tcpdump netcat-openbsd
   lab::signal SUCCESS "test host ready at ${LAB_NODE_IP}"
