@@ -94,6 +94,8 @@ node::prepare() {
 # aws::install_cli: the AWS CLI v2 (snap; the Ubuntu AMIs ship snapd) for the join secret.
 aws::install_cli() {
   if [[ ! -x /snap/bin/aws ]]; then
+    # At first boot snapd may still be seeding ("too early for operation").
+    retry::until_deadline "snapd seeded" 10 snap wait system seed.loaded
     retry::until_deadline "snap install aws-cli" 30 snap install aws-cli --classic
   fi
 }
