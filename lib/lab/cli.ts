@@ -19,6 +19,8 @@ export interface OptionSpec {
 
 export interface CommandContext {
   readonly config: LabConfig;
+  /** The `-c key=value` flags as given (passed on to cdk by `lab deploy`). */
+  readonly contextFlags: readonly string[];
   readonly options: Readonly<Record<string, string | boolean | undefined>>;
   readonly positionals: readonly string[];
   readonly reporter: PhaseReporter;
@@ -130,7 +132,8 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
   const reporter = new PhaseReporter(name, out);
   let report: RunReport;
   try {
-    const config = loadLabConfig({ context: contextFromFlags((parsed.values.context as string[] | undefined) ?? []) });
+    const contextFlags = (parsed.values.context as string[] | undefined) ?? [];
+    const config = loadLabConfig({ context: contextFromFlags(contextFlags) });
     let services: LabServices | undefined;
     let target: Promise<LabTarget> | undefined;
     const values = Object.fromEntries(
@@ -138,6 +141,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     );
     const ctx: CommandContext = {
       config,
+      contextFlags,
       options: values,
       positionals: parsed.positionals,
       reporter,

@@ -1,0 +1,100 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, type LabCommand } from '../../lib/lab/cli.js';
+import { deployCommand } from '../../lib/lab/commands/deploy.js';
+import { cdkDeployArgs, expiryFrom, parseDuration } from '../../lib/lab/deploy.js';
+import type { Output } from '../../lib/lab/reporter.js';
+
+describe('lab deploy: expiry as an input', () => {
+  it.each([
+    ['90m', 5_400_000],
+    ['4h', 14_400_000],
+    ['1d', 86_400_000],
+  ])('reads %s', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(['4', '0h', '1.5h', 'soon'])('refuses %s, naming the option', (text) => {
+    expect(() => parseDuration(text)).toThrow(`--ttl ${text}: write a duration such as 90m, 4h or 1d`);
+  });
+
+  it('computes the expiry in whole seconds, UTC', () => {
+    expect(expiryFrom(new Date('2026-11-23T09:41:07.532Z'), 4 * 3_600_000)).toBe('2026-11-23T13:41:07Z');
+  });
+
+  it('passes the settings and the expiry to cdk, asking before broadening changes', () => {
+    expect(cdkDeployArgs(['workers.count=3'], '2026-11-23T13:41:07Z', { yes: false })).toEqual([
+      'deploy', '-c', 'workers.count=3', '-c', 'expiresAt=2026-11-23T13:41:07Z', '--require-approval', 'broadening',
+    ]);
+  });
+
+  it('keeps an expiry the user gave', () => {
+    expect(cdkDeployArgs(['expiresAt=2026-12-01T00:00:00Z'], '2026-11-23T13:41:07Z', { yes: true })).toEqual([
+      'deploy', '-c', 'expiresAt=2026-12-01T00:00:00Z', '--require-approval', 'never',
+    ]);
+  });
+});
+
+describe('lab CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-cli-'));
+  const record = join(dir, 'cdk-args');
+  const stub = join(dir, 'cdk');
+  writeFileSync(stub, `#!/bin/sh\nprintf '%s\\n' "$@" > "${record}"\n`);
+  chmodSync(stub, 0o755);
+
+  const run = async (argv: string[], commands: LabCommand[] = [deployCommand]) => {
+    const lines: string[] = [];
+    const out: Output = { info: (l) => lines.push(l), result: (l) => lines.push(l) };
+    const noCloud = () => {
+      throw new Error('no AWS call expected');
+    };
+    const code = await runCli(argv, { commands, createServices: noCloud, out: () => out });
+    return { code, text: lines.join('\n') };
+  };
+
+  beforeEach(() => {
+    process.env.CILIUM_LAB_CDK = stub;
+    if (existsSync(record)) writeFileSync(record, '');
+  });
+  afterAll(() => {
+    delete process.env.CILIUM_LAB_CDK;
+  });
+
+  it('runs the pinned cdk with the computed expiry', async () => {
+    const { code } = await run(['deploy', '-c', 'labName=kans-w3', '--ttl', '2h', '--yes']);
+    const args = readFileSync(record, 'utf8').trim().split('\n');
+    expect([code, args.slice(0, 3), args.at(-2), args.at(-1)]).toEqual([0, ['deploy', '-c', 'labName=kans-w3'], '--require-approval', 'never']);
+    expect(args).toContainEqual(expect.stringMatching(/^expiresAt=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/));
+  });
+
+  it('refuses bad settings before running cdk', async () => {
+    const { code, text } = await run(['deploy', '-c', 'workers.count=0']);
+    expect([code, text.includes('workers.count: must be at least 1'), readFileSync(record, 'utf8')]).toEqual([1, true, '']);
+  });
+
+  it('refuses a malformed -c flag as a usage error', async () => {
+    expect((await run(['deploy', '-c', 'workers.count'])).code).toBe(2);
+  });
+
+  it('exits 2 on an unknown option, with the command help', async () => {
+    const { code, text } = await run(['deploy', '--tll', '2h']);
+    expect([code, text.includes('npm run lab -- deploy [options]')]).toEqual([2, true]);
+  });
+
+  it('exits 2 on an unknown command, naming the commands', async () => {
+    const { code, text } = await run(['deplyo']);
+    expect([code, text]).toEqual([2, 'lab: unknown command "deplyo"; commands: deploy']);
+  });
+
+  it('prints help for a command', async () => {
+    const { code, text } = await run(['deploy', '--help']);
+    expect([code, text.includes('--ttl VALUE'), text.includes('(default: 4h)')]).toEqual([0, true, true]);
+  });
+
+  it('prints the phase timings as JSON with --json', async () => {
+    const { code, text } = await run(['deploy', '--json', '--yes']);
+    const report = JSON.parse(text.slice(text.indexOf('{')));
+    expect([code, report.ok, report.phases.map((p: { name: string; status: string }) => `${p.name}:${p.status}`)]).toEqual([0, true, ['deploy:ok']]);
+  });
+});
