@@ -528,6 +528,17 @@ export class SsmRunner implements RemoteRunner {
   }
 }
 
+/** Thrown by waitForAgentsOnline at its deadline; `notOnline` maps each such instance to its last PingStatus. */
+export class AgentsNotOnlineError extends Error {
+  constructor(
+    message: string,
+    readonly notOnline: Readonly<Record<string, string>>,
+  ) {
+    super(message);
+    this.name = 'AgentsNotOnlineError';
+  }
+}
+
 export interface WaitForAgentsOptions {
   /** Pause between two DescribeInstanceInformation rounds. Default 5 s. */
   readonly pollIntervalMs?: number;
@@ -535,8 +546,9 @@ export interface WaitForAgentsOptions {
 }
 
 /**
- * Waits until the SSM agent of every instance reports PingStatus Online, or throws at `deadline`
- * (epoch ms, as Date.now()) naming each instance that is not, with the last status seen.
+ * Waits until the SSM agent of every instance reports PingStatus Online, or throws an
+ * AgentsNotOnlineError at `deadline` (epoch ms, as Date.now()) naming each instance that is not,
+ * with the last status seen.
  */
 export async function waitForAgentsOnline(
   ssm: SSMClient,
@@ -582,7 +594,10 @@ export async function waitForAgentsOnline(
     if (Date.now() + interval >= deadline) {
       const list = offline.map(([id, status]) => `${id} (${status})`).join(', ');
       const cause = lastError ? `; last error: ${describeError(lastError)}` : '';
-      throw new Error(`cilium-lab: the SSM agent is not Online on ${offline.length} instance(s) by the deadline: ${list}${cause}`);
+      throw new AgentsNotOnlineError(
+        `cilium-lab: the SSM agent is not Online on ${offline.length} instance(s) by the deadline: ${list}${cause}`,
+        Object.fromEntries(offline),
+      );
     }
     await sleep(interval);
   }

@@ -42,6 +42,20 @@ export interface FakeNode {
   readonly execute?: boolean;
   /** PingStatus per DescribeInstanceInformation round (the last one repeats); default Online. */
   readonly ping?: readonly FakePing[];
+  /**
+   * Answers per script: called at SendCommand with the bash script the runner shipped (decoded
+   * from its base64), its result overrides this node's scripted fields for that invocation.
+   */
+  readonly respond?: (script: string) => FakeResponse;
+}
+
+/** What one invocation does, decided from its script (see FakeNode.respond). */
+export type FakeResponse = Pick<FakeNode, 'exitCode' | 'stdout' | 'stderr' | 'runMs' | 'neverFinish' | 'statusDetails'>;
+
+/** The bash script inside the one command SsmRunner sends (`bashCommand`), or the command itself. */
+export function decodeShippedScript(command: string): string {
+  const match = /printf '%s' '([A-Za-z0-9+/=]*)' \| base64 -d/.exec(command);
+  return match ? Buffer.from(match[1] as string, 'base64').toString('utf8') : command;
 }
 
 export interface FakeSsmOptions {
@@ -150,6 +164,14 @@ export class FakeSsmServer {
     });
   }
 
+  /** The scripts SendCommand carried (decoded), in order, optionally only those sent to one instance. */
+  scriptsSent(instanceId?: string): string[] {
+    return this.callsTo('SendCommand')
+      .filter((c) => c.errorType === undefined)
+      .filter((c) => instanceId === undefined || (c.body['InstanceIds'] as string[] | undefined)?.includes(instanceId))
+      .map((c) => decodeShippedScript(String(((c.body['Parameters'] as Record<string, unknown[]>)['commands'] ?? [])[0] ?? '')));
+  }
+
   /** Recorded calls of one operation, optionally for one instance (GetCommandInvocation). */
   callsTo(operation: string, instanceId?: string): RecordedCall[] {
     return this.calls.filter((c) => c.operation === operation && (instanceId === undefined || c.body['InstanceId'] === instanceId));
@@ -244,7 +266,8 @@ export class FakeSsmServer {
     const commandId = randomUUID();
     const now = Date.now();
     for (const id of instanceIds as string[]) {
-      const node = this.options.nodes[id] as FakeNode;
+      const scripted = this.options.nodes[id] as FakeNode;
+      const node: FakeNode = scripted.respond ? { ...scripted, ...scripted.respond(decodeShippedScript(commands[0] as string)) } : scripted;
       const invocation: Invocation = { commandId, instanceId: id, node, sentAt: now, comment: String(comment ?? '') };
       if (node.execute) invocation.execution = this.execute(commands as string[], seconds);
       this.invocations.set(`${commandId}/${id}`, invocation);

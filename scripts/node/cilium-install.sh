@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Installs (or upgrades) Cilium with Helm on the control plane, as root over SSM Run Command
+# (`lab cilium`). The CLI has already checked every values key against its fixture of the
+# pinned chart (lib/cilium/chart-keys/<version>.json); this script checks them again against
+# the chart Helm actually pulls, because Helm itself ignores unknown keys without a word.
+#
+# Steps: write the values (sent base64) to a private temp file; `helm repo add cilium` (with
+# --force-update: idempotent, and it refreshes the index so a newer pinned version is found);
+# pull the pinned chart (its values.yaml is what `helm show values` prints; its
+# values.schema.json comes with it); check each key with python3; then
+#   helm upgrade --install cilium cilium/cilium --version V -n kube-system -f values.yaml --wait --timeout 10m
+# Re-running with the same values changes nothing in the cluster (a new Helm revision only).
+#
+# Output: helm's own lines, then as the last stdout line the release as `helm list -o json`
+# prints it:  CILIUM_LAB_HELM [{"name":"cilium","revision":"1","status":"deployed",...}]
+# A key the pulled chart does not know prints `CILIUM_LAB_UNKNOWN_KEY <path>` and exits 3.
+# Exit status: 0 installed; 2 missing tool or bad parameter; 3 a key the chart does not know;
+# 4 repository or chart not reachable; other: helm upgrade failed (its status code).
+# shellcheck source-path=SCRIPTDIR
+set -o errexit -o nounset -o pipefail
+
+# lab:values begin (example: the CLI fills these in, see lib/lab/cilium.ts)
+LAB_CILIUM_VERSION="1.16.3"
+LAB_HELM_REPO_URL="https://helm.cilium.io"
+LAB_HELM_TIMEOUT="10m"
+LAB_VALUES_B64="ZGVidWc6CiAgZW5hYmxlZDogdHJ1ZQo="
+LAB_VALUE_PATHS="debug.enabled"
+LAB_OPEN_KEYS="annotations labels nodeSelector podAnnotations resources"
+# lab:values end
+
+# lab:include lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # lab:standalone-only
+# lab:include kube-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kube-lib.sh" # lab:standalone-only
+
+INSTALL_WORK=""
+
+install::repo_add() {
+  helm repo add cilium "$LAB_HELM_REPO_URL" --force-update >&2 || return 1
+}
+
+install::pull() {
+  rm -rf "${INSTALL_WORK}/chart"
+  helm pull cilium/cilium --version "$LAB_CILIUM_VERSION" --untar --untardir "${INSTALL_WORK}/chart" >&2 || return 1
+}
+
+# install::check_keys CHART_DIR: prints CILIUM_LAB_UNKNOWN_KEY for each of LAB_VALUE_PATHS that
+# the chart's values.yaml (keys, or helm-docs commented-out keys under a known map) and
+# values.schema.json (properties) do not know; keys under open maps (an empty default map, a
+# map with dotted keys, or one of LAB_OPEN_KEYS) are free. Status 3 when any is unknown.
+install::check_keys() {
+  python3 - "$1" "$LAB_OPEN_KEYS" "$LAB_VALUE_PATHS" <<'PY'
+import json, os, re, sys
+
+try:
+    import yaml
+except ImportError:
+    print("python3-yaml is not installed (apt-get install python3-yaml): cannot check the values against the chart", file=sys.stderr)
+    sys.exit(2)
+
+chart, open_names, paths = sys.argv[1], set(sys.argv[2].split()), [p for p in sys.argv[3].split("\n") if p]
+with open(os.path.join(chart, "values.yaml"), encoding="utf-8") as f:
+    text = f.read()
+values = yaml.safe_load(text) or {}
+schema = {}
+schema_file = os.path.join(chart, "values.schema.json")
+if os.path.exists(schema_file):
+    with open(schema_file, encoding="utf-8") as f:
+        schema = json.load(f)
+commented = set(re.findall(r"^\s*#\s?([a-z][A-Za-z0-9]*):\s+\S", text, re.M))
+
+
+def is_open(name, node):
+    return name in open_names or (isinstance(node, dict) and (not node or any("." in str(k) for k in node)))
+
+
+def in_values(segments):
+    node = values
+    for i, segment in enumerate(segments):
+        last = i == len(segments) - 1
+        if not isinstance(node, dict):
+            return False
+        if segment not in node:
+            return last and segment in commented
+        node = node[segment]
+        if not last and is_open(segment, node):
+            return True
+    return True
+
+
+def in_schema(segments):
+    node = schema
+    for segment in segments:
+        properties = node.get("properties") if isinstance(node, dict) else None
+        if properties is None:
+            return bool(node) and "object" in (node.get("type") if isinstance(node.get("type"), list) else [node.get("type")])
+        if segment not in properties:
+            return False
+        node = properties[segment]
+    return True
+
+
+unknown = [p for p in paths if not in_values(p.split(".")) and not in_schema(p.split("."))]
+for p in unknown:
+    print("CILIUM_LAB_UNKNOWN_KEY " + p)
+if unknown:
+    print(f"{len(unknown)} key(s) are not in the pulled chart: {', '.join(unknown)}", file=sys.stderr)
+    sys.exit(3)
+print(f"all {len(paths)} keys are in the pulled chart", file=sys.stderr)
+PY
+}
+
+install::main() {
+  : "${LAB_NODE_NAME:=$(uname -n)}"
+  lab::deadline_start 240
+  kube::env
+  kube::need helm kubectl python3 base64
+  [[ "$LAB_CILIUM_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+    log::error_exit 2 "LAB_CILIUM_VERSION='${LAB_CILIUM_VERSION}' is not a chart version such as 1.16.3"
+  INSTALL_WORK=$(mktemp -d)
+  trap 'rm -rf -- "$INSTALL_WORK"' EXIT
+  (
+    umask 077
+    printf '%s' "$LAB_VALUES_B64" | base64 -d >"${INSTALL_WORK}/values.yaml"
+  ) || log::error_exit 2 "the values sent by the CLI are not valid base64"
+
+  retry::until_deadline "helm repo add cilium ${LAB_HELM_REPO_URL}" 20 install::repo_add ||
+    log::error_exit 4 "cannot add the Helm repository ${LAB_HELM_REPO_URL}: ${LAB_LAST_ERROR}"
+  retry::until_deadline "helm pull cilium/cilium --version ${LAB_CILIUM_VERSION}" 20 install::pull ||
+    log::error_exit 4 "cannot pull the cilium chart ${LAB_CILIUM_VERSION} from ${LAB_HELM_REPO_URL}: ${LAB_LAST_ERROR}"
+
+  local status=0
+  install::check_keys "${INSTALL_WORK}/chart/cilium" || status=$?
+  ((status == 0)) ||
+    log::error_exit "$status" "the values do not fit the cilium ${LAB_CILIUM_VERSION} chart pulled from ${LAB_HELM_REPO_URL} (see CILIUM_LAB_UNKNOWN_KEY lines); nothing was installed"
+
+  log::info "helm upgrade --install cilium ${LAB_CILIUM_VERSION} (waits up to ${LAB_HELM_TIMEOUT})"
+  helm upgrade --install cilium cilium/cilium --version "$LAB_CILIUM_VERSION" --namespace kube-system \
+    -f "${INSTALL_WORK}/values.yaml" --wait --timeout "$LAB_HELM_TIMEOUT"
+  printf 'CILIUM_LAB_HELM %s\n' "$(helm list --namespace kube-system --filter '^cilium$' --output json)"
+}
+
+# `${BASH_SOURCE[0]:-$0}`: also runs when the rendered script is fed to bash on stdin or -c.
+if [[ "${BASH_SOURCE[0]:-$0}" == "$0" ]]; then
+  install::main "$@"
+fi

@@ -1,0 +1,154 @@
+/**
+ * `lab cilium`: the values composed and checked before any cloud call, and the Helm script the
+ * control plane receives, through the CLI on fakes of SSM and CloudFormation.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { loadLabConfig } from '../../lib/config/load.js';
+import { planLab } from '../../lib/config/plan.js';
+import { CiliumValuesError } from '../../lib/cilium/values.js';
+import { ciliumInstallScript, composeLabCiliumValues, parseHelmRelease } from '../../lib/lab/cilium.js';
+import { FakeLab, helmLine, scriptKind } from './harness.js';
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lab-cilium-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function valuesFile(name: string, text: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** The values.yaml inside a rendered cilium-install.sh. */
+function shippedValues(script: string): Record<string, unknown> {
+  const b64 = /^readonly LAB_VALUES_B64='([A-Za-z0-9+/=]+)'$/m.exec(script)?.[1];
+  expect(b64).toBeDefined();
+  return parseYaml(Buffer.from(b64 as string, 'base64').toString('utf8')) as Record<string, unknown>;
+}
+
+const studyPlan = planLab(loadLabConfig({ context: {} }));
+
+describe('composeLabCiliumValues', () => {
+  it('merges cilium.yaml, xdp.yaml, the computed values and the user file, in that order', () => {
+    const file = valuesFile('debug-off.yaml', 'debug:\n  enabled: false\nloadBalancer:\n  acceleration: best-effort\n');
+    const prepared = composeLabCiliumValues(studyPlan, { xdp: true, userValuesFile: file });
+    expect(prepared.values).toMatchObject({
+      debug: { enabled: false },
+      kubeProxyReplacement: true,
+      k8sServiceHost: '192.168.10.10',
+      k8sServicePort: 6443,
+      ipv4NativeRoutingCIDR: '192.168.0.0/16',
+      loadBalancer: { acceleration: 'best-effort' },
+    });
+    expect(prepared.sources).toEqual(['helm-values/cilium.yaml', 'helm-values/xdp.yaml', expect.stringMatching(/^values computed/), file]);
+  });
+
+  it('leaves xdp.yaml out with xdp false', () => {
+    expect(composeLabCiliumValues(studyPlan, { xdp: false }).values['loadBalancer']).toBeUndefined();
+  });
+
+  it('refuses a user file with bpf.hostRouting, naming the file, the key and the real one', () => {
+    const file = valuesFile('study.yaml', 'bpf:\n  hostRouting: true\n');
+    expect(() => composeLabCiliumValues(studyPlan, { xdp: true, userValuesFile: file })).toThrow(CiliumValuesError);
+    expect(() => composeLabCiliumValues(studyPlan, { xdp: true, userValuesFile: file })).toThrow(
+      new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} does not fit the cilium 1.16.3 chart[\\s\\S]*bpf\\.hostRouting is not a key of the cilium 1\\.16\\.3 chart; did you mean bpf\\.hostLegacyRouting\\?`),
+    );
+  });
+});
+
+describe('ciliumInstallScript', () => {
+  it('pins the chart version and runs helm upgrade --install with the values file, --wait and a 10m timeout', () => {
+    const script = ciliumInstallScript(composeLabCiliumValues(studyPlan, { xdp: true }));
+    expect(script).toContain("readonly LAB_CILIUM_VERSION='1.16.3'");
+    expect(script).toContain("readonly LAB_HELM_REPO_URL='https://helm.cilium.io'");
+    expect(script).toContain("readonly LAB_HELM_TIMEOUT='10m'");
+    expect(script).toContain('helm upgrade --install cilium cilium/cilium --version "$LAB_CILIUM_VERSION" --namespace kube-system \\');
+    expect(script).toContain('-f "${INSTALL_WORK}/values.yaml" --wait --timeout "$LAB_HELM_TIMEOUT"');
+    expect(script).toContain('helm repo add cilium "$LAB_HELM_REPO_URL" --force-update');
+    expect(shippedValues(script)).toMatchObject({ k8sServiceHost: '192.168.10.10', loadBalancer: { acceleration: 'native' } });
+    expect(script).toMatch(/^readonly LAB_VALUE_PATHS='debug\.enabled\nrollOutCiliumPods\n/m);
+  });
+});
+
+describe('parseHelmRelease', () => {
+  it('reads the cilium release from helm list -o json', () => {
+    expect(parseHelmRelease(`x\n${helmLine('3')}\n`)).toEqual({ name: 'cilium', revision: '3', status: 'deployed', chart: 'cilium-1.16.3', appVersion: '1.16.3' });
+    expect(parseHelmRelease('CILIUM_LAB_HELM []\n')).toBeUndefined();
+  });
+});
+
+describe('lab cilium against fakes of SSM and CloudFormation', () => {
+  let lab: FakeLab | undefined;
+  afterEach(async () => {
+    await lab?.close();
+    lab = undefined;
+  });
+
+  it('refuses a user values file with bpf.hostRouting before any AWS call: no SendCommand, not even DescribeStacks', async () => {
+    lab = await FakeLab.start();
+    const file = valuesFile('host-routing.yaml', 'bpf:\n  hostRouting: true\n');
+    const run = await lab.run(['cilium', '--values', file]);
+    expect(run.code).toBe(1);
+    expect(run.result).toMatch(/bpf\.hostRouting is not a key of the cilium 1\.16\.3 chart; did you mean bpf\.hostLegacyRouting\?/);
+    expect(lab.ssm.callsTo('SendCommand')).toHaveLength(0);
+    expect(lab.totalCalls()).toBe(0);
+  });
+
+  it('sends the control plane, and only it, the install script with the pinned version and the lab values', async () => {
+    lab = await FakeLab.start();
+    const run = await lab.run(['cilium']);
+    expect(run.code).toBe(0);
+    expect(run.result).toContain('Helm release cilium in kube-system is deployed (revision 1, chart cilium-1.16.3');
+    const sends = lab.ssm.callsTo('SendCommand');
+    expect(sends).toHaveLength(1);
+    expect(sends[0]?.body['InstanceIds']).toEqual([lab.instanceId('k8s-s')]);
+    const script = lab.ssm.scriptsSent()[0] ?? '';
+    expect(scriptKind(script)).toBe('install');
+    expect(script).toContain('helm upgrade --install cilium cilium/cilium --version "$LAB_CILIUM_VERSION"');
+    expect(script).toContain("readonly LAB_CILIUM_VERSION='1.16.3'");
+    // The SSM deadline covers helm's own 10 minutes (here: the test's short budget)
+    expect((sends[0]?.body['Parameters'] as Record<string, string[]>)['executionTimeout']).toEqual(['5']);
+  });
+
+  it('takes the chart version and addresses of the deployed lab, not of the command line defaults', async () => {
+    lab = await FakeLab.start({ deployed: { 'kubernetes.version': '1.31.6', 'cilium.version': '1.17.18', 'controlPlane.ip': '192.168.10.20', 'network.vpcCidr': '192.168.0.0/16' } });
+    const run = await lab.run(['cilium', '--no-xdp']);
+    expect(run.code).toBe(0);
+    const script = lab.ssm.scriptsSent()[0] ?? '';
+    expect(script).toContain("readonly LAB_CILIUM_VERSION='1.17.18'");
+    const values = shippedValues(script);
+    expect(values['k8sServiceHost']).toBe('192.168.10.20');
+    expect(values['loadBalancer']).toBeUndefined();
+  });
+
+  it('names a key the pulled chart does not know, and says nothing was installed', async () => {
+    lab = await FakeLab.start({
+      nodes: { 'k8s-s': { answers: { install: { exitCode: 3, stdout: 'CILIUM_LAB_UNKNOWN_KEY hubble.metrics.enableOpenMetrics\n', stderr: 'ERROR: the values do not fit\n' } } } },
+    });
+    const run = await lab.run(['cilium']);
+    expect(run.code).toBe(1);
+    expect(run.result).toMatch(/the cilium 1\.16\.3 chart pulled on k8s-s from https:\/\/helm\.cilium\.io has no key hubble\.metrics\.enableOpenMetrics/);
+    expect(run.result).toContain('Nothing was installed');
+  });
+
+  it('surfaces helm failing on the node with its stderr', async () => {
+    lab = await FakeLab.start({ nodes: { 'k8s-s': { answers: { install: { exitCode: 1, stderr: 'Error: UPGRADE FAILED: context deadline exceeded\n' } } } } });
+    const run = await lab.run(['cilium']);
+    expect(run.code).toBe(1);
+    expect(run.result).toContain('helm upgrade --install cilium failed on 1 of 1 node(s)');
+    expect(run.result).toContain('| Error: UPGRADE FAILED: context deadline exceeded');
+  });
+
+  it('re-running sends the same values again (helm upgrade with the same values changes nothing)', async () => {
+    lab = await FakeLab.start();
+    expect((await lab.run(['cilium'])).code).toBe(0);
+    expect((await lab.run(['cilium'])).code).toBe(0);
+    const [first, second] = lab.ssm.scriptsSent();
+    expect(second).toBe(first);
+  });
+});

@@ -1,0 +1,280 @@
+/**
+ * A deployed lab on loopback fakes of CloudFormation, EC2 and SSM, driven through the real CLI
+ * (runCli), the real post-deploy commands and the real AWS services factory (SDK clients pointed
+ * at the fakes). Each node answers per script kind (node-facts.sh, tune-nic.sh, ...), healthy by
+ * default; a test overrides what it is about.
+ */
+import { loadLabConfig } from '../../lib/config/load.js';
+import { OUTPUTS } from '../../lib/config/outputs.js';
+import { planLab, type LabPlan } from '../../lib/config/plan.js';
+import { createAwsServices } from '../../lib/aws/services.js';
+import { runCli } from '../../lib/lab/cli.js';
+import { postDeployCommands } from '../../lib/lab/commands/post-deploy.js';
+import type { LabTimeouts } from '../../lib/lab/remote.js';
+import type { LabServices } from '../../lib/lab/services.js';
+import { CFN_QUERY, EC2_QUERY, FakeQueryServer, QueryFault, listParam, type XmlValue } from '../aws/fake-query-server.js';
+import { FakeSsmServer, type FakeNode, type FakeResponse } from '../aws/fake-ssm-server.js';
+
+export const QUICK_TIMEOUTS: LabTimeouts = {
+  agentsOnlineMs: 600,
+  factsMs: 5_000,
+  tuneMs: 5_000,
+  restartMs: 5_000,
+  ciliumMs: 5_000,
+  waitMs: 5_000,
+  quickMs: 5_000,
+};
+
+export type ScriptKind = 'facts' | 'tune' | 'restart' | 'install' | 'wait' | 'kubeconfig' | 'kubectl';
+
+/** Which lab script a shipped script is, by the main function it calls. */
+export function scriptKind(script: string): ScriptKind | undefined {
+  const marks: [ScriptKind, RegExp][] = [
+    ['facts', /^\s*facts::main "\$@"/m],
+    ['tune', /^\s*nic::main "\$@"/m],
+    ['restart', /^\s*restart::main "\$@"/m],
+    ['install', /^\s*install::main "\$@"/m],
+    ['wait', /^\s*wait::main "\$@"/m],
+    ['kubeconfig', /^\s*kubeconfig::main "\$@"/m],
+    ['kubectl', /kubectl get nodes -o wide/],
+  ];
+  return marks.find(([, re]) => re.test(script))?.[0];
+}
+
+export type Answer = FakeResponse | ((script: string) => FakeResponse);
+export type Answers = Partial<Record<ScriptKind, Answer>>;
+
+export const factsLine = (facts: Partial<{ kernel: string; interface: string; driver: string; driverVersion: string; mtu: number }> = {}): string =>
+  `CILIUM_LAB_FACTS ${JSON.stringify({ kernel: '6.8.0-1021-aws', interface: 'ens5', driver: 'ena', driverVersion: '6.8.0-1021-aws', mtu: 9001, ...facts })}`;
+
+export const nicLine = (report: Partial<Record<string, unknown>> = {}): string =>
+  `CILIUM_LAB_NIC ${JSON.stringify({
+    interface: 'ens5',
+    mac: '0a:00:00:00:00:01',
+    mtuBefore: 9001,
+    mtuAfter: 3498,
+    channelsBefore: 4,
+    channelsAfter: 2,
+    channelsMax: 4,
+    driver: 'ena',
+    driverVersion: '6.8.0-1021-aws',
+    xdp: true,
+    changed: true,
+    ...report,
+  })}`;
+
+export const helmLine = (revision = '1', status = 'deployed', version = '1.16.3'): string =>
+  `CILIUM_LAB_HELM ${JSON.stringify([{ name: 'cilium', namespace: 'kube-system', revision, updated: '2026-11-23 10:00:00 +0000 UTC', status, chart: `cilium-${version}`, app_version: version }])}`;
+
+/** A healthy node's answers; the control plane also answers the control-plane scripts. */
+export function healthyAnswers(plan: LabPlan): Answers {
+  return {
+    facts: { stdout: `kernel 6.8.0-1021-aws, NIC ens5\n${factsLine()}\n` },
+    tune: { stdout: `NIC ens5 ...\n${nicLine()}\n` },
+    restart: { stdout: 'CILIUM_LAB_AGENTS absent\n' },
+    install: { stdout: `Release "cilium" has been upgraded.\n${helmLine()}\n` },
+    wait: { stdout: `${plan.instances.filter((n) => n.role !== 'testpc').map((n) => `CILIUM_LAB_NODE ${n.name} True`).join('\n')}\n` },
+    kubectl: { stdout: 'NAME     STATUS   ROLES           AGE   VERSION\nk8s-s    Ready    control-plane   1h    v1.30.14\n' },
+  };
+}
+
+function respondWith(answers: Answers): (script: string) => FakeResponse {
+  return (script) => {
+    const kind = scriptKind(script);
+    const answer = kind ? answers[kind] : undefined;
+    if (answer === undefined) return { exitCode: 99, stderr: `fake node: no answer for this script (${kind ?? 'unknown kind'})\n` };
+    return typeof answer === 'function' ? answer(script) : answer;
+  };
+}
+
+export const instanceIdOf = (index: number): string => `i-0${String(index + 1).padStart(16, '0')}`;
+
+/** The outputs LabStack writes for this plan (see lib/infra/lab-stack.ts). */
+export function stackOutputsFor(plan: LabPlan, publicIp = '203.0.113.10'): Record<string, string> {
+  return {
+    [OUTPUTS.controlPlanePublicIp]: publicIp,
+    [OUTPUTS.nodeAddresses]: plan.instances.map((n) => `${n.name}=${n.privateIp}`).join(','),
+    [OUTPUTS.labConfig]: JSON.stringify(plan.config),
+    [OUTPUTS.kubernetesVersion]: plan.kubernetes.version,
+    [OUTPUTS.ciliumVersion]: plan.config.cilium.version,
+    ...Object.fromEntries(plan.instances.map((n, i) => [OUTPUTS.nodeOutput(n.name, 'InstanceId'), instanceIdOf(i)])),
+  };
+}
+
+export interface Ec2Scenario {
+  /** instance type -> facts DescribeInstanceTypes answers (default: nitro, ENA required). */
+  readonly types?: Readonly<Record<string, { hypervisor?: string; enaSupport?: string }>>;
+  /** instance id -> state (default running). */
+  readonly states?: Readonly<Record<string, string>>;
+  /** EnaSupport of the AMI (default true). */
+  readonly amiEnaSupport?: boolean;
+}
+
+export interface LabScenario {
+  /** -c settings of the deployed lab (default: the study lab). */
+  readonly deployed?: Record<string, unknown>;
+  /** Per node name: answers overriding the healthy ones, and SSM agent pings. */
+  readonly nodes?: Readonly<Record<string, { answers?: Answers; ping?: FakeNode['ping']; runMs?: number }>>;
+  readonly ec2?: Ec2Scenario;
+  /** No stack at all (DescribeStacks: does not exist). */
+  readonly noStack?: boolean;
+}
+
+export interface CliRun {
+  readonly code: number;
+  /** Progress lines (Output.info). */
+  readonly info: string[];
+  /** The final document(s) (Output.result). */
+  readonly result: string;
+  /** Everything, in order. */
+  readonly all: string;
+}
+
+export const AMI = 'ami-0123456789abcdef0';
+
+export class FakeLab {
+  servicesCreated = 0;
+
+  private constructor(
+    readonly plan: LabPlan,
+    readonly ssm: FakeSsmServer,
+    readonly ec2: FakeQueryServer,
+    readonly cfn: FakeQueryServer,
+  ) {}
+
+  static async start(scenario: LabScenario = {}): Promise<FakeLab> {
+    const plan = planLab(loadLabConfig({ context: scenario.deployed ?? {} }));
+    const healthy = healthyAnswers(plan);
+    const nodes: Record<string, FakeNode> = {};
+    plan.instances.forEach((node, i) => {
+      const custom = scenario.nodes?.[node.name];
+      nodes[instanceIdOf(i)] = {
+        respond: respondWith({ ...healthy, ...custom?.answers }),
+        runMs: custom?.runMs ?? 20,
+        ...(custom?.ping ? { ping: custom.ping } : {}),
+      };
+    });
+    const ssm = await FakeSsmServer.start({ nodes });
+    const ids = plan.instances.map((_, i) => instanceIdOf(i));
+    const ec2Scenario = scenario.ec2 ?? {};
+    const ec2 = await FakeQueryServer.start({
+      ...EC2_QUERY,
+      handlers: {
+        DescribeInstanceTypes: (params) => ({
+          instanceTypeSet: listParam(params, 'InstanceType').map((type) => {
+            const facts = ec2Scenario.types?.[type] ?? {};
+            return {
+              instanceType: type,
+              hypervisor: facts.hypervisor ?? 'nitro',
+              bareMetal: false,
+              networkInfo: { enaSupport: facts.enaSupport ?? 'required' },
+            };
+          }),
+        }),
+        DescribeInstances: (params) => {
+          const wanted = listParam(params, 'InstanceId');
+          const unknown = wanted.filter((id) => !ids.includes(id));
+          if (unknown.length > 0) throw new QueryFault('InvalidInstanceID.NotFound', `The instance IDs '${unknown.join(', ')}' do not exist`);
+          return {
+            reservationSet: [
+              {
+                reservationId: 'r-0123',
+                ownerId: '000000000000',
+                instancesSet: wanted.map((id) => {
+                  const node = plan.instances[ids.indexOf(id)];
+                  return {
+                    instanceId: id,
+                    imageId: AMI,
+                    instanceType: node?.instanceType,
+                    instanceState: { code: 16, name: ec2Scenario.states?.[id] ?? 'running' },
+                    privateIpAddress: node?.privateIp,
+                  } satisfies Record<string, XmlValue>;
+                }),
+              },
+            ],
+          };
+        },
+        DescribeImages: (params) => ({
+          imagesSet: listParam(params, 'ImageId').map((id) => ({ imageId: id, name: 'ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20261101', enaSupport: ec2Scenario.amiEnaSupport ?? true })),
+        }),
+      },
+    });
+    const outputs = stackOutputsFor(plan);
+    const cfn = await FakeQueryServer.start({
+      ...CFN_QUERY,
+      handlers: {
+        DescribeStacks: (params) => {
+          const name = params['StackName'];
+          if (scenario.noStack || name !== plan.stackName) throw new QueryFault('ValidationError', `Stack with id ${String(name)} does not exist`);
+          return {
+            Stacks: [
+              {
+                StackId: `arn:aws:cloudformation:eu-west-1:000000000000:stack/${name}/0000`,
+                StackName: name,
+                CreationTime: '2026-11-23T09:00:00.000Z',
+                StackStatus: 'CREATE_COMPLETE',
+                Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+              },
+            ],
+          };
+        },
+      },
+    });
+    return new FakeLab(plan, ssm, ec2, cfn);
+  }
+
+  /** The real services factory, pointed at the fakes, with quick polling. */
+  services(region = 'eu-west-1'): LabServices {
+    this.servicesCreated++;
+    return createAwsServices(
+      { region },
+      {
+        endpoints: { ssm: this.ssm.endpoint, ec2: this.ec2.endpoint, cloudformation: this.cfn.endpoint },
+        credentials: { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake-secret' },
+        maxAttempts: 1,
+        pollIntervalMs: 20,
+        retry: { baseMs: 10, maxMs: 50 },
+      },
+    );
+  }
+
+  instanceId(nodeName: string): string {
+    return instanceIdOf(this.plan.instances.findIndex((n) => n.name === nodeName));
+  }
+
+  /** The kinds of script each SendCommand carried, in order. */
+  scriptKinds(): (ScriptKind | undefined)[] {
+    return this.ssm.scriptsSent().map(scriptKind);
+  }
+
+  /** Every AWS call any fake saw. */
+  totalCalls(): number {
+    return this.ssm.calls.length + this.ec2.calls.length + this.cfn.calls.length;
+  }
+
+  /** Runs `lab <argv>` through runCli with the real commands and services. */
+  async run(argv: readonly string[]): Promise<CliRun> {
+    const info: string[] = [];
+    const results: string[] = [];
+    const all: string[] = [];
+    const code = await runCli(argv, {
+      commands: postDeployCommands({ timeouts: QUICK_TIMEOUTS }),
+      createServices: () => this.services(),
+      out: () => ({
+        info: (line) => {
+          info.push(line);
+          all.push(line);
+        },
+        result: (text) => {
+          results.push(text);
+          all.push(text);
+        },
+      }),
+    });
+    return { code, info, result: results.join('\n'), all: all.join('\n') };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.ssm.close(), this.ec2.close(), this.cfn.close()]);
+  }
+}
