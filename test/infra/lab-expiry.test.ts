@@ -1,0 +1,167 @@
+/**
+ * Auto-expiry: with expiresAt, a one-time EventBridge Scheduler schedule deletes exactly this
+ * stack through the universal target, with a role that may do nothing else; without it, nothing.
+ * The time comes from the input, so synth stays deterministic whatever the clock says.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jest } from '@jest/globals';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { EXPIRY_ROLE_PATH, expiryScheduleName, schedulerAtExpression } from '../../lib/config/expiry.js';
+import { LabConfigError, loadLabConfig } from '../../lib/config/load.js';
+import { OUTPUTS } from '../../lib/config/outputs.js';
+import { buildLabApp } from '../../lib/infra/app.js';
+import { resourcesOfType, synthLab } from '../helpers/synth.js';
+
+const EXPIRES_AT = '2026-11-23T22:00:00Z';
+
+describe('a lab without expiresAt', () => {
+  const { json, template } = synthLab();
+
+  it('has no schedule, no scheduler role and no ExpirySchedule output', () => {
+    template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    const schedulerRoles = resourcesOfType(json, 'AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'));
+    expect(schedulerRoles).toEqual([]);
+    expect(Object.keys(json.Outputs)).not.toContain(OUTPUTS.expirySchedule);
+  });
+});
+
+describe('a lab with expiresAt', () => {
+  const { json, stack } = synthLab({ labName: 'nightly-123', expiresAt: EXPIRES_AT });
+  const schedules = resourcesOfType(json, 'AWS::Scheduler::Schedule');
+  const schedule = schedules[0]?.[1];
+  const roleId = schedule?.Properties.Target.RoleArn['Fn::GetAtt'][0];
+  const role = json.Resources[roleId];
+
+  it('has one one-time schedule at expiresAt, in UTC, with no flexible window', () => {
+    expect(schedules).toHaveLength(1);
+    expect(schedule.Properties).toMatchObject({
+      Name: 'cilium-lab-nightly-123-expiry',
+      GroupName: 'default',
+      ScheduleExpression: 'at(2026-11-23T22:00:00)',
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+    });
+  });
+
+  it("targets CloudFormation DeleteStack (universal target) with this stack's id", () => {
+    expect(schedule.Properties.Target.Arn).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:scheduler:::aws-sdk:cloudformation:deleteStack' });
+    expect(schedule.Properties.Target.Input).toEqual({ 'Fn::Sub': '{"StackName":"${AWS::StackId}"}' });
+    // With the stack id in place, the input is the DeleteStack request.
+    const input = schedule.Properties.Target.Input['Fn::Sub'].replace('${AWS::StackId}', 'arn:aws:cloudformation:ap-northeast-2:111122223333:stack/nightly-123/abc');
+    expect(JSON.parse(input)).toEqual({ StackName: 'arn:aws:cloudformation:ap-northeast-2:111122223333:stack/nightly-123/abc' });
+  });
+
+  it('has no ActionAfterCompletion (not a CloudFormation property; the stack deletion removes the schedule)', () => {
+    expect(schedule.Properties).not.toHaveProperty('ActionAfterCompletion');
+  });
+
+  it('uses a role only EventBridge Scheduler of this account can assume', () => {
+    expect(role.Type).toBe('AWS::IAM::Role');
+    expect(role.Properties.Path).toBe(EXPIRY_ROLE_PATH);
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      },
+    ]);
+  });
+
+  it('lets the role call only cloudformation:DeleteStack, only on this stack (no iam:PassRole)', () => {
+    const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    expect(statements).toEqual([{ Action: 'cloudformation:DeleteStack', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } }]);
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const attached = resourcesOfType(json, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId));
+    expect(attached).toEqual([]);
+  });
+
+  it('outputs the schedule name for `lab extend`', () => {
+    expect(json.Outputs[OUTPUTS.expirySchedule].Value).toBe(expiryScheduleName('nightly-123'));
+  });
+
+  it('passes cdk-nag AwsSolutions with no acknowledgement on the expiry resources', () => {
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+    const acknowledged = stack.node
+      .findChild('Expiry')
+      .node.findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY));
+    expect(acknowledged).toEqual([]);
+  });
+});
+
+describe('the at() expression', () => {
+  it.each([
+    ['2026-11-23T22:00:00Z', 'at(2026-11-23T22:00:00)'],
+    ['2026-11-23T22:00:00.999Z', 'at(2026-11-23T22:00:00)'],
+    ['2027-01-01T00:00:05.1Z', 'at(2027-01-01T00:00:05)'],
+  ])('turns %s into %s (seconds, no zone)', (expiresAt, expression) => {
+    expect(schedulerAtExpression(expiresAt)).toBe(expression);
+  });
+
+  it.each(['2026-11-23T22:00:00+09:00', 'tomorrow', '2026-11-23'])('refuses %s', (expiresAt) => {
+    expect(() => schedulerAtExpression(expiresAt)).toThrow(/expiresAt/);
+  });
+
+  it.each(['2026-11-23T22:00:00+09:00', '2026-11-23T22:00Z', '2026-02-30T00:00:00Z', '2026-11-23 22:00:00'])('is never reached with %s: LabConfig refuses it first', (expiresAt) => {
+    expect(() => loadLabConfig({ context: { expiresAt } })).toThrow(LabConfigError);
+  });
+});
+
+describe('deterministic expiry', () => {
+  const context = { labName: 'nightly-123', expiresAt: EXPIRES_AT };
+
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('gives byte-identical templates for the same expiresAt, whatever the clock says', () => {
+    const first = JSON.stringify(synthLab(context).json);
+    jest.useFakeTimers({ now: new Date('2031-05-05T05:05:05Z'), doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask'] });
+    expect(new Date().getUTCFullYear()).toBe(2031);
+    expect(JSON.stringify(synthLab(context).json)).toBe(first);
+  });
+
+  it('moves the schedule when expiresAt changes (the comparison can fail)', () => {
+    const later = synthLab({ ...context, expiresAt: '2026-11-24T01:00:00Z' }).json;
+    const [, schedule] = resourcesOfType(later, 'AWS::Scheduler::Schedule')[0] as [string, any];
+    expect(schedule.Properties.ScheduleExpression).toBe('at(2026-11-24T01:00:00)');
+  });
+});
+
+describe('CloudFormation schema validation of the schedule', () => {
+  const synthReport = (mutate?: (app: App) => void) => {
+    const outdir = mkdtempSync(join(tmpdir(), 'cilium-lab-expiry-'));
+    const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'));
+    const app = new App({ outdir, context: { ...cdkJson.context, expiresAt: EXPIRES_AT } });
+    buildLabApp(app);
+    mutate?.(app);
+    let error: unknown;
+    try {
+      app.synth();
+    } catch (e) {
+      error = e;
+    }
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
+    return { error, cfn: report.pluginReports.find((p: any) => p.pluginName === 'CloudFormation Validate') };
+  };
+
+  it('is clean', () => {
+    const { error, cfn } = synthReport();
+    expect(error).toBeUndefined();
+    expect([cfn.conclusion, cfn.violations]).toEqual(['success', []]);
+  });
+
+  it('would refuse ActionAfterCompletion (why the schedule has none)', () => {
+    const { error, cfn } = synthReport((app) => {
+      const schedule = app.node.findAll().find((c) => c.node.path.endsWith('Expiry/Schedule')) as any;
+      schedule.addPropertyOverride('ActionAfterCompletion', 'DELETE');
+    });
+    expect(error).toBeDefined();
+    expect(JSON.stringify(cfn.violations)).toContain('ActionAfterCompletion');
+  });
+});
