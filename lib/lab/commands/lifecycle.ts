@@ -1,0 +1,213 @@
+/**
+ * The lifecycle commands of the `lab` CLI: down, sweep, extend, stop, start, cost. Their logic
+ * lives in lib/lifecycle behind LifecycleCloud; the real cloud is lib/aws/lifecycle-cloud.ts,
+ * created on first use (so --help, usage errors and `lab cost` never reach AWS).
+ */
+import { createLifecycleCloud } from '../../aws/lifecycle-cloud.js';
+import type { LifecycleCloud } from '../../lifecycle/cloud.js';
+import { CostError, formatLabCost, labCost } from '../../lifecycle/cost.js';
+import type { LifecycleDeps } from '../../lifecycle/deps.js';
+import { findLab, formatDownReport, formatPlan, hasWork, runDown, type DownReport } from '../../lifecycle/down.js';
+import { extendLab, formatExtendReport, type ExtendRequest } from '../../lifecycle/extend.js';
+import { leftoverCount } from '../../lifecycle/leftovers.js';
+import { formatPowerReport, startLab, stopLab } from '../../lifecycle/power.js';
+import { findExpiredLabs, formatFindings } from '../../lifecycle/sweep.js';
+import { DEFAULT_TIMING, parseDuration, type LifecycleTiming } from '../../lifecycle/timing.js';
+import { UsageError, type CommandContext, type LabCommand, type OptionSpec } from '../cli.js';
+import { labStateDir } from '../state.js';
+
+/** How the commands are built: production uses the defaults; tests hand in a cloud on loopback fakes and short timings. */
+export interface LifecycleSettings {
+  /** The cloud for a region (undefined: the SDK's default chain). @default the real AWS clients */
+  readonly createCloud?: (region: string | undefined) => LifecycleCloud;
+  readonly timing?: Partial<LifecycleTiming>;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** Where the state directories are ($CILIUM_LAB_STATE_DIR). @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+const YES_OPTION: Readonly<Record<string, OptionSpec>> = {
+  yes: { type: 'boolean', description: 'really delete; without it the command lists what it would delete and exits 2' },
+};
+
+function lifecycleDeps(ctx: CommandContext, settings: LifecycleSettings, cloud: LifecycleCloud): LifecycleDeps {
+  return {
+    cloud,
+    timing: { ...DEFAULT_TIMING, ...settings.timing },
+    phase: (name, run, describe) => ctx.reporter.phase(name, run, describe),
+    skip: (name, why) => ctx.reporter.skip(name, why),
+    info: (line) => ctx.out.info(line),
+    now: settings.now ?? (() => new Date()),
+  };
+}
+
+function cloudFor(settings: LifecycleSettings, region: string | undefined): LifecycleCloud {
+  return (settings.createCloud ?? ((r) => createLifecycleCloud(r ? { region: r } : {})))(region);
+}
+
+function downCommand(settings: LifecycleSettings): LabCommand {
+  return {
+    name: 'down',
+    summary: 'delete the lab: leftovers outside CloudFormation (ENIs, then security groups), the stack, a check by tag that nothing is left, the local state',
+    options: YES_OPTION,
+    async run(ctx) {
+      const labName = ctx.config.labName;
+      const deps = lifecycleDeps(ctx, settings, cloudFor(settings, ctx.config.region));
+      const stateDir = labStateDir(labName, settings.env);
+      const plan = await ctx.reporter.phase(
+        'find lab',
+        () => findLab(deps.cloud, labName, stateDir),
+        (p) => `${p.stack ? `stack ${p.stack.status}` : 'no stack'}, ${leftoverCount(p.scan)} leftover(s) in ${p.scan.vpcIds.length} VPC(s)`,
+      );
+      if (ctx.options['yes'] !== true) {
+        if (!hasWork(plan)) {
+          return { text: `${formatPlan(plan)}\nnothing to delete`, data: { deleted: false, plan: planData(plan) } };
+        }
+        throw new UsageError(`${formatPlan(plan)}\n\nnothing was deleted: run again with --yes to delete all of the above`);
+      }
+      const report = await runDown(deps, plan);
+      return { text: formatDownReport(report), data: report };
+    },
+  };
+}
+
+function planData(plan: Awaited<ReturnType<typeof findLab>>): unknown {
+  return {
+    labName: plan.labName,
+    region: plan.region,
+    stack: plan.stack ? { stackName: plan.stack.stackName, status: plan.stack.status } : undefined,
+    leftovers: plan.scan,
+    stateDir: plan.stateDirExists ? plan.stateDir : undefined,
+  };
+}
+
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+function sweepCommand(settings: LifecycleSettings): LabCommand {
+  return {
+    name: 'sweep',
+    summary: 'find expired cilium-lab labs of a region by tag (expiry past, or no expiry and older than --older-than) and delete each as lab down does',
+    options: {
+      'older-than': { type: 'string', description: 'sweep labs without an expiry created longer ago than this (30m, 3h, 1d)', default: '3h' },
+      region: { type: 'string', description: 'the region to sweep (default: -c region, or the SDK default region)' },
+      ...YES_OPTION,
+    },
+    async run(ctx) {
+      const olderThanText = String(ctx.options['older-than'] ?? '3h');
+      const olderThanMs = parseDuration(olderThanText);
+      if (olderThanMs === undefined) throw new UsageError(`--older-than: "${olderThanText}" is not a duration; write it like 3h, 90m or 1d`);
+      const regionOption = ctx.options['region'];
+      if (typeof regionOption === 'string' && !REGION_PATTERN.test(regionOption)) {
+        throw new UsageError(`--region: "${regionOption}" is not an AWS region name such as ap-northeast-2`);
+      }
+      const region = typeof regionOption === 'string' ? regionOption : ctx.config.region;
+      const deps = lifecycleDeps(ctx, settings, cloudFor(settings, region));
+      const findings = await ctx.reporter.phase(
+        'find labs',
+        () => findExpiredLabs(deps.cloud, olderThanMs, deps.now()),
+        (f) => `${f.expired.length} to sweep, ${f.kept.length} kept`,
+      );
+      const listing = formatFindings(findings, region);
+      if (findings.expired.length === 0) return { text: `${listing}\nnothing to sweep`, data: { findings, swept: [] } };
+      if (ctx.options['yes'] !== true) {
+        throw new UsageError(`${listing}\n\nnothing was deleted: run again with --yes to delete the ${findings.expired.length} lab(s) marked sweep`);
+      }
+      const results = await Promise.allSettled(
+        findings.expired.map(async (candidate) => {
+          const prefix = `${candidate.labName}: `;
+          const plan = await ctx.reporter.phase(`${prefix}find lab`, () => findLab(deps.cloud, candidate.labName, labStateDir(candidate.labName, settings.env)));
+          return runDown(deps, plan, prefix);
+        }),
+      );
+      const swept: DownReport[] = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${findings.expired[i]?.labName}: ${(r.reason as Error).message}`] : []));
+      const text = [listing, '', ...swept.map(formatDownReport)].join('\n');
+      if (failed.length > 0) throw new Error(`${text}\n\nswept ${swept.length} of ${findings.expired.length} lab(s); failed:\n${failed.join('\n')}`);
+      return { text: `${text}\nswept ${swept.length} lab(s)`, data: { findings, swept } };
+    },
+  };
+}
+
+function extendCommand(settings: LifecycleSettings): LabCommand {
+  return {
+    name: 'extend',
+    summary: "move the lab's expiry (its EventBridge Scheduler schedule) later: --by 2h, or --until 2026-11-23T22:00:00Z",
+    options: {
+      by: { type: 'string', description: 'add this to the current expiry (2h, 90m, 1h30m)' },
+      until: { type: 'string', description: 'the new expiry, ISO 8601 UTC (2026-11-23T22:00:00Z)' },
+    },
+    async run(ctx) {
+      const by = ctx.options['by'];
+      const until = ctx.options['until'];
+      if ((typeof by === 'string') === (typeof until === 'string')) throw new UsageError('give exactly one of --by DURATION or --until ISO-TIME');
+      if (typeof by === 'string' && parseDuration(by) === undefined) throw new UsageError(`--by: "${by}" is not a duration; write it like 2h, 90m or 1h30m`);
+      if (typeof until === 'string' && (!/Z$/.test(until) || Number.isNaN(new Date(until).getTime()))) {
+        throw new UsageError(`--until: "${until}" is not an ISO 8601 UTC time such as 2026-11-23T22:00:00Z`);
+      }
+      const request: ExtendRequest = typeof by === 'string' ? { by } : { until: until as string };
+      const deps = lifecycleDeps(ctx, settings, cloudFor(settings, ctx.config.region));
+      const report = await ctx.reporter.phase('move expiry schedule', () => extendLab(deps.cloud, ctx.config.labName, request, deps.now()), (r) => `${r.from} -> ${r.to}`);
+      return { text: formatExtendReport(report), data: report };
+    },
+  };
+}
+
+function stopCommand(settings: LifecycleSettings): LabCommand {
+  return {
+    name: 'stop',
+    summary: "stop the lab's instances (pause between sessions; volumes and the Elastic IP stay and still cost)",
+    async run(ctx) {
+      const target = await ctx.reporter.phase('find lab', () => ctx.target(), (t) => `${t.nodes.length} instances`);
+      const deps = lifecycleDeps(ctx, settings, cloudFor(settings, ctx.config.region));
+      const report = await stopLab(deps, target);
+      return { text: formatPowerReport(report, target), data: report };
+    },
+  };
+}
+
+function startCommand(settings: LifecycleSettings): LabCommand {
+  return {
+    name: 'start',
+    summary: "start the lab's instances again and wait until they run and their SSM agents are Online",
+    async run(ctx) {
+      const target = await ctx.reporter.phase('find lab', () => ctx.target(), (t) => `${t.nodes.length} instances`);
+      const deps = lifecycleDeps(ctx, settings, cloudFor(settings, ctx.config.region));
+      const report = await startLab(deps, target);
+      return { text: formatPowerReport(report, target), data: report };
+    },
+  };
+}
+
+function costCommand(settings: LifecycleSettings): LabCommand {
+  return {
+    name: 'cost',
+    summary: 'what the configured lab costs per hour, for --hours N and until its expiry (price table in the repo, no AWS call)',
+    options: { hours: { type: 'string', description: 'also show the cost of running the lab this many hours' } },
+    async run(ctx) {
+      const hoursText = ctx.options['hours'];
+      let hours: number | undefined;
+      if (typeof hoursText === 'string') {
+        hours = Number(hoursText);
+        if (!/^\d+(\.\d+)?$/.test(hoursText.trim()) || !(hours > 0)) throw new UsageError(`--hours: "${hoursText}" is not a positive number of hours`);
+      }
+      const now = (settings.now ?? (() => new Date()))();
+      const cost = await ctx.reporter.phase('price the lab', async () => {
+        try {
+          return labCost(ctx.config, { now, ...(hours !== undefined ? { hours } : {}) });
+        } catch (error) {
+          if (error instanceof CostError) throw new UsageError(error.message);
+          throw error;
+        }
+      }, (c) => `$${c.perHour.toFixed(4)}/h`);
+      return { text: formatLabCost(cost), data: cost };
+    },
+  };
+}
+
+/** The lifecycle commands with the given settings (tests hand in fakes and short timings). */
+export function lifecycleCommands(settings: LifecycleSettings = {}): LabCommand[] {
+  return [downCommand(settings), sweepCommand(settings), extendCommand(settings), stopCommand(settings), startCommand(settings), costCommand(settings)];
+}
+
+export const LIFECYCLE_COMMANDS: LabCommand[] = lifecycleCommands();

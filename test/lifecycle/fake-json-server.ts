@@ -1,0 +1,128 @@
+/**
+ * A local stand-in for the two JSON dialects the lifecycle commands speak besides the Query
+ * protocol, for the real SDK clients over HTTP:
+ *
+ *   awsJson1_1 (Resource Groups Tagging API): `POST /`, `Content-Type: application/x-amz-json-1.1`,
+ *             `X-Amz-Target: ResourceGroupsTaggingAPI_20170126.<Operation>`, a JSON body; errors
+ *             HTTP 400 `{"__type": "<Code>", "message": ...}`.
+ *   restJson1 (EventBridge Scheduler): the operation is the method and path
+ *             (`GET /schedules/{Name}?groupName=`, `PUT /schedules/{Name}` with a JSON body); errors
+ *             carry `X-Amzn-ErrorType: <Code>` with their HTTP status (404 ResourceNotFoundException).
+ *
+ * Every request must be SigV4-signed, as the SDK does.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export class JsonFault extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+export interface JsonRequest {
+  readonly method: string;
+  /** The path without the query, URL-decoded per segment. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Record<string, unknown>;
+}
+
+export interface JsonCall extends JsonRequest {
+  /** X-Amz-Target's operation (awsJson), or `METHOD /path` (restJson). */
+  readonly operation: string;
+  errorCode?: string;
+}
+
+export type JsonHandler = (request: JsonRequest) => unknown;
+
+export interface FakeJsonOptions {
+  readonly dialect: 'awsJson1_1' | 'restJson1';
+  /** awsJson: the X-Amz-Target prefix, e.g. ResourceGroupsTaggingAPI_20170126. */
+  readonly targetPrefix?: string;
+  /** awsJson: operation -> handler. restJson: `METHOD /first-path-segment` -> handler. */
+  readonly handlers: Readonly<Record<string, JsonHandler>>;
+}
+
+export class FakeJsonServer {
+  readonly calls: JsonCall[] = [];
+
+  private constructor(
+    private readonly server: Server,
+    private readonly options: FakeJsonOptions,
+  ) {}
+
+  static async start(options: FakeJsonOptions): Promise<FakeJsonServer> {
+    let fake: FakeJsonServer | undefined;
+    const server = createServer((req, res) => void fake?.handle(req, res));
+    fake = new FakeJsonServer(server, options);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return fake;
+  }
+
+  get endpoint(): string {
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  callsTo(operation: string): JsonCall[] {
+    return this.calls.filter((c) => c.operation === operation);
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private operationOf(req: IncomingMessage, path: string): string {
+    if (this.options.dialect === 'awsJson1_1') {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const prefix = `${this.options.targetPrefix ?? ''}.`;
+      return target.startsWith(prefix) ? target.slice(prefix.length) : '';
+    }
+    return `${req.method ?? 'GET'} /${path.split('/')[1] ?? ''}`;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.split('/').map(decodeURIComponent).join('/');
+    const operation = this.operationOf(req, path);
+    const call: JsonCall = { operation, method: req.method ?? '', path, query: url.searchParams, headers: req.headers, body: {} };
+    this.calls.push(call);
+    const json = this.options.dialect === 'awsJson1_1' ? 'application/x-amz-json-1.1' : 'application/json';
+    try {
+      if (!String(req.headers['authorization'] ?? '').startsWith('AWS4-HMAC-SHA256 Credential=')) {
+        throw new JsonFault('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
+      }
+      if (this.options.dialect === 'awsJson1_1' && (req.method !== 'POST' || req.headers['content-type'] !== json)) {
+        throw new JsonFault('SerializationException', `unexpected ${req.method} with content-type ${String(req.headers['content-type'])}`);
+      }
+      const text = Buffer.concat(chunks).toString('utf8');
+      const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      Object.assign(call, { body });
+      const handler = this.options.handlers[operation];
+      if (!handler) throw new JsonFault('UnknownOperationException', `no handler for ${operation || req.url}`, 404);
+      const answer = handler({ method: call.method, path, query: url.searchParams, headers: req.headers, body });
+      res.writeHead(200, { 'content-type': json, 'x-amzn-requestid': randomUUID() });
+      res.end(JSON.stringify(answer ?? {}));
+    } catch (error) {
+      const fault = error instanceof JsonFault ? error : new JsonFault('InternalServerException', String(error), 500);
+      call.errorCode = fault.code;
+      if (this.options.dialect === 'awsJson1_1') {
+        res.writeHead(fault.status, { 'content-type': json, 'x-amzn-requestid': randomUUID() });
+        res.end(JSON.stringify({ __type: fault.code, message: fault.message }));
+      } else {
+        res.writeHead(fault.status, { 'content-type': json, 'x-amzn-errortype': fault.code, 'x-amzn-requestid': randomUUID() });
+        res.end(JSON.stringify({ Message: fault.message }));
+      }
+    }
+  }
+}
