@@ -1,0 +1,7 @@
+/** Every `lab` command, in the order `lab --help` lists them: deploy, post-deploy, lifecycle. */
+import type { LabCommand } from '../cli.js';
+import { deployCommand } from './deploy.js';
+import { LIFECYCLE_COMMANDS } from './lifecycle.js';
+import { POST_DEPLOY_COMMANDS } from './post-deploy.js';
+
+export const ALL_COMMANDS: readonly LabCommand[] = [deployCommand, ...POST_DEPLOY_COMMANDS, ...LIFECYCLE_COMMANDS];
