@@ -148,7 +148,7 @@ describe('the teardown job', () => {
     expect(fallback.run).toBe('npx cdk destroy --force -c labName="$LAB_NAME"');
     const sweep = stepNamed('teardown', /sweep/);
     expect(sweep.if).toBe('always()');
-    expect(sweep.run).toBe('npm run lab -- sweep --older-than 3h');
+    expect(sweep.run).toBe('npm run lab -- sweep --older-than 3h --yes');
   });
 
   it('uses the same lab name as the lab job (workflow-level env)', () => {
