@@ -157,8 +157,32 @@ export class CiAccessStack extends Stack {
       }),
       new iam.PolicyStatement({
         sid: 'ReadStacks',
-        actions: ['cloudformation:DescribeStacks'],
+        actions: ['cloudformation:DescribeStacks', 'cloudformation:ListStackResources', 'cloudformation:DescribeStackEvents'],
         resources: [`arn:${partition}:cloudformation:*:${account}:stack/*/*`],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DeleteLabStacks',
+        // lab down / lab sweep: only stacks tagged as cilium-lab labs. CloudFormation deletes the
+        // resources with the stack's own role (CDK's cfn-exec-role).
+        actions: ['cloudformation:DeleteStack'],
+        resources: [`arn:${partition}:cloudformation:*:${account}:stack/*/*`],
+        conditions: { StringEquals: { [`aws:ResourceTag/${LAB_TAGS.managedBy}`]: 'cilium-lab' } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'DeleteLabLeftovers',
+        // lab down: ENIs and security groups that Kubernetes or Cilium left in a lab VPC.
+        actions: ['ec2:DeleteNetworkInterface', 'ec2:DetachNetworkInterface', 'ec2:DeleteSecurityGroup'],
+        resources: [
+          `arn:${partition}:ec2:*:${account}:network-interface/*`,
+          `arn:${partition}:ec2:*:${account}:security-group/*`,
+          `arn:${partition}:ec2:*:${account}:instance/*`,
+        ],
+      }),
+      new iam.PolicyStatement({
+        sid: 'StopStartLabInstances',
+        actions: ['ec2:StopInstances', 'ec2:StartInstances'],
+        resources: [`arn:${partition}:ec2:*:${account}:instance/*`],
+        conditions: { StringEquals: { [`aws:ResourceTag/${LAB_TAGS.managedBy}`]: 'cilium-lab' } },
       }),
       new iam.PolicyStatement({ sid: 'DescribeEc2', actions: ['ec2:Describe*'], resources: ['*'] }),
       new iam.PolicyStatement({
@@ -214,6 +238,14 @@ export class CiAccessStack extends Stack {
       [
         'Resource::arn:<AWS::Partition>:cloudformation:*:<AWS::AccountId>:stack/*/*',
         'Stacks are named after labName, chosen per run (nightly-<run id>); DescribeStacks is read-only and the lab CLI finds a lab from its outputs.',
+      ],
+      [
+        'Resource::arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:network-interface/*',
+        'lab down deletes the ENIs Kubernetes or Cilium left in a lab VPC; their ids are not known in advance and Cilium-created ones carry no lab tag.',
+      ],
+      [
+        'Resource::arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:security-group/*',
+        'lab down deletes security groups left in a lab VPC outside CloudFormation; their ids are not known in advance.',
       ],
       ['Action::ec2:Describe*', 'Read-only: the lab CLI describes instances, instance types, ENIs and security groups; EC2 Describe actions have no resource-level permissions.'],
       ['Resource::*', 'ec2:Describe*, tag:GetResources, ssm:GetCommandInvocation, ssm:CancelCommand and ssm:DescribeInstanceInformation support no resource-level permissions (AWS Service Authorization Reference).'],

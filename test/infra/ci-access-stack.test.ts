@@ -83,8 +83,16 @@ describe('CiliumLabCiAccess for octo-org/cilium-lab', () => {
     const actions = statementsOf(json).flatMap((s: any) => [s.Action].flat()).sort();
     expect(actions).toEqual(
       [
+        'cloudformation:DeleteStack',
+        'cloudformation:DescribeStackEvents',
         'cloudformation:DescribeStacks',
+        'cloudformation:ListStackResources',
+        'ec2:DeleteNetworkInterface',
+        'ec2:DeleteSecurityGroup',
         'ec2:Describe*',
+        'ec2:DetachNetworkInterface',
+        'ec2:StartInstances',
+        'ec2:StopInstances',
         'iam:PassRole',
         'scheduler:GetSchedule',
         'scheduler:UpdateSchedule',
@@ -98,6 +106,13 @@ describe('CiliumLabCiAccess for octo-org/cilium-lab', () => {
       ].sort(),
     );
     expect(actions.filter((a: string) => a === '*' || a.endsWith(':*'))).toEqual([]);
+  });
+
+  it('deletes, stops and starts only resources tagged as cilium-lab labs', () => {
+    for (const action of ['cloudformation:DeleteStack', 'ec2:StopInstances']) {
+      const statement = statementsOf(json).find((s: any) => [s.Action].flat().includes(action));
+      expect(statement.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/cilium-lab:managed-by': 'cilium-lab' } });
+    }
   });
 
   it('assumes only the CDK bootstrap roles', () => {
