@@ -1,7 +1,8 @@
-/** Every `lab` command, in the order `lab --help` lists them: deploy, post-deploy, lifecycle. */
+/** Every `lab` command, in the order `lab --help` lists them: deploy, post-deploy, check, lifecycle. */
 import type { LabCommand } from '../cli.js';
+import { CHECK_COMMANDS } from './check.js';
 import { deployCommand } from './deploy.js';
 import { LIFECYCLE_COMMANDS } from './lifecycle.js';
 import { POST_DEPLOY_COMMANDS } from './post-deploy.js';
 
-export const ALL_COMMANDS: readonly LabCommand[] = [deployCommand, ...POST_DEPLOY_COMMANDS, ...LIFECYCLE_COMMANDS];
+export const ALL_COMMANDS: readonly LabCommand[] = [deployCommand, ...POST_DEPLOY_COMMANDS, ...CHECK_COMMANDS, ...LIFECYCLE_COMMANDS];

@@ -1,0 +1,43 @@
+/**
+ * The named expected results of every scenario (cilium-cli's check/result.go style): each
+ * scenario asserts some of these, and results, tables and JUnit refer to them by id.
+ */
+import type { Expectation } from './types.js';
+
+const e = (id: string, description: string): Expectation => ({ id, description });
+
+export const EXPECT = {
+  // cluster
+  nodesReady: e('all-nodes-ready', 'every node of the lab is registered and Ready'),
+  noKubeProxyDaemonSet: e('no-kube-proxy-daemonset', 'kube-system has no kube-proxy DaemonSet'),
+  noKubeProxyConfigMap: e('no-kube-proxy-configmap', 'kube-system has no kube-proxy ConfigMap'),
+  corednsReady: e('coredns-ready', 'the coredns Deployment has all its replicas ready'),
+  ciliumDaemonSetReady: e('cilium-daemonset-ready', 'the cilium DaemonSet is scheduled on every node and ready on all of them'),
+  ciliumAgentOnEveryNode: e('cilium-agent-on-every-node', 'every node runs a Ready cilium agent pod'),
+  ciliumOperatorReady: e('cilium-operator-ready', 'the cilium-operator Deployment is ready'),
+  hubbleRelayReady: e('hubble-relay-ready', 'the hubble-relay Deployment is ready'),
+  hubbleUiReady: e('hubble-ui-ready', 'the hubble-ui Deployment is ready'),
+  // agent
+  kubeProxyReplacement: e('kube-proxy-replacement-true', '`cilium-dbg status` reports KubeProxyReplacement True on every agent'),
+  routingNative: e('routing-native', 'inter-host routing is Native (no tunnel) on every agent'),
+  hostRoutingBpf: e('host-routing-bpf', 'host routing is BPF (not Legacy) on every agent'),
+  masqueradingBpf: e('masquerading-bpf', 'masquerading is enabled and done in BPF on every agent'),
+  xdpNative: e('xdp-acceleration-native', 'NodePort XDP acceleration is Native on every agent (when cilium-config asks for it)'),
+  // datapath
+  podReachesPod: e('pod-reaches-pod-across-nodes', 'netpod on the control plane gets an answer from each webpod on a worker by pod IP'),
+  clientIpPreserved: e('client-ip-preserved', 'the backend sees netpod\'s own pod IP as the peer (no SNAT on the way)'),
+  clusterIpAnswers: e('clusterip-every-request-answered', 'every request to the ClusterIP service is answered'),
+  clusterIpBothBackends: e('clusterip-both-backends', 'requests to the ClusterIP service are answered by both webpod1 and webpod2'),
+  serviceDnsAnswers: e('service-dns-name-answers', 'the service answers by its DNS name (CoreDNS through the service datapath)'),
+  internetReachable: e('internet-reachable', 'netpod reaches a server on the internet'),
+  egressMasqueraded: e('egress-masqueraded', 'the internet sees the node\'s public IP, not the pod\'s: egress is masqueraded'),
+  hostPortReachable: e('hostport-reachable', 'the HostPort pod answers on its node\'s IP and the host port'),
+  // hosts
+  noKubeSvcRules: e('no-kube-svc-iptables-rules', 'no node has KUBE-SVC iptables chains or rules (nothing programs services in iptables)'),
+  mtuAsTuned: e('mtu-as-tuned', 'each tuned node\'s NIC still has the MTU the tuning persisted'),
+  channelsAsTuned: e('channels-as-tuned', 'each tuned node\'s NIC still has the combined channels the tuning persisted'),
+  // hubble
+  hubbleSeesNetpod: e('hubble-flows-include-netpod', 'Hubble relay returns flows of netpod\'s traffic'),
+  // upstream
+  upstreamPassed: e('cilium-connectivity-test-passed', '`cilium connectivity test` ends with exit code 0'),
+} as const;

@@ -1,0 +1,91 @@
+/**
+ * netpod -> the ClusterIP of `webpod`, REQUESTS times: Cilium's socket LB picks a backend at
+ * connect(), so both webpods answer and each sees netpod's own IP as the peer (whoami's
+ * RemoteAddr), with no kube-proxy in the cluster. With random selection the chance that 20
+ * requests all land on one of two backends is 2 x 0.5^20, about 2 in a million.
+ */
+import type { DatapathPods } from '../datapath-fixture.js';
+import { EXPECT } from '../expectations.js';
+import { parseWhoami } from '../parsers.js';
+import type { Scenario } from '../types.js';
+import { execInNetpod } from '../netpod.js';
+
+export const CLUSTERIP_REQUESTS = 20;
+
+/** One sh loop, so the requests cost one exec; each answer sits between two marker lines. */
+export function requestLoop(url: string, count: number): string[] {
+  return [
+    'sh',
+    '-c',
+    // Only whoami's Hostname/RemoteAddr lines and curl's errors are kept: 20 answers stay readable.
+    `for i in $(seq 1 ${count}); do echo "=== request $i"; out=$(curl -sS --fail --max-time 3 ${url} 2>&1); code=$?; ` +
+      `printf '%s\\n' "$out" | grep -E '^(Hostname|RemoteAddr|curl)'; echo "=== exit $code"; done`,
+  ];
+}
+
+export interface LoopAnswer {
+  readonly exitCode: number;
+  readonly hostname?: string;
+  readonly remoteIp?: string;
+  readonly text: string;
+}
+
+export function parseRequestLoop(stdout: string): LoopAnswer[] {
+  const answers: LoopAnswer[] = [];
+  let buffer: string[] | undefined;
+  for (const line of stdout.split('\n')) {
+    if (/^=== request \d+$/.test(line.trim())) {
+      buffer = [];
+      continue;
+    }
+    const exit = /^=== exit (\d+)$/.exec(line.trim());
+    if (exit && buffer) {
+      const text = buffer.join('\n');
+      const who = parseWhoami(text);
+      answers.push({ exitCode: Number(exit[1]), text, ...(who ? { hostname: who.hostname, remoteIp: who.remoteIp } : {}) });
+      buffer = undefined;
+      continue;
+    }
+    buffer?.push(line);
+  }
+  return answers;
+}
+
+export const podToClusterIp: Scenario<DatapathPods> = {
+  name: 'pod-to-clusterip',
+  proves: 'the ClusterIP service is load-balanced by Cilium (no kube-proxy) across both backends, without SNAT of the client',
+  expectations: [EXPECT.clusterIpAnswers, EXPECT.clusterIpBothBackends, EXPECT.clientIpPreserved],
+  async run(run) {
+    const { service, webpods, netpod } = run.fixture;
+    const url = `http://${service.clusterIp}:80/`;
+    const result = await execInNetpod(run, requestLoop(url, CLUSTERIP_REQUESTS));
+    if (result.exitCode !== 0) throw new Error(`the request loop in netpod did not run: exit ${result.exitCode}${result.error ? ` (${result.error})` : ''}`);
+    const answers = parseRequestLoop(result.stdout);
+    const answered = answers.filter((a) => a.exitCode === 0 && a.hostname);
+    const failed = answers.filter((a) => !(a.exitCode === 0 && a.hostname));
+    const byBackend = new Map<string, number>();
+    for (const a of answered) byBackend.set(a.hostname as string, (byBackend.get(a.hostname as string) ?? 0) + 1);
+    const tally = [...byBackend].map(([name, n]) => `${name} x${n}`).join(', ') || 'nobody';
+
+    const firstError = failed[0] ? ` (e.g. curl exit ${failed[0].exitCode}: ${failed[0].text.trim().split('\n').pop() ?? ''})` : '';
+    run.expect(
+      EXPECT.clusterIpAnswers,
+      answers.length === CLUSTERIP_REQUESTS && failed.length === 0,
+      `${answered.length}/${CLUSTERIP_REQUESTS} requests to ${url} answered${failed.length > 0 ? `, ${failed.length} failed${firstError}` : ''}`,
+    );
+    const silent = webpods.filter((w) => !byBackend.has(w.name)).map((w) => `${w.name} (${w.podIp} on ${w.nodeName})`);
+    run.expect(
+      EXPECT.clusterIpBothBackends,
+      silent.length === 0,
+      silent.length === 0 ? `answers from ${tally}` : `answers from ${tally}; never answered: ${silent.join(', ')}`,
+    );
+    if (answered.length > 0) {
+      const other = answered.filter((a) => a.remoteIp !== netpod.podIp).map((a) => `${a.hostname} saw ${a.remoteIp}`);
+      run.expect(
+        EXPECT.clientIpPreserved,
+        other.length === 0,
+        other.length === 0 ? `every backend saw netpod's own IP ${netpod.podIp}` : `${[...new Set(other)].join(', ')}, want ${netpod.podIp}`,
+      );
+    }
+  },
+};

@@ -1,0 +1,44 @@
+/** The checks of `lab check`, in the order they run. */
+import { check } from './builder.js';
+import { datapathFixture } from './datapath-fixture.js';
+import { agentStatus } from './scenarios/agent-status.js';
+import { ciliumAgentsReady } from './scenarios/cilium-agents-ready.js';
+import { ciliumComponentsReady } from './scenarios/cilium-components-ready.js';
+import { corednsReady } from './scenarios/coredns-ready.js';
+import { hostPort } from './scenarios/hostport.js';
+import { hubbleFlows } from './scenarios/hubble-flows.js';
+import { nicTuning } from './scenarios/nic-tuning.js';
+import { noKubeProxy } from './scenarios/no-kube-proxy.js';
+import { noKubeSvcRules } from './scenarios/no-kube-svc-rules.js';
+import { nodesReady } from './scenarios/nodes-ready.js';
+import { podToClusterIp } from './scenarios/pod-to-clusterip.js';
+import { podToInternet } from './scenarios/pod-to-internet.js';
+import { podToPod } from './scenarios/pod-to-pod.js';
+import { podToServiceDns } from './scenarios/pod-to-service-dns.js';
+import { upstreamConnectivityTest, type UpstreamOptions } from './scenarios/upstream-connectivity.js';
+import type { Check } from './types.js';
+
+export interface SuiteOptions {
+  /** Also run `cilium connectivity test` on the control plane. */
+  readonly upstream?: UpstreamOptions;
+}
+
+export function labChecks(options: SuiteOptions = {}): Check<unknown>[] {
+  const checks: Check<unknown>[] = [
+    check('cluster')
+      .proves('the cluster formed without kube-proxy and every Cilium component runs')
+      .withScenarios(nodesReady, noKubeProxy, corednsReady, ciliumAgentsReady, ciliumComponentsReady)
+      .build(),
+    check('agent').proves('each Cilium agent runs the intended kube-proxy-free datapath').withScenarios(agentStatus).build(),
+    check('hosts').proves('the nodes themselves carry no kube-proxy rules and keep their NIC tuning').withScenarios(noKubeSvcRules, nicTuning).build(),
+    check('datapath')
+      .proves('pods reach pods, services, the internet and host ports through Cilium alone, and Hubble sees it')
+      .withFixture(datapathFixture)
+      .withScenarios(podToPod, podToClusterIp, podToServiceDns, podToInternet, hostPort, hubbleFlows)
+      .build(),
+  ];
+  if (options.upstream) {
+    checks.push(check('upstream').proves('Cilium\'s own connectivity suite passes').withScenarios(upstreamConnectivityTest(options.upstream)).build());
+  }
+  return checks;
+}

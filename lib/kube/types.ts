@@ -1,0 +1,254 @@
+/**
+ * The Kubernetes API as the rest of the lab sees it: a few plain shapes and the `KubeClient`
+ * interface. lib/kube/kube-client.ts implements it over @kubernetes/client-node (the only place that
+ * imports it); tests talk to a loopback fake of the API server through the same implementation.
+ *
+ * The shapes keep what the checks read and drop the rest, so no consumer depends on client-node's
+ * generated models.
+ */
+
+export interface KubeCondition {
+  readonly type: string;
+  /** "True" | "False" | "Unknown", as the API spells it. */
+  readonly status: string;
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+export interface KubeTaint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: string;
+}
+
+export interface KubeNode {
+  readonly name: string;
+  /** The Ready condition is "True". */
+  readonly ready: boolean;
+  readonly conditions: readonly KubeCondition[];
+  /** status.addresses[type=InternalIP]. */
+  readonly internalIp?: string;
+  readonly podCidr?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly taints: readonly KubeTaint[];
+}
+
+/** The replica counts of a DaemonSet or a Deployment. */
+export interface KubeWorkload {
+  readonly kind: 'DaemonSet' | 'Deployment';
+  readonly namespace: string;
+  readonly name: string;
+  /** DaemonSet: status.desiredNumberScheduled; Deployment: spec.replicas. */
+  readonly desired: number;
+  /** DaemonSet: status.numberReady; Deployment: status.readyReplicas. */
+  readonly ready: number;
+  /** DaemonSet: status.numberAvailable; Deployment: status.availableReplicas. */
+  readonly available: number;
+  /** DaemonSet: status.updatedNumberScheduled; Deployment: status.updatedReplicas. */
+  readonly updated: number;
+}
+
+export interface KubeConfigMap {
+  readonly namespace: string;
+  readonly name: string;
+  readonly data: Readonly<Record<string, string>>;
+}
+
+export interface KubeServicePort {
+  readonly name?: string;
+  readonly port: number;
+  readonly targetPort?: number | string;
+  readonly protocol?: string;
+}
+
+export interface KubeService {
+  readonly namespace: string;
+  readonly name: string;
+  readonly clusterIp?: string;
+  readonly ports: readonly KubeServicePort[];
+}
+
+export interface KubeContainerStatus {
+  readonly name: string;
+  readonly ready: boolean;
+  readonly restartCount: number;
+  /** "running", "waiting: ErrImagePull (message)", "terminated: Error (exit 1)". */
+  readonly state: string;
+}
+
+export interface KubePod {
+  readonly namespace: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly nodeName?: string;
+  /** Pending | Running | Succeeded | Failed | Unknown. */
+  readonly phase: string;
+  readonly podIp?: string;
+  readonly hostIp?: string;
+  /** The Ready condition is "True". */
+  readonly ready: boolean;
+  /** The pod is being deleted (metadata.deletionTimestamp is set). */
+  readonly terminating: boolean;
+  readonly conditions: readonly KubeCondition[];
+  readonly containers: readonly KubeContainerStatus[];
+}
+
+export interface KubeEvent {
+  /** Normal | Warning. */
+  readonly type: string;
+  readonly reason: string;
+  readonly message: string;
+  readonly count: number;
+  readonly object: { readonly kind: string; readonly name: string };
+  /** lastTimestamp, eventTime or creationTimestamp, as ISO 8601 when known. */
+  readonly time?: string;
+}
+
+export interface KubeToleration {
+  readonly key?: string;
+  readonly operator: 'Exists' | 'Equal';
+  readonly value?: string;
+  readonly effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+export interface ContainerManifest {
+  readonly name: string;
+  readonly image: string;
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+  readonly ports?: readonly { readonly name?: string; readonly containerPort: number; readonly hostPort?: number; readonly protocol?: 'TCP' | 'UDP' }[];
+  /** An HTTP GET readiness probe on this port and path. */
+  readonly readinessHttpGet?: { readonly port: number; readonly path: string };
+}
+
+/** The part of a Pod spec the lab creates. */
+export interface PodManifest {
+  readonly name: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  readonly tolerations?: readonly KubeToleration[];
+  readonly containers: readonly ContainerManifest[];
+  /** @default 1 (test pods have nothing to drain) */
+  readonly terminationGracePeriodSeconds?: number;
+}
+
+export interface ServiceManifest {
+  readonly name: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly selector: Readonly<Record<string, string>>;
+  readonly ports: readonly { readonly name?: string; readonly port: number; readonly targetPort: number; readonly protocol?: 'TCP' | 'UDP' }[];
+}
+
+export interface ExecRequest {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly container: string;
+  readonly command: readonly string[];
+  /** Budget for the whole exec, from the WebSocket upgrade to the exit status. */
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  /** The command's exit code; -1 when none was reported (connection refused, timeout, closed early). */
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Why there is no exit code, or the API server's message for a failure; empty on success. */
+  readonly error: string;
+  readonly durationMs: number;
+}
+
+export interface WaitOptions {
+  /** Budget for the whole wait. */
+  readonly timeoutMs: number;
+  /** Pause between two reads. @default 1000 */
+  readonly pollIntervalMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** What the lab needs from the Kubernetes API. */
+export interface KubeClient {
+  listNodes(): Promise<KubeNode[]>;
+  /** undefined when there is no such DaemonSet. */
+  getDaemonSet(namespace: string, name: string): Promise<KubeWorkload | undefined>;
+  /** undefined when there is no such Deployment. */
+  getDeployment(namespace: string, name: string): Promise<KubeWorkload | undefined>;
+  /** undefined when there is no such ConfigMap. */
+  getConfigMap(namespace: string, name: string): Promise<KubeConfigMap | undefined>;
+  /** undefined when there is no such Service. */
+  getService(namespace: string, name: string): Promise<KubeService | undefined>;
+  listPods(namespace: string, labelSelector?: string): Promise<KubePod[]>;
+  /** undefined when there is no such Pod. */
+  getPod(namespace: string, name: string): Promise<KubePod | undefined>;
+  /** Events in the namespace, oldest first; only those about `objectName` when given. */
+  getEvents(namespace: string, objectName?: string): Promise<KubeEvent[]>;
+  /** The namespace's phase (Active, Terminating), undefined when there is none. */
+  getNamespacePhase(name: string): Promise<string | undefined>;
+  createNamespace(name: string, labels?: Readonly<Record<string, string>>): Promise<void>;
+  /** Deletes the namespace and waits until it is gone; 'absent' when there was none. Throws WaitTimeoutError. */
+  deleteNamespace(name: string, options: WaitOptions): Promise<'deleted' | 'absent'>;
+  /** Creates the pod; an existing pod of that name is left as it is and returned. */
+  applyPod(namespace: string, manifest: PodManifest): Promise<KubePod>;
+  /** Creates the ClusterIP service; an existing one is returned as it is. */
+  applyService(namespace: string, manifest: ServiceManifest): Promise<KubeService>;
+  /** Polls until the pod is Ready; throws PodNotReadyError with the last pod state and its events. */
+  waitForPodReady(namespace: string, name: string, options: WaitOptions): Promise<KubePod>;
+  /** Runs a command in a container (no TTY, no stdin); never throws for the command's own failure. */
+  exec(request: ExecRequest): Promise<ExecResult>;
+}
+
+/** An API call answered with an error status. */
+export class KubeApiError extends Error {
+  constructor(
+    message: string,
+    /** HTTP status (404, 409, ...); 0 when the server was not reached. */
+    readonly status: number,
+    /** The Status reason (NotFound, AlreadyExists, Forbidden, ...), when the server gave one. */
+    readonly reason: string,
+  ) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+}
+
+/** A wait ran into its deadline; the message carries the last state or error seen. */
+export class WaitTimeoutError extends Error {
+  constructor(
+    message: string,
+    readonly lastSeen: string,
+  ) {
+    super(message);
+    this.name = 'WaitTimeoutError';
+  }
+}
+
+/** The pod did not become Ready in time: its last state and events, for the evidence. */
+export class PodNotReadyError extends WaitTimeoutError {
+  constructor(
+    message: string,
+    lastSeen: string,
+    readonly pod: KubePod | undefined,
+    readonly events: readonly KubeEvent[],
+  ) {
+    super(message, lastSeen);
+    this.name = 'PodNotReadyError';
+  }
+}
+
+/** One line per event: "Warning Failed (x3): Failed to pull image ...". */
+export function formatEvent(event: KubeEvent): string {
+  const count = event.count > 1 ? ` (x${event.count})` : '';
+  return `${event.type} ${event.reason}${count} ${event.object.kind}/${event.object.name}: ${event.message}`;
+}
+
+/** "Pending; PodScheduled=True, Ready=False (ContainersNotReady); netshoot waiting: ErrImagePull". */
+export function describePod(pod: KubePod): string {
+  const conditions = pod.conditions.map((c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`).join(', ');
+  const containers = pod.containers.map((c) => `${c.name} ${c.state}`).join(', ');
+  return [
+    `${pod.phase}${pod.nodeName ? ` on ${pod.nodeName}` : ''}`,
+    conditions || 'no conditions',
+    ...(containers ? [containers] : []),
+  ].join('; ');
+}

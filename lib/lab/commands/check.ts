@@ -1,0 +1,158 @@
+/**
+ * `lab check`: prove the kube-proxy-free Cilium datapath end to end. Runs the scenarios of
+ * lib/checks (cluster, agent, hosts, datapath, and with --upstream `cilium connectivity test`)
+ * against the deployed lab: Kubernetes through the kubeconfig `lab kubeconfig` wrote, the nodes
+ * over SSM. Prints a table (or JSON), writes JUnit with --junit, keeps the last report in the
+ * lab's state directory, and fails (exit 1) when any scenario failed.
+ *
+ * The test namespace is removed afterwards, also when a scenario fails and on Ctrl-C: the first
+ * SIGINT stops the run (waits and execs are aborted) and lets the cleanup finish; a second one
+ * exits at once.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatResultsTable, resultsDocument } from '../../checks/report.js';
+import { writeJunit } from '../../checks/junit.js';
+import { runChecks, summarize } from '../../checks/runner.js';
+import { labChecks } from '../../checks/suite.js';
+import { DEFAULT_CHECK_OPTIONS, type CheckEnvironment, type CheckOptions, type LabFacts, type ScenarioResult } from '../../checks/types.js';
+import { createKubeClient } from '../../kube/kube-client.js';
+import type { KubeClient } from '../../kube/types.js';
+import type { CommandContext, LabCommand } from '../cli.js';
+import { kubeconfigPath, labStateDir } from '../state.js';
+import type { LabTarget } from '../target.js';
+
+/** The part of `process` the command uses for Ctrl-C (tests hand in an EventEmitter). */
+export interface SignalSource {
+  on(event: 'SIGINT', listener: () => void): unknown;
+  off(event: 'SIGINT', listener: () => void): unknown;
+}
+
+export interface CheckCommandSettings {
+  /** Builds the Kubernetes client. @default createKubeClient (client-node) */
+  readonly createKube?: (kubeconfigPath: string, context: string) => KubeClient;
+  /** Deadlines and intervals (tests shorten them). @default DEFAULT_CHECK_OPTIONS */
+  readonly checkOptions?: Partial<CheckOptions>;
+  /** @default process */
+  readonly signals?: SignalSource;
+  /** Called on a second SIGINT. @default process.exit(130) */
+  readonly exitNow?: () => void;
+}
+
+/** Thrown when a scenario failed: runCli turns it into exit code 1. */
+export class ChecksFailedError extends Error {
+  constructor(
+    message: string,
+    readonly results: readonly ScenarioResult[],
+  ) {
+    super(message);
+    this.name = 'ChecksFailedError';
+  }
+}
+
+export function labFacts(target: LabTarget): LabFacts {
+  return {
+    nodes: target.kubeNodes.map((n) => ({
+      name: n.name,
+      role: n.role === 'control-plane' ? ('control-plane' as const) : ('worker' as const),
+      privateIp: n.privateIp,
+      instanceId: n.instanceId,
+    })),
+    controlPlanePublicIp: target.controlPlanePublicIp,
+  };
+}
+
+function progressLine(r: ScenarioResult): string {
+  const mark = r.status === 'passed' ? '✔' : r.status === 'failed' ? '✘' : '-';
+  const detail = r.status === 'passed' ? '' : `: ${r.reason}`;
+  return `  ${mark} ${r.check}/${r.scenario} (${(r.durationMs / 1000).toFixed(1)}s)${detail}`;
+}
+
+function upstreamJunitPath(ctx: CommandContext, labName: string): string {
+  const junit = ctx.options['junit'];
+  if (typeof junit === 'string' && junit !== '') return junit.replace(/(\.xml)?$/, '.cilium-connectivity.xml');
+  return join(labStateDir(labName), 'cilium-connectivity-junit.xml');
+}
+
+export function checkCommand(settings: CheckCommandSettings = {}): LabCommand {
+  return {
+    name: 'check',
+    summary: 'prove the kube-proxy-free Cilium datapath end to end (cluster, agents, hosts, pod traffic, Hubble); exit 1 on any failure',
+    options: {
+      junit: { type: 'string', description: 'also write the results as JUnit XML to this file' },
+      'no-internet': { type: 'boolean', description: 'skip the scenarios that need internet egress (reported as skipped)' },
+      'keep-namespace': { type: 'boolean', description: 'leave the test namespace cilium-lab-check in place for debugging' },
+      upstream: { type: 'boolean', description: 'also run `cilium connectivity test` on the control plane (6-12 min) and fetch its JUnit' },
+      kubeconfig: { type: 'string', description: 'the kubeconfig to use (default: the one `lab kubeconfig` wrote in the lab state directory)' },
+    },
+    async run(ctx) {
+      const target = await ctx.reporter.phase('find the lab', () => ctx.target(), (t) => `${t.kubeNodes.length} Kubernetes node(s)`);
+      const labName = target.plan.config.labName;
+      const path = typeof ctx.options['kubeconfig'] === 'string' && ctx.options['kubeconfig'] !== '' ? ctx.options['kubeconfig'] : kubeconfigPath(labName);
+      if (!existsSync(path)) {
+        throw new Error(`no kubeconfig at ${path}: fetch it first with \`npm run lab -- kubeconfig\``);
+      }
+      const kube = (settings.createKube ?? ((p, context) => createKubeClient(p, { context })))(path, target.plan.kubeContext);
+      const options: CheckOptions = {
+        ...DEFAULT_CHECK_OPTIONS,
+        ...settings.checkOptions,
+        internet: ctx.options['no-internet'] !== true && (settings.checkOptions?.internet ?? true),
+        keepNamespace: ctx.options['keep-namespace'] === true,
+      };
+
+      const controller = new AbortController();
+      const signals = settings.signals ?? process;
+      let interrupts = 0;
+      const onSigint = (): void => {
+        interrupts += 1;
+        if (interrupts === 1) {
+          ctx.out.info('interrupted: stopping the checks and removing the test namespace (Ctrl-C again to exit at once)');
+          controller.abort('SIGINT');
+        } else {
+          (settings.exitNow ?? (() => process.exit(130)))();
+        }
+      };
+      signals.on('SIGINT', onSigint);
+
+      const env: CheckEnvironment = { kube, remote: ctx.services().remote, lab: labFacts(target), options, signal: controller.signal };
+      const checks = labChecks(ctx.options['upstream'] === true ? { upstream: { junitPath: upstreamJunitPath(ctx, labName) } } : {});
+      let results: ScenarioResult[];
+      try {
+        results = await ctx.reporter.phase(
+          'checks',
+          () => runChecks(checks, env, { onResult: (r) => ctx.out.info(progressLine(r)) }),
+          (rs) => {
+            const s = summarize(rs);
+            return `${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`;
+          },
+        );
+      } finally {
+        signals.off('SIGINT', onSigint);
+      }
+
+      const document = resultsDocument(results);
+      const reportPath = join(labStateDir(labName), 'check-report.json');
+      mkdirSync(labStateDir(labName), { recursive: true });
+      writeFileSync(reportPath, `${JSON.stringify(document, null, 2)}\n`);
+      const junit = ctx.options['junit'];
+      if (typeof junit === 'string' && junit !== '') writeJunit(junit, results);
+
+      const table = formatResultsTable(results);
+      const summary = summarize(results);
+      const failed = results.filter((r) => r.status === 'failed');
+      if (controller.signal.aborted) {
+        ctx.out.info(table);
+        throw new ChecksFailedError(`interrupted by SIGINT after ${summary.passed + summary.failed} scenario(s); report: ${reportPath}`, results);
+      }
+      if (failed.length > 0) {
+        // runCli prints a thrown error instead of the result: show the table first (stderr in JSON mode).
+        ctx.out.info(table);
+        const names = failed.map((r) => `${r.check}/${r.scenario}`).join(', ');
+        throw new ChecksFailedError(`${failed.length} of ${summary.total} scenario(s) failed (${names}); report: ${reportPath}`, results);
+      }
+      return { text: table, data: { ...document, reportPath, ...(typeof junit === 'string' && junit !== '' ? { junit } : {}) } };
+    },
+  };
+}
+
+export const CHECK_COMMANDS: LabCommand[] = [checkCommand()];

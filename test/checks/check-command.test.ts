@@ -1,0 +1,513 @@
+/**
+ * `lab check` end to end: the real CLI (runCli), the real check command and scenarios, the real
+ * client-node against the loopback API server (test/kube/fake-kube-api.ts) playing a lab, and an
+ * in-memory RemoteRunner for the host scripts. Each test breaks one thing and checks the verdict,
+ * the reason, the evidence, the cleanup and the exit code.
+ */
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../lib/lab/cli.js';
+import { checkCommand, type CheckCommandSettings } from '../../lib/lab/commands/check.js';
+import type { LabServices } from '../../lib/lab/services.js';
+import { loadLabConfig } from '../../lib/config/load.js';
+import { OUTPUTS } from '../../lib/config/outputs.js';
+import { planLab } from '../../lib/config/plan.js';
+import type { ResultsDocument } from '../../lib/checks/report.js';
+import type { ScenarioResult } from '../../lib/checks/types.js';
+import { LabWorld, PUBLIC_IP, hubbleFlowLine } from './lab-world.js';
+import { findAll, parseXml } from './mini-xml.js';
+
+const NS = 'cilium-lab-check';
+const plan = planLab(loadLabConfig({ context: {} }));
+
+function stackOutputs(): Record<string, string> {
+  return {
+    [OUTPUTS.controlPlanePublicIp]: PUBLIC_IP,
+    [OUTPUTS.nodeAddresses]: plan.instances.map((n) => `${n.name}=${n.privateIp}`).join(','),
+    [OUTPUTS.labConfig]: JSON.stringify(plan.config),
+    [OUTPUTS.kubernetesVersion]: plan.kubernetes.version,
+    [OUTPUTS.ciliumVersion]: plan.config.cilium.version,
+    ...Object.fromEntries(plan.instances.map((n, i) => [OUTPUTS.nodeOutput(n.name, 'InstanceId'), `i-0${String(i + 1).padStart(16, '0')}`])),
+  };
+}
+
+let world: LabWorld;
+let stateDir: string;
+const savedStateDir = process.env.CILIUM_LAB_STATE_DIR;
+
+beforeEach(async () => {
+  world = await LabWorld.start();
+  stateDir = mkdtempSync(join(tmpdir(), 'lab-check-'));
+  process.env.CILIUM_LAB_STATE_DIR = stateDir;
+  mkdirSync(join(stateDir, plan.config.labName), { recursive: true });
+  world.api.writeKubeconfig(join(stateDir, plan.config.labName));
+});
+
+afterEach(async () => {
+  await world.close();
+  rmSync(stateDir, { recursive: true, force: true });
+  if (savedStateDir === undefined) delete process.env.CILIUM_LAB_STATE_DIR;
+  else process.env.CILIUM_LAB_STATE_DIR = savedStateDir;
+});
+
+interface CheckRun {
+  readonly code: number;
+  readonly info: string[];
+  readonly result: string;
+  readonly report: ResultsDocument;
+  result_of(id: string): ScenarioResult;
+}
+
+async function runCheck(args: string[] = [], settings: CheckCommandSettings = {}): Promise<CheckRun> {
+  const info: string[] = [];
+  const results: string[] = [];
+  const services: LabServices = {
+    stackOutputs: async () => stackOutputs(),
+    remote: world.remote,
+    ec2: {
+      instanceTypes: async () => [],
+      instances: async () => [],
+      images: async () => [],
+    },
+    agentsNotOnline: async () => ({}),
+  };
+  const code = await runCli(['check', ...args], {
+    commands: [
+      checkCommand({
+        checkOptions: { podReadyTimeoutMs: 1_500, namespaceDeleteTimeoutMs: 2_000, execTimeoutMs: 3_000, remoteTimeoutMs: 2_000, pollIntervalMs: 20, hubbleWaitMs: 300 },
+        signals: new EventEmitter(),
+        ...settings,
+      }),
+    ],
+    createServices: () => services,
+    out: () => ({ info: (line) => info.push(line), result: (text) => results.push(text) }),
+  });
+  const report = JSON.parse(readFileSync(join(stateDir, plan.config.labName, 'check-report.json'), 'utf8')) as ResultsDocument;
+  return {
+    code,
+    info,
+    result: results.join('\n'),
+    report,
+    result_of(id: string) {
+      const found = report.results.find((r) => `${r.check}/${r.scenario}` === id);
+      if (!found) throw new Error(`no result ${id}; have ${report.results.map((r) => `${r.check}/${r.scenario}`).join(', ')}`);
+      return found;
+    },
+  };
+}
+
+const ALL_SCENARIOS = [
+  'cluster/nodes-ready',
+  'cluster/no-kube-proxy',
+  'cluster/coredns-ready',
+  'cluster/cilium-agents-ready',
+  'cluster/cilium-components-ready',
+  'agent/agent-status',
+  'hosts/no-kube-svc-rules',
+  'hosts/nic-tuning',
+  'datapath/pod-to-pod',
+  'datapath/pod-to-clusterip',
+  'datapath/pod-to-service-dns',
+  'datapath/pod-to-internet',
+  'datapath/hostport',
+  'datapath/hubble-flows',
+];
+
+describe('lab check on a healthy lab', () => {
+  it('passes every scenario, prints the table, exits 0 and removes the test namespace', async () => {
+    // when
+    const run = await runCheck();
+    // then
+    expect(run.code).toBe(0);
+    expect(run.report.results.map((r) => `${r.check}/${r.scenario}`)).toEqual(ALL_SCENARIOS);
+    expect(run.report.results.filter((r) => r.status !== 'passed')).toEqual([]);
+    expect(run.report.summary).toEqual({ passed: 14, failed: 0, skipped: 0, total: 14 });
+    expect(run.result).toMatch(/^datapath\/pod-to-clusterip\s+PASS/m);
+    expect(run.result).toMatch(/14 passed, 0 failed, 0 skipped of 14/);
+    expect(world.api.deletedNamespaces).toEqual([NS]);
+    expect(world.api.hasNamespace(NS)).toBe(false);
+  });
+
+  it('proves what the study checks by hand, with the facts in each scenario\'s detail', async () => {
+    // when
+    const run = await runCheck();
+    // then: both backends answered, the peer is netpod's own IP, egress is the node's public IP
+    expect(run.result_of('datapath/pod-to-clusterip').reason).toMatch(/answers from webpod1 x10, webpod2 x10/);
+    expect(run.result_of('datapath/pod-to-clusterip').reason).toMatch(/every backend saw netpod's own IP 172\.16\.0\.\d+/);
+    expect(run.result_of('datapath/pod-to-internet').reason).toMatch(new RegExp(`seen as ${PUBLIC_IP.replace(/\./g, '\\.')}, the control plane's public IP`));
+    expect(run.result_of('agent/agent-status').expectations.map((e) => e.id)).toEqual([
+      'kube-proxy-replacement-true',
+      'routing-native',
+      'host-routing-bpf',
+      'masquerading-bpf',
+      'xdp-acceleration-native',
+    ]);
+    expect(run.result_of('datapath/hubble-flows').reason).toMatch(/flow\(s\) of cilium-lab-check\/netpod, peers: .*cilium-lab-check\/webpod1/);
+    // and the pods sat where the study puts them
+    expect(world.api.execCalls.find((c) => c.pod === 'netpod')).toBeDefined();
+  });
+
+  it('pins netpod to the control plane (tolerating its taint) and the webpods to two workers', async () => {
+    // given a run that keeps the namespace to look at it
+    const run = await runCheck(['--keep-namespace']);
+    // then
+    expect(run.code).toBe(0);
+    const node = (name: string) => ((world.api.pod(NS, name)?.spec as Record<string, unknown>).nodeName as string);
+    expect([node('netpod'), node('webpod1'), node('webpod2'), node('hostport')]).toEqual(['k8s-s', 'k8s-w1', 'k8s-w2', 'k8s-w1']);
+    const tolerations = (world.api.pod(NS, 'netpod')?.spec as Record<string, unknown>).tolerations;
+    expect(tolerations).toContainEqual({ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' });
+    expect(world.api.deletedNamespaces).toEqual([]);
+    expect(run.result_of('datapath/hubble-flows').status).toBe('passed');
+  });
+
+  it('deletes a namespace left by an interrupted earlier run before creating its own', async () => {
+    // given a leftover
+    world.api.addNamespace(NS);
+    // when
+    const run = await runCheck();
+    // then
+    expect(run.code).toBe(0);
+    expect(world.api.deletedNamespaces).toEqual([NS, NS]);
+  });
+
+  it('writes JUnit that parses, with one testcase per scenario and nothing marked failed', async () => {
+    // given
+    const junit = join(stateDir, 'out', 'junit.xml');
+    // when
+    await runCheck(['--junit', junit]);
+    // then
+    const root = parseXml(readFileSync(junit, 'utf8'));
+    expect(root.name).toBe('testsuites');
+    expect(root.attributes).toMatchObject({ tests: '14', failures: '0', skipped: '0' });
+    expect(findAll(root, 'testsuite').map((s) => s.attributes.name)).toEqual(['cluster', 'agent', 'hosts', 'datapath']);
+    expect(findAll(root, 'testcase').map((t) => `${t.attributes.classname}/${t.attributes.name}`)).toEqual(ALL_SCENARIOS.map((s) => `cilium-lab.${s}`));
+    expect(findAll(root, 'failure')).toEqual([]);
+  });
+
+  it('prints the results document with --json', async () => {
+    // when
+    const run = await runCheck(['--json']);
+    // then
+    const doc = JSON.parse(run.result) as { ok: boolean; result: ResultsDocument };
+    expect(doc.ok).toBe(true);
+    expect(doc.result.summary.passed).toBe(14);
+    expect(doc.result.results[0]).toMatchObject({ check: 'cluster', scenario: 'nodes-ready', status: 'passed' });
+  });
+});
+
+describe('lab check when something is wrong', () => {
+  it('fails the datapath set-up with the reason from the pod\'s events when a pod never becomes Ready, skips what depends on it, and still removes the namespace', async () => {
+    // given webpod2's image never pulls
+    world.api.podBehaviour('webpod2', { kind: 'image-pull-fails' });
+    // when
+    const run = await runCheck();
+    // then
+    expect(run.code).toBe(1);
+    const setup = run.result_of('datapath/setup');
+    expect(setup.status).toBe('failed');
+    expect(setup.reason).toMatch(/pod cilium-lab-check\/webpod2 did not become Ready within 1\.5 s/);
+    expect(setup.reason).toMatch(/Failed to pull image "traefik\/whoami:v1\.10\.3"/);
+    expect(setup.evidence.events.some((e) => e.startsWith('Warning BackOff') && e.includes('Pod/webpod2'))).toBe(true);
+    expect(setup.evidence.command).toMatch(/create pod cilium-lab-check\/webpod2 on k8s-w2/);
+    for (const id of ['datapath/pod-to-pod', 'datapath/pod-to-clusterip', 'datapath/hubble-flows']) {
+      expect(run.result_of(id)).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^not run: the datapath namespace failed/) });
+    }
+    expect(run.result_of('cluster/nodes-ready').status).toBe('passed');
+    expect(world.api.hasNamespace(NS)).toBe(false);
+    expect(run.info.join('\n')).toMatch(/--- datapath\/setup failed/);
+    expect(run.result).toMatch(/lab check failed: ChecksFailedError: 1 of 15 scenario\(s\) failed \(datapath\/setup\); report: .*check-report\.json/);
+  });
+
+  it('fails agent-status with the exit code and stderr when cilium-dbg fails in an agent pod', async () => {
+    // given
+    world.agentExecFailure.set('k8s-w1', { exitCode: 1, stderr: 'Error: Unable to contact the Cilium daemon: dial unix /var/run/cilium/cilium.sock: connect: no such file or directory\n' });
+    // when
+    const run = await runCheck();
+    // then
+    expect(run.code).toBe(1);
+    const agent = run.result_of('agent/agent-status');
+    expect(agent.status).toBe('failed');
+    expect(agent.reason).toMatch(/kube-proxy-replacement-true: k8s-w1: exit 1/);
+    expect(agent.evidence.output).toMatch(/exec kube-system\/cilium-b9q4m \[cilium-agent\]: cilium-dbg status -o json\nexit 1/);
+    expect(agent.evidence.output).toMatch(/Unable to contact the Cilium daemon/);
+  });
+
+  it('fails agent-status when an agent runs a tunnel, legacy host routing or iptables masquerading', async () => {
+    // given
+    Object.assign(world.agent, { interHost: 'Tunnel', intraHost: 'Legacy', masqMode: 'iptables' });
+    // when
+    const run = await runCheck();
+    // then
+    const agent = run.result_of('agent/agent-status');
+    expect(agent.status).toBe('failed');
+    expect(agent.expectations.filter((e) => !e.met).map((e) => e.id)).toEqual(['routing-native', 'host-routing-bpf', 'masquerading-bpf']);
+    expect(agent.reason).toMatch(/routing-native: k8s-s: Tunnel, k8s-w1: Tunnel, k8s-w2: Tunnel \(want Native\)/);
+  });
+
+  it('fails XDP only when cilium-config asks for native acceleration', async () => {
+    // given agents without XDP
+    world.agent.acceleration = 'None';
+    // when
+    const asked = await runCheck();
+    world.api.addConfigMap('kube-system', 'cilium-config', { 'bpf-lb-acceleration': 'disabled' });
+    const notAsked = await runCheck();
+    // then
+    expect(asked.result_of('agent/agent-status').reason).toMatch(/xdp-acceleration-native: .*None \(want Native\)/);
+    expect(notAsked.result_of('agent/agent-status').status).toBe('passed');
+    expect(notAsked.result_of('agent/agent-status').expectations.map((e) => e.id)).not.toContain('xdp-acceleration-native');
+  });
+
+  it('fails pod-to-clusterip when one backend never answers through the service, naming it', async () => {
+    // given the service reaches only webpod1
+    world.serviceBackends = ['webpod1'];
+    // when
+    const run = await runCheck();
+    // then
+    expect(run.code).toBe(1);
+    const svc = run.result_of('datapath/pod-to-clusterip');
+    expect(svc.status).toBe('failed');
+    expect(svc.reason).toMatch(/clusterip-both-backends: answers from webpod1 x20; never answered: webpod2 \(172\.16\.2\.\d+ on k8s-w2\)/);
+    expect(svc.expectations.find((e) => e.id === 'clusterip-every-request-answered')?.met).toBe(true);
+    expect(svc.evidence.output).toMatch(/=== request 20/);
+    expect(run.result_of('datapath/pod-to-pod').status).toBe('passed');
+    expect(world.api.hasNamespace(NS)).toBe(false);
+  });
+
+  it('fails pod-to-clusterip and pod-to-pod when a backend times out, with curl\'s error', async () => {
+    // given
+    world.unreachablePods.add('webpod2');
+    // when
+    const run = await runCheck();
+    // then
+    expect(run.result_of('datapath/pod-to-clusterip').reason).toMatch(/10\/20 requests .* answered, 10 failed \(e\.g\. curl exit 28: curl: \(28\) Connection timed out/);
+    expect(run.result_of('datapath/pod-to-pod').reason).toMatch(/webpod2 \(172\.16\.2\.\d+ on k8s-w2\): http:\/\/172\.16\.2\.\d+\/: curl exit 28/);
+  });
+
+  it('fails client-ip-preserved when the backends see the node IP (SNAT) instead of netpod\'s', async () => {
+    // given
+    world.snat = true;
+    // when
+    const run = await runCheck();
+    // then
+    const pod = run.result_of('datapath/pod-to-pod');
+    expect(pod.status).toBe('failed');
+    expect(pod.expectations).toContainEqual(expect.objectContaining({ id: 'client-ip-preserved', met: false, detail: expect.stringMatching(/webpod1 saw 192\.168\.10\.10/) }));
+    expect(pod.expectations).toContainEqual(expect.objectContaining({ id: 'pod-reaches-pod-across-nodes', met: true }));
+  });
+
+  it('fails no-kube-proxy when kube-proxy\'s DaemonSet and ConfigMap are there', async () => {
+    // given
+    world.addKubeProxy();
+    // when
+    const run = await runCheck();
+    // then
+    expect(run.code).toBe(1);
+    const r = run.result_of('cluster/no-kube-proxy');
+    expect(r.status).toBe('failed');
+    expect(r.reason).toMatch(/no-kube-proxy-daemonset: kube-proxy DaemonSet present \(daemonset kube-system\/kube-proxy: 3\/3 ready/);
+    expect(r.reason).toMatch(/no-kube-proxy-configmap: kube-proxy ConfigMap present/);
+  });
+
+  it('fails no-kube-svc-rules naming the node that has KUBE-SVC chains', async () => {
+    // given
+    world.kubeSvcRules.set('k8s-w2', 4);
+    // when
+    const run = await runCheck();
+    // then
+    const r = run.result_of('hosts/no-kube-svc-rules');
+    expect(r.status).toBe('failed');
+    expect(r.reason).toBe('no-kube-svc-iptables-rules: k8s-w2: 1 KUBE-SVC chain(s), 4 rule(s)');
+    expect(r.evidence.output).toMatch(/ssm k8s-w2 \(i-0\d+\): iptables-save \| grep KUBE-SVC\nSuccess, exit 0\niptables-save: :KUBE-SVC-/);
+  });
+
+  it('fails nic-tuning when a DHCP renewal put the MTU back to 9001', async () => {
+    // given
+    world.nic.set('k8s-w1', { mtu: 9001, wantMtu: 3498, channels: 2, wantChannels: 2 });
+    // when
+    const run = await runCheck();
+    // then
+    expect(run.result_of('hosts/nic-tuning').reason).toBe('mtu-as-tuned: k8s-w1: MTU 9001, tuned to 3498');
+  });
+
+  it('fails cilium-agents-ready and nodes-ready when a node has no working agent', async () => {
+    // given
+    world.api.addDaemonSet('kube-system', 'cilium', { desired: 3, ready: 2 }, { 'k8s-app': 'cilium' });
+    world.api.addNode({ name: 'k8s-w2', internalIp: '192.168.10.102', podCidr: '172.16.2.0/24', ready: false });
+    // when
+    const run = await runCheck();
+    // then
+    expect(run.result_of('cluster/cilium-agents-ready').reason).toMatch(/cilium-daemonset-ready: desired 3, ready 2, nodes in the lab 3/);
+    expect(run.result_of('cluster/nodes-ready').reason).toMatch(/k8s-w2 is NotReady \(False, KubeletNotReady: container runtime network not ready/);
+  });
+
+  it('fails hubble-flows when the relay returns no flow of netpod, after waiting', async () => {
+    // given flows of other pods only
+    world.hubbleSeesTraffic = false;
+    world.hubbleExtraFlows.push(
+      hubbleFlowLine({ ns: 'kube-system', pod: 'coredns-7db6d8ff4d-abcde', ip: '172.16.1.5', node: 'k8s-w1' }, { ns: 'kube-system', pod: 'hubble-relay-5c8b9d7f4-xyz12', ip: '172.16.2.7' }),
+    );
+    // when
+    const run = await runCheck();
+    // then
+    const r = run.result_of('datapath/hubble-flows');
+    expect(r.status).toBe('failed');
+    expect(r.reason).toMatch(/hubble relay returned no flow of cilium-lab-check\/netpod within 0\.3 s; last seen: 1 flow\(s\), none of cilium-lab-check\/netpod/);
+    expect(r.evidence.command).toMatch(/hubble observe --server 10\.10\.200\.50:80 --pod cilium-lab-check\/netpod --last 200 -o json/);
+  });
+
+  it('fails egress-masqueraded when the internet sees another address than the control plane\'s', async () => {
+    // given
+    world.egressIp = '198.51.100.7';
+    // when
+    const run = await runCheck();
+    // then
+    expect(run.result_of('datapath/pod-to-internet').reason).toBe(`egress-masqueraded: seen as 198.51.100.7, not the control plane's public IP ${PUBLIC_IP}`);
+  });
+});
+
+describe('lab check skips what it cannot run, and says why', () => {
+  it('skips pod-to-internet with --no-internet and marks it skipped in JUnit', async () => {
+    // given
+    const junit = join(stateDir, 'junit.xml');
+    // when
+    const run = await runCheck(['--no-internet', '--junit', junit]);
+    // then
+    expect(run.code).toBe(0);
+    expect(run.result_of('datapath/pod-to-internet')).toMatchObject({ status: 'skipped', reason: '--no-internet: internet egress is not tested' });
+    expect(world.api.execCalls.some((c) => c.command.some((w) => w.includes('checkip')))).toBe(false);
+    const root = parseXml(readFileSync(junit, 'utf8'));
+    const skipped = findAll(root, 'testcase').filter((t) => t.children.some((c) => c.name === 'skipped'));
+    expect(skipped.map((t) => t.attributes.name)).toEqual(['pod-to-internet']);
+    expect(skipped[0]?.children.find((c) => c.name === 'skipped')?.attributes.message).toBe('--no-internet: internet egress is not tested');
+    expect(root.attributes.skipped).toBe('1');
+  });
+
+  it('skips nic-tuning when no node was tuned', async () => {
+    // given
+    for (const node of ['k8s-s', 'k8s-w1', 'k8s-w2']) world.nic.set(node, { mtu: 9001, wantMtu: null, channels: 4, wantChannels: null });
+    // when
+    const run = await runCheck();
+    // then
+    expect(run.result_of('hosts/nic-tuning')).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^no node was tuned/) });
+    expect(run.code).toBe(0);
+  });
+});
+
+describe('lab check JUnit on a failing run', () => {
+  it('has a failure element with the reason and the evidence, escaped, for each failed scenario', async () => {
+    // given two failures, one with XML-hostile output
+    world.addKubeProxy();
+    world.agentExecFailure.set('k8s-s', { exitCode: 2, stderr: 'level=fatal msg="<bad> & \'worse\' ]]> \u0001"\n' });
+    const junit = join(stateDir, 'junit.xml');
+    // when
+    const run = await runCheck(['--junit', junit]);
+    // then
+    const text = readFileSync(junit, 'utf8');
+    const root = parseXml(text);
+    const cases = findAll(root, 'testcase');
+    expect(cases).toHaveLength(run.report.results.length);
+    const failed = cases.filter((t) => t.children.some((c) => c.name === 'failure'));
+    expect(failed.map((t) => `${t.attributes.classname}/${t.attributes.name}`)).toEqual(['cilium-lab.cluster/no-kube-proxy', 'cilium-lab.agent/agent-status']);
+    const failure = failed[1]?.children.find((c) => c.name === 'failure');
+    expect(failure?.attributes.message).toMatch(/k8s-s: exit 2/);
+    expect(failure?.text).toContain('level=fatal msg="<bad> & \'worse\' ]]> "');
+    expect(root.attributes).toMatchObject({ failures: '2', tests: String(cases.length) });
+  });
+});
+
+describe('lab check on Ctrl-C', () => {
+  it('stops at the first SIGINT, skips what is left, removes the namespace and exits 1', async () => {
+    // given a SIGINT during the first curl from netpod
+    const signals = new EventEmitter();
+    let sent = false;
+    world.onExec = (call) => {
+      if (!sent && call.pod === 'netpod') {
+        sent = true;
+        signals.emit('SIGINT');
+      }
+    };
+    // when
+    const run = await runCheck([], { signals });
+    // then
+    expect(run.code).toBe(1);
+    expect(run.result).toMatch(/lab check failed: ChecksFailedError: interrupted by SIGINT/);
+    expect(run.result_of('datapath/pod-to-pod')).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^interrupted while running \(pod-reaches-pod-across-nodes not proven\)/) });
+    expect(run.result_of('datapath/pod-to-clusterip')).toMatchObject({ status: 'skipped', reason: 'not run: interrupted' });
+    expect(run.result_of('cluster/nodes-ready').status).toBe('passed');
+    expect(run.result_of('datapath/hubble-flows').status).toBe('skipped');
+    expect(world.api.deletedNamespaces).toEqual([NS]);
+    expect(world.api.hasNamespace(NS)).toBe(false);
+    expect(signals.listenerCount('SIGINT')).toBe(0);
+  });
+
+  it('exits at once on a second SIGINT', async () => {
+    // given
+    const signals = new EventEmitter();
+    let exits = 0;
+    const exitNow = () => {
+      exits += 1;
+    };
+    let sent = false;
+    world.onExec = () => {
+      if (sent) return;
+      sent = true;
+      signals.emit('SIGINT');
+      signals.emit('SIGINT');
+    };
+    // when
+    await runCheck([], { signals, exitNow });
+    // then
+    expect(exits).toBe(1);
+  });
+});
+
+describe('lab check --upstream', () => {
+  it('runs cilium connectivity test on the control plane and writes its JUnit next to ours', async () => {
+    // given
+    const junit = join(stateDir, 'junit.xml');
+    // when
+    const run = await runCheck(['--upstream', '--no-internet', '--junit', junit]);
+    // then
+    expect(run.code).toBe(0);
+    const r = run.result_of('upstream/cilium-connectivity-test');
+    expect(r.status).toBe('passed');
+    const upstreamJunit = join(stateDir, 'junit.cilium-connectivity.xml');
+    expect(r.reason).toBe(`cilium connectivity test exit 0; JUnit ${upstreamJunit} (3 tests, 0 failures)`);
+    expect(parseXml(readFileSync(upstreamJunit, 'utf8')).name).toBe('testsuites');
+    const call = world.remote.calls.find((c) => c.script.includes('cilium connectivity test'));
+    expect(call?.targets).toEqual(['k8s-s']);
+    expect(call?.script).toMatch(/--junit-file "\$out\/junit\.xml" --collect-sysdump-on-failure --timeout 17m --test '!pod-to-world,!pod-to-cidr,!to-fqdns'/);
+    expect(call?.options.timeoutMs).toBe(20 * 60_000);
+  });
+
+  it('fails when the upstream suite fails', async () => {
+    // given
+    world.upstream = { exitCode: 1 };
+    // when
+    const run = await runCheck(['--upstream']);
+    // then
+    expect(run.code).toBe(1);
+    expect(run.result_of('upstream/cilium-connectivity-test').reason).toBe('cilium-connectivity-test-passed: cilium connectivity test exit 1; no JUnit file');
+  });
+});
+
+describe('lab check without a kubeconfig', () => {
+  it('says where it looked and how to get one', async () => {
+    // given
+    rmSync(join(stateDir, plan.config.labName, 'kubeconfig'));
+    const info: string[] = [];
+    const results: string[] = [];
+    // when
+    const code = await runCli(['check'], {
+      commands: [checkCommand({ signals: new EventEmitter() })],
+      createServices: () => ({ stackOutputs: async () => stackOutputs(), remote: world.remote }) as unknown as LabServices,
+      out: () => ({ info: (l) => info.push(l), result: (t) => results.push(t) }),
+    });
+    // then
+    expect(code).toBe(1);
+    expect(results.join('\n')).toMatch(/no kubeconfig at .*cilium-lab\/kubeconfig: fetch it first with `npm run lab -- kubeconfig`/);
+    expect(existsSync(join(stateDir, plan.config.labName, 'check-report.json'))).toBe(false);
+  });
+});

@@ -1,0 +1,340 @@
+/**
+ * A simulated study lab for the check tests: the loopback Kubernetes API (test/kube/fake-kube-api.ts)
+ * filled like a healthy cluster after `lab up` (3 nodes Ready, no kube-proxy, Cilium, CoreDNS,
+ * Hubble), an exec handler that plays the datapath (curl from netpod answered by whoami, the
+ * agents' `cilium-dbg status` and `hubble observe`), and an in-memory RemoteRunner for the host
+ * scripts. Every knob defaults to healthy; a test turns one to break what it is about.
+ */
+import type { NodeRunResult, RemoteRunner, RemoteTarget, RunOptions } from '../../lib/aws/ssm-runner.js';
+import { IPTABLES_TAG } from '../../lib/checks/scenarios/no-kube-svc-rules.js';
+import { NIC_STATE_TAG } from '../../lib/checks/scenarios/nic-tuning.js';
+import { UPSTREAM_JUNIT_TAG, UPSTREAM_TAG } from '../../lib/checks/scenarios/upstream-connectivity.js';
+import { gzipSync } from 'node:zlib';
+import { FakeKubeApi, type ExecCall, type ExecReply } from '../kube/fake-kube-api.js';
+
+type Json = Record<string, unknown>;
+
+export const LAB_NODES = [
+  { name: 'k8s-s', ip: '192.168.10.10', podCidr: '172.16.0.0/24', controlPlane: true },
+  { name: 'k8s-w1', ip: '192.168.10.101', podCidr: '172.16.1.0/24', controlPlane: false },
+  { name: 'k8s-w2', ip: '192.168.10.102', podCidr: '172.16.2.0/24', controlPlane: false },
+] as const;
+
+export const PUBLIC_IP = '203.0.113.10';
+export const RELAY_IP = '10.10.200.50';
+
+export interface AgentStatusKnobs {
+  kpr: string;
+  interHost: string;
+  intraHost: string;
+  masqMode: string;
+  acceleration: string;
+}
+
+export interface NicState {
+  mtu: number;
+  wantMtu: number | null;
+  channels: number;
+  wantChannels: number | null;
+}
+
+/** A `cilium-dbg status -o json` document shaped like the agent's (api/v1 StatusResponse). */
+export function agentStatusJson(k: AgentStatusKnobs, node: string): Json {
+  return {
+    cilium: { state: 'Ok', msg: 'Ok' },
+    'container-runtime': { state: 'Ok', msg: 'containerd' },
+    kubernetes: { state: 'Ok', msg: '1.30 (v1.30.14) [linux/amd64]', 'k8s-api-versions': ['cilium/v2::CiliumNode', 'core/v1::Pods'] },
+    'kube-proxy-replacement': {
+      mode: k.kpr,
+      devices: ['ens5'],
+      deviceList: [{ name: 'ens5', ip: ['192.168.10.10'] }],
+      directRoutingDevice: 'ens5',
+      features: {
+        nodePort: { enabled: true, mode: 'SNAT', algorithm: 'Random', acceleration: k.acceleration, portMin: 30000, portMax: 32767 },
+        hostPort: { enabled: true },
+        externalIPs: { enabled: true },
+        socketLB: { enabled: true },
+        socketLBTracing: { enabled: true },
+        sessionAffinity: { enabled: true },
+        gracefulTermination: { enabled: true },
+        nat46X64: {},
+        bpfSocketLBHostnsOnly: false,
+      },
+    },
+    routing: { 'inter-host-routing-mode': k.interHost, 'intra-host-routing-mode': k.intraHost, 'tunnel-protocol': 'VXLAN' },
+    masquerading: { enabled: k.masqMode !== 'disabled', mode: k.masqMode === 'disabled' ? undefined : k.masqMode, enabledProtocols: { ipv4: true }, 'snat-exclusion-cidr-v4': '192.168.0.0/16' },
+    hubble: { state: 'Ok', msg: `Current/Max Flows: 4095/4095 (100.00%), Flows/s: 12.3 on ${node}` },
+    'ipam': { 'ipv4': ['172.16.0.10'] },
+  };
+}
+
+/** One line of `hubble observe -o json`, as the relay prints it. */
+export function hubbleFlowLine(src: { ns: string; pod: string; ip: string; node: string }, dst: { ns: string; pod: string; ip: string }): string {
+  return JSON.stringify({
+    flow: {
+      time: new Date().toISOString(),
+      uuid: 'f0000000-0000-4000-8000-000000000000',
+      verdict: 'FORWARDED',
+      IP: { source: src.ip, destination: dst.ip, ipVersion: 'IPv4' },
+      l4: { TCP: { source_port: 41234, destination_port: 80, flags: { SYN: true } } },
+      source: { ID: 1234, identity: 5678, cluster_name: 'default', namespace: src.ns, labels: [`k8s:app=${src.pod}`], pod_name: src.pod },
+      destination: { ID: 2345, identity: 6789, cluster_name: 'default', namespace: dst.ns, labels: ['k8s:app=webpod'], pod_name: dst.pod },
+      Type: 'L3_L4',
+      node_name: src.node,
+      traffic_direction: 'EGRESS',
+      trace_observation_point: 'TO_STACK',
+      is_reply: false,
+      Summary: 'TCP Flags: SYN',
+    },
+    node_name: src.node,
+    time: new Date().toISOString(),
+  });
+}
+
+export interface RemoteCall {
+  readonly targets: readonly string[];
+  readonly script: string;
+  readonly options: RunOptions;
+}
+
+/** An in-memory RemoteRunner: each node answers by what the script is. */
+export class FakeRemoteRunner implements RemoteRunner {
+  readonly calls: RemoteCall[] = [];
+
+  constructor(private readonly answer: (node: string, script: string) => { exitCode: number; stdout: string; stderr?: string }) {}
+
+  async runOnNodes(targets: readonly RemoteTarget[], script: string, options: RunOptions): Promise<NodeRunResult[]> {
+    this.calls.push({ targets: targets.map((t) => t.name), script, options });
+    return targets.map((t) => {
+      const a = this.answer(t.name, script);
+      return {
+        name: t.name,
+        instanceId: t.instanceId,
+        commandId: 'cmd-0001',
+        status: a.exitCode === 0 ? 'Success' : 'Failed',
+        exitCode: a.exitCode,
+        stdout: a.stdout,
+        stderr: a.stderr ?? '',
+        stdoutTruncated: false,
+        stderrTruncated: false,
+        durationMs: 5,
+        deadlineExceeded: false,
+        note: '',
+      };
+    });
+  }
+}
+
+export class LabWorld {
+  // ---- knobs (healthy by default) ----
+  /** Pods whose port 80 never answers (curl times out). */
+  readonly unreachablePods = new Set<string>();
+  /** Backends the ClusterIP load-balances to; default both webpods. */
+  serviceBackends: string[] = ['webpod1', 'webpod2'];
+  /** Cilium SNATs pod traffic to the node IP (what the backend sees as RemoteAddr). */
+  snat = false;
+  internet = true;
+  /** What the internet sees as the caller's address. */
+  egressIp = PUBLIC_IP;
+  readonly agent: AgentStatusKnobs = { kpr: 'True', interHost: 'Native', intraHost: 'BPF', masqMode: 'BPF', acceleration: 'Native' };
+  /** Per node: an override of `cilium-dbg status` (exit code and stderr). */
+  readonly agentExecFailure = new Map<string, { exitCode: number; stderr: string }>();
+  hubbleSeesTraffic = true;
+  /** Flows the relay returns whatever the filter (other pods' traffic). */
+  readonly hubbleExtraFlows: string[] = [];
+  readonly kubeSvcRules = new Map<string, number>();
+  readonly nic = new Map<string, NicState>(LAB_NODES.map((n) => [n.name, { mtu: 3498, wantMtu: 3498, channels: 2, wantChannels: 2 }]));
+  /** Called on every exec (tests use it to interrupt a run). */
+  onExec: ((call: ExecCall) => void) | undefined;
+  upstream: { exitCode: number; junit?: string } = {
+    exitCode: 0,
+    junit: '<?xml version="1.0"?><testsuites tests="3" failures="0"><testsuite name="connectivity test" tests="3" failures="0"></testsuite></testsuites>',
+  };
+
+  // ---- what happened ----
+  readonly traffic: { from: string; to: string }[] = [];
+  private roundRobin = 0;
+
+  private constructor(
+    readonly api: FakeKubeApi,
+    readonly remote: FakeRemoteRunner,
+  ) {}
+
+  static async start(): Promise<LabWorld> {
+    const api = await FakeKubeApi.start();
+    let world: LabWorld | undefined;
+    const remote = new FakeRemoteRunner((node, script) => (world as LabWorld).hostAnswer(node, script));
+    world = new LabWorld(api, remote);
+    world.populate();
+    api.onExec((call) => (world as LabWorld).exec(call));
+    return world;
+  }
+
+  close(): Promise<void> {
+    return this.api.close();
+  }
+
+  private populate(): void {
+    const api = this.api;
+    for (const n of LAB_NODES) api.addNode({ name: n.name, internalIp: n.ip, podCidr: n.podCidr, controlPlane: n.controlPlane });
+    api.addDaemonSet('kube-system', 'cilium', { desired: 3, ready: 3 }, { 'k8s-app': 'cilium' });
+    LAB_NODES.forEach((n, i) => api.addRunningPod('kube-system', `cilium-${['x7k2p', 'b9q4m', 'h3v8d'][i]}`, n.name, { 'k8s-app': 'cilium', 'app.kubernetes.io/part-of': 'cilium' }, ['cilium-agent'], true));
+    api.addDeployment('kube-system', 'coredns', { replicas: 2, ready: 2 });
+    api.addDeployment('kube-system', 'cilium-operator', { replicas: 1, ready: 1 });
+    api.addDeployment('kube-system', 'hubble-relay', { replicas: 1, ready: 1 });
+    api.addDeployment('kube-system', 'hubble-ui', { replicas: 1, ready: 1 });
+    api.addConfigMap('kube-system', 'cilium-config', { 'kube-proxy-replacement': 'true', 'bpf-lb-acceleration': 'native', 'routing-mode': 'native', 'enable-bpf-masquerade': 'true' });
+    api.addConfigMap('kube-system', 'coredns', { Corefile: '.:53 {\n    kubernetes cluster.local in-addr.arpa ip6.arpa\n}\n' });
+    api.addService('kube-system', 'hubble-relay', RELAY_IP, 80, { 'k8s-app': 'hubble-relay' });
+  }
+
+  /** Puts kube-proxy back as kubeadm would have installed it. */
+  addKubeProxy(): void {
+    this.api.addDaemonSet('kube-system', 'kube-proxy', { desired: 3, ready: 3 }, { 'k8s-app': 'kube-proxy' });
+    this.api.addConfigMap('kube-system', 'kube-proxy', { 'config.conf': 'mode: ""\n' });
+  }
+
+  // ---- the datapath ----
+
+  private podsOf(ns: string): Json[] {
+    return this.api.podsIn(ns);
+  }
+
+  private podName(p: Json): string {
+    return (p.metadata as Json).name as string;
+  }
+
+  private podIp(p: Json): string {
+    return (p.status as Json).podIP as string;
+  }
+
+  private hostIp(p: Json): string {
+    return (p.status as Json).hostIP as string;
+  }
+
+  private whoami(server: Json, client: Json, host: string): string {
+    const remote = this.snat ? this.hostIp(client) : this.podIp(client);
+    return [
+      `Hostname: ${this.podName(server)}`,
+      'IP: 127.0.0.1',
+      'IP: ::1',
+      `IP: ${this.podIp(server)}`,
+      `RemoteAddr: ${remote}:${40000 + this.traffic.length}`,
+      'GET / HTTP/1.1',
+      `Host: ${host}`,
+      'User-Agent: curl/8.7.1',
+      'Accept: */*',
+      '',
+      '',
+    ].join('\n');
+  }
+
+  /** One curl from `client` to `url`, as the datapath would answer it. */
+  private curl(client: Json, ns: string, url: string, maxTime: string): ExecReply {
+    const parsed = new URL(url);
+    const host = parsed.hostname;
+    const port = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+    const timeout = (): ExecReply => ({
+      stderr: `curl: (28) Connection timed out after ${Number(maxTime) * 1000} milliseconds\n`,
+      exitCode: 28,
+    });
+    if (host === 'checkip.amazonaws.com') return this.internet ? { stdout: `${this.egressIp}\n` } : timeout();
+    const pods = this.podsOf(ns);
+    const service = this.api.serviceIn(ns, 'webpod');
+    const serviceIp = (service?.spec as Json | undefined)?.clusterIP as string | undefined;
+    let server: Json | undefined;
+    if ((host === serviceIp || host === `webpod.${ns}.svc.cluster.local`) && port === 80) {
+      const backends = pods.filter((p) => this.serviceBackends.includes(this.podName(p)));
+      server = backends[this.roundRobin++ % Math.max(1, backends.length)];
+    } else if (port === 80) {
+      server = pods.find((p) => this.podIp(p) === host);
+    } else if (port === 8080) {
+      server = pods.find((p) => this.podName(p) === 'hostport' && this.hostIp(p) === host);
+    }
+    if (host.endsWith('.svc.cluster.local') && !serviceIp) {
+      return { stderr: `curl: (6) Could not resolve host: ${host}\n`, exitCode: 6 };
+    }
+    if (!server) return { stderr: `curl: (7) Failed to connect to ${host} port ${port} after 3 ms: Couldn't connect to server\n`, exitCode: 7 };
+    if (this.unreachablePods.has(this.podName(server))) return timeout();
+    this.traffic.push({ from: this.podName(client), to: this.podName(server) });
+    return { stdout: this.whoami(server, client, parsed.host) };
+  }
+
+  private exec(call: ExecCall): ExecReply {
+    this.onExec?.(call);
+    const [program, ...args] = call.command;
+    if (call.container === 'cilium-agent') {
+      const pod = this.api.pod(call.namespace, call.pod) as Json;
+      const node = (pod.spec as Json).nodeName as string;
+      if (program === 'cilium-dbg') {
+        const failure = this.agentExecFailure.get(node);
+        if (failure) return failure;
+        return { stdout: `${JSON.stringify(agentStatusJson(this.agent, node), null, 2)}\n` };
+      }
+      if (program === 'hubble') {
+        const server = args[args.indexOf('--server') + 1];
+        if (server !== `${RELAY_IP}:80`) return { stderr: `failed to connect to '${server}': context deadline exceeded\n`, exitCode: 1 };
+        const subject = args[args.indexOf('--pod') + 1] ?? '';
+        const [ns, name] = subject.split('/') as [string, string];
+        const netpod = this.api.pod(ns, name);
+        if (!this.hubbleSeesTraffic || !netpod) return { stdout: this.hubbleExtraFlows.map((l) => `${l}\n`).join('') };
+        const lines = this.traffic
+          .filter((t) => t.from === name)
+          .map((t) => {
+            const dst = this.api.pod(ns, t.to) as Json;
+            return hubbleFlowLine(
+              { ns, pod: name, ip: this.podIp(netpod), node: (netpod.spec as Json).nodeName as string },
+              { ns, pod: t.to, ip: this.podIp(dst) },
+            );
+          });
+        return { stdout: lines.length > 0 ? `${lines.join('\n')}\n` : '' };
+      }
+      return { stderr: `exec: "${program}": executable file not found in $PATH\n`, exitCode: 127 };
+    }
+    if (call.container === 'netshoot') {
+      const client = this.api.pod(call.namespace, call.pod) as Json;
+      if (program === 'curl') {
+        const maxTime = args[args.indexOf('--max-time') + 1] ?? '5';
+        return this.curl(client, call.namespace, args[args.length - 1] as string, maxTime);
+      }
+      if (program === 'sh' && args[0] === '-c') {
+        const script = args[1] ?? '';
+        const count = Number(/seq 1 (\d+)/.exec(script)?.[1] ?? '0');
+        const url = /(http:\/\/\S+)/.exec(script)?.[1] ?? '';
+        const out: string[] = [];
+        for (let i = 1; i <= count; i++) {
+          const r = this.curl(client, call.namespace, url, '3');
+          const kept = `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').filter((l) => /^(Hostname|RemoteAddr|curl)/.test(l));
+          out.push(`=== request ${i}`, ...kept, `=== exit ${r.exitCode ?? 0}`);
+        }
+        return { stdout: `${out.join('\n')}\n` };
+      }
+    }
+    return { stderr: `exec: "${program}": executable file not found in $PATH\n`, exitCode: 127 };
+  }
+
+  // ---- the hosts ----
+
+  hostAnswer(node: string, script: string): { exitCode: number; stdout: string; stderr?: string } {
+    if (script.includes(IPTABLES_TAG)) {
+      const rules = this.kubeSvcRules.get(node) ?? 0;
+      const sample = rules > 0 ? 'iptables-save: :KUBE-SVC-NPX46M4PTMTKRN6Y - [0:0]\niptables-save: -A KUBE-SVC-NPX46M4PTMTKRN6Y -m comment --comment "default/kubernetes:https" -j KUBE-SEP-ABC\n' : '';
+      return { exitCode: 0, stdout: `${sample}${IPTABLES_TAG} {"kubeSvcRules":${rules},"kubeSvcChains":${rules > 0 ? 1 : 0},"backends":"iptables-save"}\n` };
+    }
+    if (script.includes(NIC_STATE_TAG)) {
+      const s = this.nic.get(node) as NicState;
+      return {
+        exitCode: 0,
+        stdout: `interface ens5: mtu ${s.mtu}\n${NIC_STATE_TAG} ${JSON.stringify({ interface: 'ens5', mtu: s.mtu, wantMtu: s.wantMtu, channels: s.channels, wantChannels: s.wantChannels })}\n`,
+      };
+    }
+    if (script.includes(UPSTREAM_TAG)) {
+      const junit = this.upstream.junit ? `${UPSTREAM_JUNIT_TAG} ${gzipSync(Buffer.from(this.upstream.junit)).toString('base64')}\n` : '';
+      return {
+        exitCode: 0,
+        stdout: `${UPSTREAM_TAG} {"exitCode":${this.upstream.exitCode},"junit":${this.upstream.junit ? 'true' : 'false'}}\n${junit}✅ [cilium-test-1] All 3 tests (30 actions) successful, 0 tests skipped, 0 scenarios skipped.\n`,
+      };
+    }
+    return { exitCode: 99, stdout: '', stderr: 'fake node: unknown script\n' };
+  }
+}

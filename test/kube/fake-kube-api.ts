@@ -1,0 +1,756 @@
+/**
+ * A loopback stand-in for the Kubernetes API server, spoken to by the REAL @kubernetes/client-node
+ * (kubeconfig `server: http://127.0.0.1:PORT`, bearer token), so the adapter is tested through the
+ * library's own request building, deserialisation, error handling and WebSocket exec.
+ *
+ * What it serves, shaped like a real API server's answers (kind/apiVersion/metadata, Status
+ * objects for errors with reason and code):
+ *   GET    /api/v1/nodes
+ *   GET    /apis/apps/v1/namespaces/NS/{daemonsets,deployments}/NAME
+ *   GET    /api/v1/namespaces/NS/{configmaps,services,pods}/NAME
+ *   GET    /api/v1/namespaces/NS/pods?labelSelector=a=b,c=d
+ *   GET    /api/v1/namespaces/NS/events?fieldSelector=involvedObject.name=X
+ *   POST   /api/v1/namespaces, /api/v1/namespaces/NS/{pods,services}
+ *   GET    /api/v1/namespaces/NAME ; DELETE /api/v1/namespaces/NAME (Terminating, then gone)
+ *   GET    /api/v1/namespaces/NS/pods/NAME/exec?command=..&container=..  (WebSocket upgrade)
+ *
+ * Pods it creates go through a small kubelet: scheduled by their kubernetes.io/hostname node
+ * selector, Pending with events on the first read, then Running and Ready with a pod IP from the
+ * node's pod CIDR, unless a `PodBehaviour` says they never get there (image pull failure, no node).
+ *
+ * Exec speaks the channel protocol client-node 1.4.0 offers (v5.channel.k8s.io first, then
+ * v4.channel.k8s.io, ...): one binary frame per chunk, first byte the channel (1 stdout, 2 stderr),
+ * then channel 3 with the final Status JSON (Success, or Failure/NonZeroExitCode with the exit
+ * code in details.causes[ExitCode]), then a normal close. An exec handler supplies the output.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo, Socket } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The part of the `ws` package (a dependency of client-node, without bundled types) used here. */
+interface WsSocket {
+  readonly protocol: string;
+  send(data: Buffer, cb?: (error?: Error) => void): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  on(event: 'close', listener: () => void): void;
+}
+interface WsServer {
+  handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, cb: (ws: WsSocket) => void): void;
+  close(): void;
+}
+interface WsModule {
+  WebSocketServer: new (options: { noServer: true; handleProtocols: (protocols: Set<string>) => string | false }) => WsServer;
+}
+const { WebSocketServer } = createRequire(import.meta.url)('ws') as WsModule;
+
+export const FAKE_TOKEN = 'fake-kube-token';
+export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
+
+type Json = Record<string, unknown>;
+
+export interface ExecCall {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly container: string;
+  readonly command: readonly string[];
+  readonly protocol: string;
+}
+
+export interface ExecReply {
+  readonly stdout?: string;
+  readonly stderr?: string;
+  /** 0 (default): Status Success; otherwise Failure/NonZeroExitCode with this code. */
+  readonly exitCode?: number;
+  /** Close the socket after the output without sending a Status. */
+  readonly closeWithoutStatus?: boolean;
+  /** Never answer (the client's deadline must end it). */
+  readonly hang?: boolean;
+}
+
+export type ExecHandler = (call: ExecCall) => ExecReply | Promise<ExecReply>;
+
+export type PodBehaviour =
+  /** Ready on the `readyAtRead`-th read of the pod (default 2: the first read sees it Pending). */
+  | { readonly kind: 'ready'; readonly readyAtRead?: number }
+  /** Scheduled, but its image never pulls: ErrImagePull / ImagePullBackOff with Warning events. */
+  | { readonly kind: 'image-pull-fails' }
+  /** Never scheduled: PodScheduled False (Unschedulable) with a FailedScheduling event. */
+  | { readonly kind: 'unschedulable' };
+
+export interface FakeNodeSpec {
+  readonly name: string;
+  readonly internalIp: string;
+  readonly podCidr: string;
+  readonly ready?: boolean;
+  readonly controlPlane?: boolean;
+}
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+}
+
+interface PodState {
+  obj: Json;
+  reads: number;
+  behaviour: PodBehaviour;
+}
+
+const key = (ns: string, name: string): string => `${ns}/${name}`;
+const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+let uidCounter = 0;
+const uid = (): string => `00000000-0000-4000-8000-${String(++uidCounter).padStart(12, '0')}`;
+
+function status(code: number, reason: string, message: string, details: Json = {}): Json {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code };
+}
+
+/** Label selector "a=b,c=d" (equality only, as the checks use it). */
+function matchesSelector(labels: Json | undefined, selector: string | null): boolean {
+  if (!selector) return true;
+  return selector.split(',').every((term) => {
+    const [k, v] = term.split('=');
+    return k !== undefined && (labels?.[k.trim()] as string | undefined) === v?.trim();
+  });
+}
+
+export class FakeKubeApi {
+  readonly requests: RecordedRequest[] = [];
+  readonly execCalls: ExecCall[] = [];
+  readonly deletedNamespaces: string[] = [];
+  readonly createdPods: string[] = [];
+
+  private readonly nodes = new Map<string, Json>();
+  private readonly namespaces = new Map<string, { obj: Json; readsLeft: number }>();
+  private readonly daemonSets = new Map<string, Json>();
+  private readonly deployments = new Map<string, Json>();
+  private readonly configMaps = new Map<string, Json>();
+  private readonly services = new Map<string, Json>();
+  private readonly pods = new Map<string, PodState>();
+  private readonly events: Json[] = [];
+  private readonly behaviours = new Map<string, PodBehaviour>();
+  private readonly ipCounters = new Map<string, number>();
+  private serviceIpCounter = 10;
+  private execHandler: ExecHandler = () => ({ stderr: 'fake: no exec handler\n', exitCode: 126 });
+  /** Reads of a Terminating namespace before it is gone. */
+  namespaceTerminationReads = 1;
+  /** Namespaces whose deletion never completes (stuck finalizer). */
+  readonly stuckNamespaces = new Set<string>();
+
+  private constructor(
+    private readonly server: Server,
+    private readonly wss: WsServer,
+    readonly url: string,
+  ) {}
+
+  /** The exec subprotocols this server accepts, in its order of preference (a 1.29 server: v4 only). */
+  acceptedProtocols: readonly string[] = EXEC_PROTOCOLS;
+
+  static async start(): Promise<FakeKubeApi> {
+    let self: FakeKubeApi | undefined;
+    const wss = new WebSocketServer({
+      noServer: true,
+      handleProtocols: (offered) => self?.acceptedProtocols.find((p) => offered.has(p)) ?? false,
+    });
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const fake = new FakeKubeApi(server, wss, `http://127.0.0.1:${port}`);
+    self = fake;
+    server.on('request', (req, res) => fake.handle(req, res));
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => fake.upgrade(req, socket, head));
+    for (const ns of ['default', 'kube-system', 'kube-public']) fake.addNamespace(ns);
+    return fake;
+  }
+
+  async close(): Promise<void> {
+    this.wss.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** A kubeconfig (context CiliumLab) pointing at this server, written to a temp dir. */
+  writeKubeconfig(dir = mkdtempSync(join(tmpdir(), 'fake-kube-'))): string {
+    const path = join(dir, 'kubeconfig');
+    writeFileSync(
+      path,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '- name: cilium-lab',
+        '  cluster:',
+        `    server: ${this.url}`,
+        // client-node refuses plain HTTP unless TLS verification is explicitly off.
+        '    insecure-skip-tls-verify: true',
+        'users:',
+        '- name: kubernetes-admin',
+        '  user:',
+        `    token: ${FAKE_TOKEN}`,
+        'contexts:',
+        '- name: CiliumLab',
+        '  context:',
+        '    cluster: cilium-lab',
+        '    user: kubernetes-admin',
+        'current-context: CiliumLab',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    return path;
+  }
+
+  // ---- state set-up ------------------------------------------------------------------------
+
+  onExec(handler: ExecHandler): void {
+    this.execHandler = handler;
+  }
+
+  podBehaviour(name: string, behaviour: PodBehaviour): void {
+    this.behaviours.set(name, behaviour);
+  }
+
+  addNamespace(name: string): void {
+    this.namespaces.set(name, {
+      obj: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, uid: uid(), creationTimestamp: now(), labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } },
+      readsLeft: -1,
+    });
+  }
+
+  hasNamespace(name: string): boolean {
+    return this.namespaces.has(name);
+  }
+
+  addNode(spec: FakeNodeSpec): void {
+    const ready = spec.ready ?? true;
+    this.nodes.set(spec.name, {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: spec.name,
+        uid: uid(),
+        creationTimestamp: now(),
+        labels: {
+          'kubernetes.io/hostname': spec.name,
+          'kubernetes.io/os': 'linux',
+          ...(spec.controlPlane ? { 'node-role.kubernetes.io/control-plane': '' } : {}),
+        },
+      },
+      spec: {
+        podCIDR: spec.podCidr,
+        podCIDRs: [spec.podCidr],
+        ...(spec.controlPlane ? { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } : {}),
+      },
+      status: {
+        addresses: [
+          { type: 'InternalIP', address: spec.internalIp },
+          { type: 'Hostname', address: spec.name },
+        ],
+        conditions: [
+          { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available', lastHeartbeatTime: now(), lastTransitionTime: now() },
+          ready
+            ? { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now(), lastTransitionTime: now() }
+            : {
+                type: 'Ready',
+                status: 'False',
+                reason: 'KubeletNotReady',
+                message: 'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized',
+                lastHeartbeatTime: now(),
+                lastTransitionTime: now(),
+              },
+        ],
+        nodeInfo: { kubeletVersion: 'v1.30.14', containerRuntimeVersion: 'containerd://1.7.27', kernelVersion: '6.8.0-1021-aws', osImage: 'Ubuntu 22.04.5 LTS', architecture: 'amd64', operatingSystem: 'linux' },
+      },
+    });
+  }
+
+  addDaemonSet(ns: string, name: string, counts: { desired: number; ready: number }, labels: Json = {}): void {
+    this.daemonSets.set(key(ns, name), {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name, namespace: ns, uid: uid(), generation: 1, creationTimestamp: now(), labels },
+      spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name, image: `${name}:fake` }] } } },
+      status: {
+        currentNumberScheduled: counts.desired,
+        desiredNumberScheduled: counts.desired,
+        numberMisscheduled: 0,
+        numberReady: counts.ready,
+        numberAvailable: counts.ready,
+        ...(counts.ready < counts.desired ? { numberUnavailable: counts.desired - counts.ready } : {}),
+        updatedNumberScheduled: counts.desired,
+        observedGeneration: 1,
+      },
+    });
+  }
+
+  addDeployment(ns: string, name: string, counts: { replicas: number; ready: number }): void {
+    this.deployments.set(key(ns, name), {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: ns, uid: uid(), generation: 1, creationTimestamp: now() },
+      spec: { replicas: counts.replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: `${name}:fake` }] } } },
+      status: {
+        observedGeneration: 1,
+        replicas: counts.replicas,
+        updatedReplicas: counts.replicas,
+        ...(counts.ready > 0 ? { readyReplicas: counts.ready, availableReplicas: counts.ready } : { unavailableReplicas: counts.replicas }),
+        conditions: [
+          { type: 'Available', status: counts.ready >= counts.replicas ? 'True' : 'False', reason: counts.ready >= counts.replicas ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', message: '' },
+        ],
+      },
+    });
+  }
+
+  addConfigMap(ns: string, name: string, data: Record<string, string>): void {
+    this.configMaps.set(key(ns, name), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, uid: uid(), creationTimestamp: now() }, data });
+  }
+
+  addService(ns: string, name: string, clusterIp: string, port: number, selector: Json = {}): void {
+    this.services.set(key(ns, name), this.serviceObject(ns, { metadata: { name }, spec: { selector, ports: [{ port, targetPort: port, protocol: 'TCP' }] } }, clusterIp));
+  }
+
+  /** A running, Ready pod that exists from the start (cilium agents and the like). */
+  addRunningPod(ns: string, name: string, nodeName: string, labels: Json, containers: readonly string[], hostNetwork = false): void {
+    const node = this.nodes.get(nodeName);
+    const hostIp = this.internalIp(node);
+    const obj: Json = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: ns, uid: uid(), creationTimestamp: now(), labels },
+      spec: { nodeName, hostNetwork, containers: containers.map((c) => ({ name: c, image: `${c}:fake` })) },
+      status: {},
+    };
+    const state: PodState = { obj, reads: 0, behaviour: { kind: 'ready', readyAtRead: 0 } };
+    this.makeRunning(state, hostNetwork ? hostIp : this.nextPodIp(nodeName));
+    this.pods.set(key(ns, name), state);
+  }
+
+  /** The pod object as the server holds it. */
+  pod(ns: string, name: string): Json | undefined {
+    return this.pods.get(key(ns, name))?.obj;
+  }
+
+  podsIn(ns: string): Json[] {
+    return [...this.pods.entries()].filter(([k]) => k.startsWith(`${ns}/`)).map(([, s]) => s.obj);
+  }
+
+  serviceIn(ns: string, name: string): Json | undefined {
+    return this.services.get(key(ns, name));
+  }
+
+  // ---- HTTP ---------------------------------------------------------------------------------
+
+  private send(req: IncomingMessage, res: ServerResponse, code: number, body: Json): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    this.requests.push({ method: req.method ?? 'GET', path: `${url.pathname}${url.search}`, status: code });
+    const text = JSON.stringify(body);
+    res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Audit-Id': uid() });
+    res.end(text);
+  }
+
+  private async readBody(req: IncomingMessage): Promise<Json> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    return text ? (JSON.parse(text) as Json) : {};
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    return req.headers.authorization === `Bearer ${FAKE_TOKEN}`;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      if (!this.authorized(req)) {
+        this.send(req, res, 401, status(401, 'Unauthorized', 'Unauthorized'));
+        return;
+      }
+      const url = new URL(req.url ?? '/', 'http://x');
+      const method = req.method ?? 'GET';
+      const path = url.pathname;
+      let m: RegExpExecArray | null;
+
+      if (method === 'GET' && path === '/api/v1/nodes') {
+        this.send(req, res, 200, this.list('NodeList', [...this.nodes.values()]));
+      } else if (method === 'POST' && path === '/api/v1/namespaces') {
+        const body = await this.readBody(req);
+        const name = (body.metadata as Json | undefined)?.name as string;
+        const existing = this.namespaces.get(name);
+        if (existing) {
+          const terminating = (existing.obj.status as Json).phase === 'Terminating';
+          this.send(req, res, 409, status(409, 'AlreadyExists', terminating ? `object is being deleted: namespaces "${name}" already exists` : `namespaces "${name}" already exists`, { name, kind: 'namespaces' }));
+          return;
+        }
+        this.addNamespace(name);
+        const ns = this.namespaces.get(name) as { obj: Json };
+        (ns.obj.metadata as Json).labels = { ...((ns.obj.metadata as Json).labels as Json), ...((body.metadata as Json).labels as Json | undefined) };
+        this.send(req, res, 201, ns.obj);
+      } else if ((m = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path))) {
+        const name = decodeURIComponent(m[1] as string);
+        this.namespaceRoute(req, res, method, name);
+      } else if ((m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(daemonsets|deployments)\/([^/]+)$/.exec(path)) && method === 'GET') {
+        const [, ns, kind, name] = m as unknown as [string, string, string, string];
+        const obj = (kind === 'daemonsets' ? this.daemonSets : this.deployments).get(key(ns, name));
+        if (obj) this.send(req, res, 200, obj);
+        else this.send(req, res, 404, status(404, 'NotFound', `${kind}.apps "${name}" not found`, { name, group: 'apps', kind }));
+      } else if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/(configmaps|services|pods)\/([^/]+)$/.exec(path)) && method === 'GET') {
+        const [, ns, kind, name] = m as unknown as [string, string, string, string];
+        const obj = kind === 'configmaps' ? this.configMaps.get(key(ns, name)) : kind === 'services' ? this.services.get(key(ns, name)) : this.readPod(ns, name);
+        if (obj) this.send(req, res, 200, obj);
+        else this.send(req, res, 404, status(404, 'NotFound', `${kind} "${name}" not found`, { name, kind }));
+      } else if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(path)) && method === 'GET') {
+        const ns = m[1] as string;
+        const selector = url.searchParams.get('labelSelector');
+        const items = this.podsIn(ns).filter((p) => matchesSelector((p.metadata as Json).labels as Json, selector));
+        this.send(req, res, 200, this.list('PodList', items));
+      } else if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|services)$/.exec(path)) && method === 'POST') {
+        const [, ns, kind] = m as unknown as [string, string, string];
+        const body = await this.readBody(req);
+        this.create(req, res, ns, kind, body);
+      } else if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(path)) && method === 'GET') {
+        const ns = m[1] as string;
+        const field = url.searchParams.get('fieldSelector');
+        const name = field?.startsWith('involvedObject.name=') ? field.slice('involvedObject.name='.length) : undefined;
+        const items = this.events.filter((e) => (e.metadata as Json).namespace === ns && (name === undefined || (e.involvedObject as Json).name === name));
+        this.send(req, res, 200, this.list('EventList', items));
+      } else {
+        this.send(req, res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+      }
+    } catch (error) {
+      this.send(req, res, 500, status(500, 'InternalError', `fake: ${(error as Error).message}`));
+    }
+  }
+
+  private list(kind: string, items: Json[]): Json {
+    return { kind, apiVersion: 'v1', metadata: { resourceVersion: String(1000 + this.requests.length) }, items };
+  }
+
+  private namespaceRoute(req: IncomingMessage, res: ServerResponse, method: string, name: string): void {
+    const ns = this.namespaces.get(name);
+    const notFound = () => this.send(req, res, 404, status(404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' }));
+    if (method === 'GET') {
+      if (!ns) return notFound();
+      if ((ns.obj.status as Json).phase === 'Terminating' && !this.stuckNamespaces.has(name)) {
+        if (ns.readsLeft <= 0) {
+          this.purgeNamespace(name);
+          return notFound();
+        }
+        ns.readsLeft -= 1;
+      }
+      this.send(req, res, 200, ns.obj);
+    } else if (method === 'DELETE') {
+      if (!ns) return notFound();
+      if ((ns.obj.status as Json).phase !== 'Terminating') {
+        ns.obj.status = { phase: 'Terminating' };
+        (ns.obj.metadata as Json).deletionTimestamp = now();
+        ns.readsLeft = this.namespaceTerminationReads;
+        this.deletedNamespaces.push(name);
+        for (const p of this.podsIn(name)) (p.metadata as Json).deletionTimestamp = now();
+      }
+      this.send(req, res, 200, ns.obj);
+    } else {
+      this.send(req, res, 405, status(405, 'MethodNotAllowed', `method ${method} not allowed`));
+    }
+  }
+
+  private purgeNamespace(name: string): void {
+    this.namespaces.delete(name);
+    for (const map of [this.configMaps, this.services, this.daemonSets, this.deployments]) {
+      for (const k of [...map.keys()]) if (k.startsWith(`${name}/`)) map.delete(k);
+    }
+    for (const k of [...this.pods.keys()]) if (k.startsWith(`${name}/`)) this.pods.delete(k);
+    for (let i = this.events.length - 1; i >= 0; i--) if (((this.events[i] as Json).metadata as Json).namespace === name) this.events.splice(i, 1);
+  }
+
+  private create(req: IncomingMessage, res: ServerResponse, ns: string, kind: string, body: Json): void {
+    const meta = body.metadata as Json;
+    const name = meta.name as string;
+    const namespace = this.namespaces.get(ns);
+    if (!namespace) {
+      this.send(req, res, 404, status(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' }));
+      return;
+    }
+    if ((namespace.obj.status as Json).phase === 'Terminating') {
+      this.send(req, res, 403, status(403, 'Forbidden', `${kind} "${name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`, { name, kind }));
+      return;
+    }
+    const store = kind === 'pods' ? this.pods : this.services;
+    if (store.has(key(ns, name))) {
+      this.send(req, res, 409, status(409, 'AlreadyExists', `${kind} "${name}" already exists`, { name, kind }));
+      return;
+    }
+    if (kind === 'services') {
+      const svc = this.serviceObject(ns, body, `10.10.${Math.floor(this.serviceIpCounter / 250)}.${(this.serviceIpCounter++ % 250) + 1}`);
+      this.services.set(key(ns, name), svc);
+      this.send(req, res, 201, svc);
+      return;
+    }
+    const obj = this.podObject(ns, body);
+    const state: PodState = { obj, reads: 0, behaviour: this.behaviours.get(name) ?? { kind: 'ready' } };
+    this.pods.set(key(ns, name), state);
+    this.createdPods.push(key(ns, name));
+    this.schedule(state);
+    this.send(req, res, 201, obj);
+  }
+
+  private serviceObject(ns: string, body: Json, clusterIp: string): Json {
+    const meta = body.metadata as Json;
+    const spec = (body.spec ?? {}) as Json;
+    return {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { ...meta, namespace: ns, uid: uid(), creationTimestamp: now(), resourceVersion: '1' },
+      spec: {
+        ...spec,
+        type: 'ClusterIP',
+        clusterIP: clusterIp,
+        clusterIPs: [clusterIp],
+        ipFamilies: ['IPv4'],
+        ipFamilyPolicy: 'SingleStack',
+        sessionAffinity: 'None',
+        internalTrafficPolicy: 'Cluster',
+        ports: ((spec.ports ?? []) as Json[]).map((p) => ({ protocol: 'TCP', ...p })),
+      },
+      status: { loadBalancer: {} },
+    };
+  }
+
+  private podObject(ns: string, body: Json): Json {
+    const meta = body.metadata as Json;
+    const spec = body.spec as Json;
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { ...meta, namespace: ns, uid: uid(), creationTimestamp: now(), resourceVersion: '1' },
+      spec: { restartPolicy: 'Always', dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler', ...spec },
+      status: { phase: 'Pending', qosClass: 'BestEffort' },
+    };
+  }
+
+  // ---- the scheduler and kubelet -------------------------------------------------------------
+
+  private event(ns: string, pod: string, type: string, reason: string, message: string, component: string, count = 1): void {
+    const existing = this.events.find((e) => (e.involvedObject as Json).name === pod && e.reason === reason && (e.metadata as Json).namespace === ns);
+    if (existing) {
+      existing.count = (existing.count as number) + count;
+      existing.lastTimestamp = now();
+      return;
+    }
+    this.events.push({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${pod}.${uid().slice(-12)}`, namespace: ns, creationTimestamp: now() },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod, namespace: ns },
+      reason,
+      message,
+      type,
+      count,
+      firstTimestamp: now(),
+      lastTimestamp: now(),
+      source: { component },
+      reportingComponent: component,
+    });
+  }
+
+  private internalIp(node: Json | undefined): string {
+    const addresses = ((node?.status as Json | undefined)?.addresses ?? []) as Json[];
+    return (addresses.find((a) => a.type === 'InternalIP')?.address as string | undefined) ?? '';
+  }
+
+  private nextPodIp(nodeName: string): string {
+    const cidr = ((this.nodes.get(nodeName)?.spec as Json | undefined)?.podCIDR as string | undefined) ?? '172.16.99.0/24';
+    const base = cidr.split('/')[0]?.split('.').slice(0, 3).join('.');
+    const n = (this.ipCounters.get(nodeName) ?? 10) + 1;
+    this.ipCounters.set(nodeName, n);
+    return `${base}.${n}`;
+  }
+
+  private schedule(state: PodState): void {
+    const meta = state.obj.metadata as Json;
+    const spec = state.obj.spec as Json;
+    const ns = meta.namespace as string;
+    const name = meta.name as string;
+    const wanted = ((spec.nodeSelector ?? {}) as Json)['kubernetes.io/hostname'] as string | undefined;
+    const node = wanted ? this.nodes.get(wanted) : [...this.nodes.values()][0];
+    if (state.behaviour.kind === 'unschedulable' || !node) {
+      state.obj.status = {
+        phase: 'Pending',
+        qosClass: 'BestEffort',
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: `0/${this.nodes.size} nodes are available: ${this.nodes.size} node(s) didn't match Pod's node affinity/selector. preemption: 0/${this.nodes.size} nodes are available: ${this.nodes.size} Preemption is not helpful for scheduling.`,
+            lastTransitionTime: now(),
+          },
+        ],
+      };
+      this.event(ns, name, 'Warning', 'FailedScheduling', ((state.obj.status as Json).conditions as Json[])[0]?.message as string, 'default-scheduler');
+      return;
+    }
+    const nodeName = (node.metadata as Json).name as string;
+    spec.nodeName = nodeName;
+    state.obj.status = {
+      phase: 'Pending',
+      qosClass: 'BestEffort',
+      hostIP: this.internalIp(node),
+      hostIPs: [{ ip: this.internalIp(node) }],
+      startTime: now(),
+      conditions: [
+        { type: 'PodReadyToStartContainers', status: 'False', lastTransitionTime: now() },
+        { type: 'Initialized', status: 'True', lastTransitionTime: now() },
+        { type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [' + this.containerNames(state).join(' ') + ']', lastTransitionTime: now() },
+        { type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', lastTransitionTime: now() },
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: now() },
+      ],
+      containerStatuses: this.containerNames(state).map((c, i) => ({
+        name: c,
+        image: this.images(state)[i],
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        started: false,
+        state: { waiting: { reason: 'ContainerCreating' } },
+        lastState: {},
+      })),
+    };
+    this.event(ns, name, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${nodeName}`, 'default-scheduler');
+  }
+
+  private containerNames(state: PodState): string[] {
+    return (((state.obj.spec as Json).containers ?? []) as Json[]).map((c) => c.name as string);
+  }
+
+  private images(state: PodState): string[] {
+    return (((state.obj.spec as Json).containers ?? []) as Json[]).map((c) => c.image as string);
+  }
+
+  private makeRunning(state: PodState, podIp: string): void {
+    const spec = state.obj.spec as Json;
+    const node = this.nodes.get(spec.nodeName as string);
+    const hostIp = this.internalIp(node);
+    const t = now();
+    state.obj.status = {
+      phase: 'Running',
+      qosClass: 'BestEffort',
+      hostIP: hostIp,
+      hostIPs: [{ ip: hostIp }],
+      podIP: podIp,
+      podIPs: [{ ip: podIp }],
+      startTime: t,
+      conditions: ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({ type, status: 'True', lastTransitionTime: t })),
+      containerStatuses: this.containerNames(state).map((c, i) => ({
+        name: c,
+        image: this.images(state)[i] ?? `${c}:fake`,
+        imageID: `docker.io/library/${c}@sha256:${'0'.repeat(64)}`,
+        containerID: `containerd://${'a'.repeat(64)}`,
+        ready: true,
+        restartCount: 0,
+        started: true,
+        state: { running: { startedAt: t } },
+        lastState: {},
+      })),
+    };
+  }
+
+  /** A read by the client: the kubelet moves the pod along. */
+  private readPod(ns: string, name: string): Json | undefined {
+    const state = this.pods.get(key(ns, name));
+    if (!state) return undefined;
+    state.reads += 1;
+    const spec = state.obj.spec as Json;
+    const nodeName = spec.nodeName as string | undefined;
+    const b = state.behaviour;
+    if (nodeName && (state.obj.status as Json).phase === 'Pending' && (state.obj.metadata as Json).deletionTimestamp === undefined) {
+      if (b.kind === 'ready' && state.reads >= (b.readyAtRead ?? 2)) {
+        for (const [i, image] of this.images(state).entries()) {
+          this.event(ns, name, 'Normal', 'Pulled', `Successfully pulled image "${image}" in 1.2s (1.2s including waiting). Image size: 4567890 bytes.`, 'kubelet');
+          this.event(ns, name, 'Normal', 'Created', `Created container ${this.containerNames(state)[i]}`, 'kubelet');
+          this.event(ns, name, 'Normal', 'Started', `Started container ${this.containerNames(state)[i]}`, 'kubelet');
+        }
+        this.makeRunning(state, this.nextPodIp(nodeName));
+      } else if (b.kind === 'image-pull-fails') {
+        const image = this.images(state)[0] ?? '';
+        const message = `Failed to pull image "${image}": rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/${image}": failed to resolve reference "docker.io/${image}": docker.io/${image}: not found`;
+        this.event(ns, name, 'Normal', 'Pulling', `Pulling image "${image}"`, 'kubelet');
+        this.event(ns, name, 'Warning', 'Failed', message, 'kubelet');
+        this.event(ns, name, 'Warning', 'Failed', 'Error: ErrImagePull', 'kubelet');
+        this.event(ns, name, 'Warning', 'BackOff', `Back-off pulling image "${image}"`, 'kubelet');
+        const statuses = ((state.obj.status as Json).containerStatuses ?? []) as Json[];
+        for (const s of statuses) s.state = { waiting: { reason: state.reads % 2 === 0 ? 'ImagePullBackOff' : 'ErrImagePull', message: state.reads % 2 === 0 ? `Back-off pulling image "${image}"` : message } };
+      }
+    }
+    return state.obj;
+  }
+
+  // ---- exec ---------------------------------------------------------------------------------
+
+  private refuse(socket: Socket, code: number, text: string, body: Json): void {
+    const payload = JSON.stringify(body);
+    socket.end(`HTTP/1.1 ${code} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`);
+  }
+
+  private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
+    this.requests.push({ method: 'GET', path: `${url.pathname}${url.search}`, status: 101 });
+    if (!this.authorized(req)) return this.refuse(socket, 401, 'Unauthorized', status(401, 'Unauthorized', 'Unauthorized'));
+    if (!m) return this.refuse(socket, 404, 'Not Found', status(404, 'NotFound', 'the server could not find the requested resource'));
+    const [, ns, name] = m as unknown as [string, string, string];
+    const pod = this.pods.get(key(ns, name));
+    if (!pod) return this.refuse(socket, 404, 'Not Found', status(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' }));
+    const container = url.searchParams.get('container') ?? this.containerNames(pod)[0] ?? '';
+    if (!this.containerNames(pod).includes(container)) {
+      return this.refuse(socket, 400, 'Bad Request', status(400, 'BadRequest', `container ${container} is not valid for pod ${name}`));
+    }
+    if ((pod.obj.status as Json).phase !== 'Running') {
+      return this.refuse(socket, 400, 'Bad Request', status(400, 'BadRequest', `unable to upgrade connection: container not found ("${container}")`));
+    }
+    const command = url.searchParams.getAll('command');
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const call: ExecCall = { namespace: ns, pod: name, container, command, protocol: ws.protocol };
+      this.execCalls.push(call);
+      void this.answerExec(ws, call);
+    });
+  }
+
+  private async answerExec(ws: WsSocket, call: ExecCall): Promise<void> {
+    let reply: ExecReply;
+    try {
+      reply = await this.execHandler(call);
+    } catch (error) {
+      reply = { stderr: `fake exec handler failed: ${(error as Error).message}\n`, exitCode: 1 };
+    }
+    if (reply.hang) return;
+    const frame = (channel: number, data: string | Buffer): Buffer => Buffer.concat([Buffer.from([channel]), Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8')]);
+    const sendFrame = (data: Buffer) => new Promise<void>((resolve) => ws.send(data, () => resolve()));
+    // Output in chunks, as a real stream arrives.
+    const chunks = (text: string) => text.match(/[\s\S]{1,4096}/g) ?? [];
+    for (const c of chunks(reply.stdout ?? '')) await sendFrame(frame(1, c));
+    for (const c of chunks(reply.stderr ?? '')) await sendFrame(frame(2, c));
+    if (reply.closeWithoutStatus) {
+      ws.terminate();
+      return;
+    }
+    const code = reply.exitCode ?? 0;
+    const final =
+      code === 0
+        ? { metadata: {}, status: 'Success' }
+        : {
+            metadata: {},
+            status: 'Failure',
+            message: `command terminated with non-zero exit code: error executing command [${call.command.join(' ')}], exit code ${code}`,
+            reason: 'NonZeroExitCode',
+            details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
+          };
+    await sendFrame(frame(3, JSON.stringify(final)));
+    ws.close(1000);
+  }
+}
