@@ -5,18 +5,18 @@
  */
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
+import { parseDuration as parseDurationText } from '../lifecycle/timing.js';
 
 /** Default lifetime of a lab: a study session plus margin. */
 export const DEFAULT_TTL = '4h';
 
-/** Parses "90m", "4h", "1d" (whole numbers) into milliseconds; names the option on error. */
+/** A duration option ("90m", "4h", "1d", "1h30m") in milliseconds; names the option on error. */
 export function parseDuration(text: string, option = '--ttl'): number {
-  const match = /^(\d+)(m|h|d)$/.exec(text.trim());
-  if (!match || Number(match[1]) === 0) {
+  const ms = parseDurationText(text);
+  if (ms === undefined) {
     throw new Error(`${option} ${text}: write a duration such as 90m, 4h or 1d`);
   }
-  const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'm' | 'h' | 'd'];
-  return Number(match[1]) * unit;
+  return ms;
 }
 
 /** ISO 8601 UTC, whole seconds (what LabConfig.expiresAt and Scheduler's at() take). */
