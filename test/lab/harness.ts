@@ -14,6 +14,7 @@ import type { LabTimeouts } from '../../lib/lab/remote.js';
 import type { LabServices } from '../../lib/lab/services.js';
 import { CFN_QUERY, EC2_QUERY, FakeQueryServer, QueryFault, listParam, type XmlValue } from '../aws/fake-query-server.js';
 import { FakeSsmServer, type FakeNode, type FakeResponse } from '../aws/fake-ssm-server.js';
+import { recordingOutput } from '../helpers/output.js';
 
 export const QUICK_TIMEOUTS: LabTimeouts = {
   agentsOnlineMs: 600,
@@ -254,22 +255,12 @@ export class FakeLab {
 
   /** Runs `lab <argv>` through runCli with the real commands and services. */
   async run(argv: readonly string[]): Promise<CliRun> {
-    const info: string[] = [];
-    const results: string[] = [];
-    const all: string[] = [];
+    const recorded = recordingOutput();
+    const { info, results, all } = recorded;
     const code = await runCli(argv, {
       commands: postDeployCommands({ timeouts: QUICK_TIMEOUTS }),
       createServices: () => this.services(),
-      out: () => ({
-        info: (line) => {
-          info.push(line);
-          all.push(line);
-        },
-        result: (text) => {
-          results.push(text);
-          all.push(text);
-        },
-      }),
+      out: () => recorded.output,
     });
     return { code, info, result: results.join('\n'), all: all.join('\n') };
   }

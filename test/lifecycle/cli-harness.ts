@@ -9,6 +9,7 @@ import { createAwsServices } from '../../lib/aws/services.js';
 import { runCli } from '../../lib/lab/cli.js';
 import { lifecycleCommands, type LifecycleSettings } from '../../lib/lab/commands/lifecycle.js';
 import { CREDENTIALS, QUICK_TIMING, REGION, type FakeAccount } from './fake-account.js';
+import { recordingOutput } from '../helpers/output.js';
 
 export interface CliRun {
   readonly code: number;
@@ -32,9 +33,8 @@ export class LabCli {
   }
 
   async run(argv: readonly string[], withRegion = true): Promise<CliRun> {
-    const info: string[] = [];
-    const results: string[] = [];
-    const all: string[] = [];
+    const recorded = recordingOutput();
+    const { info, results, all } = recorded;
     const code = await runCli([...argv, ...(withRegion ? ['-c', `region=${REGION}`] : [])], {
       commands: lifecycleCommands({
         timing: QUICK_TIMING,
@@ -52,16 +52,7 @@ export class LabCli {
           maxAttempts: 1,
           pollIntervalMs: 20,
         }),
-      out: () => ({
-        info: (line) => {
-          info.push(line);
-          all.push(line);
-        },
-        result: (text) => {
-          results.push(text);
-          all.push(text);
-        },
-      }),
+      out: () => recorded.output,
     });
     return { code, info, result: results.join('\n'), all: all.join('\n') };
   }
