@@ -11,3 +11,13 @@ export const LAB_TAGS = {
 
 /** The expiry tag value of a lab configured without one. */
 export const NO_EXPIRY = 'unset';
+
+/** The four lab tags of a lab, key -> value. */
+export function labTags(config: { readonly labName: string; readonly owner: string; readonly expiresAt?: string | undefined }): Record<string, string> {
+  return {
+    [LAB_TAGS.lab]: config.labName,
+    [LAB_TAGS.owner]: config.owner,
+    [LAB_TAGS.expiresAt]: config.expiresAt ?? NO_EXPIRY,
+    [LAB_TAGS.managedBy]: 'cilium-lab',
+  };
+}

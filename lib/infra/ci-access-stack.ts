@@ -24,6 +24,7 @@ import {
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { LabConfigError } from '../config/load.js';
+import { ARTIFACTS_BUCKET_PREFIX, ARTIFACTS_KEY_ROOT } from '../config/artifacts.js';
 import { EXPIRY_ROLE_PATH, EXPIRY_SCHEDULE_GROUP, expiryScheduleName } from '../config/expiry.js';
 import { LAB_TAGS } from '../config/tags.js';
 
@@ -215,6 +216,18 @@ export class CiAccessStack extends Stack {
         conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
       }),
       new iam.PolicyStatement({ sid: 'FindTaggedResources', actions: ['tag:GetResources'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        sid: 'ListLabArtifacts',
+        // lab logs: list what the nodes uploaded to the lab's artifacts bucket.
+        actions: ['s3:ListBucket'],
+        resources: [`arn:${partition}:s3:::${ARTIFACTS_BUCKET_PREFIX}*`],
+      }),
+      new iam.PolicyStatement({
+        sid: 'MoveLabArtifacts',
+        // lab logs: the nodes PUT through URLs this role presigns, the CLI downloads and deletes.
+        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+        resources: [`arn:${partition}:s3:::${ARTIFACTS_BUCKET_PREFIX}*/${ARTIFACTS_KEY_ROOT}*`],
+      }),
     ];
     const policy = new iam.Policy(this, 'NightlyPolicy', { statements, roles: [this.role] });
     this.acknowledgeWildcards(policy, qualifier);
@@ -252,6 +265,14 @@ export class CiAccessStack extends Stack {
       [
         'Resource::arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:instance/*',
         'SendCommand is limited by the condition ssm:resourceTag/cilium-lab:managed-by=cilium-lab to the instances of cilium-lab labs, whose ids change every deploy.',
+      ],
+      [
+        `Resource::arn:<AWS::Partition>:s3:::${ARTIFACTS_BUCKET_PREFIX}*`,
+        'The artifacts buckets of cilium-lab labs, named cilium-lab-<labName>-<account>-<region>; labName is chosen per run. ListBucket only.',
+      ],
+      [
+        `Resource::arn:<AWS::Partition>:s3:::${ARTIFACTS_BUCKET_PREFIX}*/${ARTIFACTS_KEY_ROOT}*`,
+        'Only the logs/ prefix of the lab artifacts buckets: lab logs presigns uploads there, downloads and deletes them.',
       ],
       ['Resource::arn:<AWS::Partition>:ssm:*::document/AWS-RunShellScript', 'The one AWS-owned document the lab CLI runs; the region wildcard is because labs deploy to any region.'],
       [

@@ -7,7 +7,8 @@ import { CfnOutput, Duration, Stack, Tags, aws_ec2 as ec2, type StackProps } fro
 import type { Construct } from 'constructs';
 import type { LabNode, LabPlan } from '../config/plan.js';
 import { OUTPUTS, outputKey } from '../config/outputs.js';
-import { LAB_TAGS, NO_EXPIRY } from '../config/tags.js';
+import { labTags } from '../config/tags.js';
+import { LabArtifacts } from './lab-artifacts.js';
 import { JoinSecret } from './join-secret.js';
 import { LabExpiry } from './lab-expiry.js';
 import { LabInstance } from './lab-instance.js';
@@ -34,10 +35,8 @@ export class LabStack extends Stack {
     const { plan } = props;
     const config = plan.config;
 
-    Tags.of(this).add(LAB_TAGS.lab, config.labName);
-    Tags.of(this).add(LAB_TAGS.owner, config.owner);
-    Tags.of(this).add(LAB_TAGS.expiresAt, config.expiresAt ?? NO_EXPIRY);
-    Tags.of(this).add(LAB_TAGS.managedBy, 'cilium-lab');
+    const tags = labTags(config);
+    for (const [key, value] of Object.entries(tags)) Tags.of(this).add(key, value);
 
     this.network = new LabNetwork(this, 'Network', {
       vpcCidr: config.network.vpcCidr,
@@ -104,6 +103,7 @@ export class LabStack extends Stack {
     });
     new CfnOutput(this, OUTPUTS.kubernetesVersion, { value: plan.kubernetes.version });
     new CfnOutput(this, OUTPUTS.ciliumVersion, { value: config.cilium.version, description: 'Installed after deploy by `npm run lab -- up`' });
+    new LabArtifacts(this, 'Artifacts', { labName: config.labName, tags });
     if (config.expiresAt !== undefined) {
       new LabExpiry(this, 'Expiry', { labName: config.labName, expiresAt: config.expiresAt });
     }

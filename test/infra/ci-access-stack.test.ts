@@ -94,6 +94,10 @@ describe('CiliumLabCiAccess for octo-org/cilium-lab', () => {
         'ec2:StartInstances',
         'ec2:StopInstances',
         'iam:PassRole',
+        's3:DeleteObject',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
         'scheduler:GetSchedule',
         'scheduler:UpdateSchedule',
         'ssm:CancelCommand',
@@ -134,6 +138,14 @@ describe('CiliumLabCiAccess for octo-org/cilium-lab', () => {
     const pass = statementsOf(json).find((s: any) => s.Action === 'iam:PassRole');
     expect(joined(pass.Resource)).toBe('arn:<AWS::Partition>:iam::<AWS::AccountId>:role/cilium-lab/*');
     expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+  });
+
+  it('lists, reads, writes and deletes only the logs/ prefix of cilium-lab artifacts buckets (lab logs)', () => {
+    const list = statementsOf(json).find((s: any) => s.Action === 's3:ListBucket');
+    expect(joined(list.Resource)).toBe('arn:<AWS::Partition>:s3:::cilium-lab-*');
+    const move = statementsOf(json).find((s: any) => [s.Action].flat().includes('s3:GetObject'));
+    expect([move.Action].flat().sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+    expect(joined(move.Resource)).toBe('arn:<AWS::Partition>:s3:::cilium-lab-*/logs/*');
   });
 
   it('outputs the role ARN for the repository variable', () => {
