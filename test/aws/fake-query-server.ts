@@ -17,8 +17,8 @@
  * (arrays become `<member>`/`<item>` lists), or throw QueryFault for an AWS error.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackFake, readBody } from '../helpers/loopback.js';
 
 export type QueryFlavour = 'awsQuery' | 'ec2Query';
 
@@ -56,7 +56,7 @@ export interface QueryCall {
   errorCode?: string;
 }
 
-const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Serialises a result: `{a: [x, y]}` -> `<a><item>x</item><item>y</item></a>` (or `<member>`). */
 export function toXml(value: XmlValue, listTag: 'member' | 'item'): string {
@@ -80,40 +80,23 @@ export function listParam(params: QueryParams, name: string): string[] {
     .map(([, value]) => value);
 }
 
-export class FakeQueryServer {
+export class FakeQueryServer extends LoopbackFake {
   readonly calls: QueryCall[] = [];
 
-  private constructor(
-    private readonly server: Server,
-    private readonly options: FakeQueryOptions,
-  ) {}
-
-  static async start(options: FakeQueryOptions): Promise<FakeQueryServer> {
-    let fake: FakeQueryServer | undefined;
-    const server = createServer((req, res) => void fake?.handle(req, res));
-    fake = new FakeQueryServer(server, options);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return fake;
+  private constructor(private readonly options: FakeQueryOptions) {
+    super();
   }
 
-  get endpoint(): string {
-    const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
+  static start(options: FakeQueryOptions): Promise<FakeQueryServer> {
+    return new FakeQueryServer(options).listen();
   }
 
   callsTo(action: string): QueryCall[] {
     return this.calls.filter((c) => c.action === action);
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const params = Object.fromEntries(new URLSearchParams((await readBody(req)).toString('utf8')));
     const action = params['Action'] ?? '';
     const call: QueryCall = { action, params, headers: req.headers };
     this.calls.push(call);

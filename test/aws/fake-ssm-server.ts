@@ -15,11 +15,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSsmClient } from '../../lib/aws/ssm-runner.js';
+import { LoopbackFake, readBody } from '../helpers/loopback.js';
 
 export type FakePing = 'Online' | 'ConnectionLost' | 'Inactive' | 'Absent';
 
@@ -40,6 +40,8 @@ export interface FakeNode {
   readonly statusDetails?: 'DeliveryTimedOut' | 'ExecutionTimedOut' | 'Undeliverable' | 'Terminated';
   /** Runs the received commands as the agent does: writes `_script.sh`, runs `sh -c <path>`. */
   readonly execute?: boolean;
+  /** With `execute`: added to this process's environment for the script (jest's process.env does not reach child processes). */
+  readonly executeEnv?: Readonly<Record<string, string>>;
   /** PingStatus per DescribeInstanceInformation round (the last one repeats); default Online. */
   readonly ping?: readonly FakePing[];
   /**
@@ -125,7 +127,7 @@ const STATUS_OF_DETAILS: Record<NonNullable<FakeNode['statusDetails']>, string> 
   Terminated: 'Failed',
 };
 
-export class FakeSsmServer {
+export class FakeSsmServer extends LoopbackFake {
   readonly calls: RecordedCall[] = [];
   private readonly invocations = new Map<string, Invocation>();
   private readonly getCalls = new Map<string, number>();
@@ -133,22 +135,12 @@ export class FakeSsmServer {
   private readonly workDirs: string[] = [];
   private sendCommandCalls = 0;
 
-  private constructor(
-    private readonly server: Server,
-    private readonly options: FakeSsmOptions,
-  ) {}
-
-  static async start(options: FakeSsmOptions): Promise<FakeSsmServer> {
-    let fake: FakeSsmServer | undefined;
-    const server = createServer((req, res) => void fake?.handle(req, res));
-    fake = new FakeSsmServer(server, options);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return fake;
+  private constructor(private readonly options: FakeSsmOptions) {
+    super();
   }
 
-  get endpoint(): string {
-    const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
+  static start(options: FakeSsmOptions): Promise<FakeSsmServer> {
+    return new FakeSsmServer(options).listen();
   }
 
   /**
@@ -177,16 +169,14 @@ export class FakeSsmServer {
     return this.calls.filter((c) => c.operation === operation && (instanceId === undefined || c.body['InstanceId'] === instanceId));
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     for (const invocation of this.invocations.values()) invocation.execution?.child.kill('SIGKILL');
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await super.close();
     for (const dir of this.workDirs) rmSync(dir, { recursive: true, force: true });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.startsWith('AmazonSSM.') ? target.slice('AmazonSSM.'.length) : target;
     let body: Record<string, unknown> = {};
@@ -200,7 +190,7 @@ export class FakeSsmServer {
       if (!String(req.headers['authorization'] ?? '').startsWith('AWS4-HMAC-SHA256 Credential=')) {
         throw new FakeError('MissingAuthenticationTokenException', 'Missing Authentication Token');
       }
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+      body = JSON.parse(raw.toString('utf8') || '{}') as Record<string, unknown>;
       Object.assign(call, { body });
       const answer = this.dispatch(operation, body);
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
@@ -269,7 +259,7 @@ export class FakeSsmServer {
       const scripted = this.options.nodes[id] as FakeNode;
       const node: FakeNode = scripted.respond ? { ...scripted, ...scripted.respond(decodeShippedScript(commands[0] as string)) } : scripted;
       const invocation: Invocation = { commandId, instanceId: id, node, sentAt: now, comment: String(comment ?? '') };
-      if (node.execute) invocation.execution = this.execute(commands as string[], seconds);
+      if (node.execute) invocation.execution = this.execute(commands as string[], seconds, node.executeEnv);
       this.invocations.set(`${commandId}/${id}`, invocation);
     }
     return {
@@ -297,13 +287,13 @@ export class FakeSsmServer {
   }
 
   /** As the agent: the commands go to `_script.sh` (mode 0700), run as `sh -c <path>`, killed after executionTimeout. */
-  private execute(commands: string[], executionTimeoutSeconds: number): Execution {
+  private execute(commands: string[], executionTimeoutSeconds: number, env: Readonly<Record<string, string>> = {}): Execution {
     const dir = mkdtempSync(join(tmpdir(), 'fake-ssm-'));
     this.workDirs.push(dir);
     const script = join(dir, '_script.sh');
     writeFileSync(script, commands.join('\n'));
     chmodSync(script, 0o700);
-    const child = spawn('sh', ['-c', script], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', script], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const execution: Execution = { child, stdout: '', stderr: '', timedOut: false };
     child.stdout?.on('data', (data: Buffer) => (execution.stdout += data.toString('utf8')));
     child.stderr?.on('data', (data: Buffer) => (execution.stderr += data.toString('utf8')));

@@ -12,8 +12,8 @@
  * Every request must be SigV4-signed, as the SDK does.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackFake, readBody } from '../helpers/loopback.js';
 
 export class JsonFault extends Error {
   constructor(
@@ -50,34 +50,19 @@ export interface FakeJsonOptions {
   readonly handlers: Readonly<Record<string, JsonHandler>>;
 }
 
-export class FakeJsonServer {
+export class FakeJsonServer extends LoopbackFake {
   readonly calls: JsonCall[] = [];
 
-  private constructor(
-    private readonly server: Server,
-    private readonly options: FakeJsonOptions,
-  ) {}
-
-  static async start(options: FakeJsonOptions): Promise<FakeJsonServer> {
-    let fake: FakeJsonServer | undefined;
-    const server = createServer((req, res) => void fake?.handle(req, res));
-    fake = new FakeJsonServer(server, options);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return fake;
+  private constructor(private readonly options: FakeJsonOptions) {
+    super();
   }
 
-  get endpoint(): string {
-    const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
+  static start(options: FakeJsonOptions): Promise<FakeJsonServer> {
+    return new FakeJsonServer(options).listen();
   }
 
   callsTo(operation: string): JsonCall[] {
     return this.calls.filter((c) => c.operation === operation);
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private operationOf(req: IncomingMessage, path: string): string {
@@ -89,9 +74,8 @@ export class FakeJsonServer {
     return `${req.method ?? 'GET'} /${path.split('/')[1] ?? ''}`;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.split('/').map(decodeURIComponent).join('/');
     const operation = this.operationOf(req, path);
@@ -105,7 +89,7 @@ export class FakeJsonServer {
       if (this.options.dialect === 'awsJson1_1' && (req.method !== 'POST' || req.headers['content-type'] !== json)) {
         throw new JsonFault('SerializationException', `unexpected ${req.method} with content-type ${String(req.headers['content-type'])}`);
       }
-      const text = Buffer.concat(chunks).toString('utf8');
+      const text = raw.toString('utf8');
       const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
       Object.assign(call, { body });
       const handler = this.options.handlers[operation];
