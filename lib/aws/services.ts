@@ -1,13 +1,14 @@
 /**
- * The real LabServices: SDK clients for CloudFormation (stack outputs), EC2 (facts) and SSM
- * (Run Command, agent status), in the lab's region or, when the config names none, the region
- * of the SDK's default chain (AWS_REGION, the profile). Credentials come from the default
- * chain. Clients are created here and nowhere else in the CLI.
+ * The real LabServices: SDK clients for CloudFormation (stack outputs), EC2 (facts), SSM
+ * (Run Command, agent status) and S3 (the artifact store of `lab logs`), in the lab's region or,
+ * when the config names none, the region of the SDK's default chain (AWS_REGION, the profile).
+ * Credentials come from the default chain. Clients are created here and nowhere else in the CLI.
  */
 import { CloudFormationClient, DescribeStacksCommand, type CloudFormationClientConfig } from '@aws-sdk/client-cloudformation';
 import type { LabConfig } from '../config/schema.js';
 import type { LabServices } from '../lab/services.js';
 import { LabNotFoundError } from '../lab/target.js';
+import { S3ArtifactStore, createS3Client } from './artifact-store.js';
 import { Ec2FactsAdapter, createEc2Client } from './ec2-facts.js';
 import {
   AgentsNotOnlineError,
@@ -23,7 +24,7 @@ import {
 
 export interface AwsServicesOptions {
   /** Endpoints per service (tests point them at loopback fakes). @default the SDK's */
-  readonly endpoints?: { readonly ssm?: string; readonly ec2?: string; readonly cloudformation?: string };
+  readonly endpoints?: { readonly ssm?: string; readonly ec2?: string; readonly cloudformation?: string; readonly s3?: string };
   /** @default the SDK's default credential chain */
   readonly credentials?: CloudFormationClientConfig['credentials'];
   /** SDK attempts per call. @default the SDK's (3) */
@@ -104,6 +105,8 @@ export function createAwsServices(config: Pick<LabConfig, 'region'>, options: Aw
   const ssm = createSsmClient({ ...common, ...(endpoints.ssm ? { endpoint: endpoints.ssm } : {}) });
   const ec2 = createEc2Client({ ...common, ...(endpoints.ec2 ? { endpoint: endpoints.ec2 } : {}) });
   const cfn = new CloudFormationClient({ ...common, ...(endpoints.cloudformation ? { endpoint: endpoints.cloudformation } : {}) });
+  // With an endpoint, createS3Client puts the bucket in the path (forcePathStyle).
+  const s3 = createS3Client({ ...common, ...(endpoints.s3 ? { endpoint: endpoints.s3 } : {}) });
   const runDefaults = {
     ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
@@ -112,6 +115,7 @@ export function createAwsServices(config: Pick<LabConfig, 'region'>, options: Aw
     stackOutputs: (stackName) => readStackOutputs(cfn, stackName, config.region),
     remote: withRunDefaults(new SsmRunner(ssm), runDefaults),
     ec2: new Ec2FactsAdapter(ec2),
+    artifacts: new S3ArtifactStore(s3),
     agentsNotOnline: async (instanceIds, deadline) => {
       try {
         await waitForAgentsOnline(ssm, instanceIds, deadline, runDefaults);

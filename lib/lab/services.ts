@@ -43,12 +43,34 @@ export interface Ec2Facts {
   images(imageIds: readonly string[]): Promise<ImageFacts[]>;
 }
 
+/** One object in the artifact store. */
+export interface StoredObject {
+  readonly key: string;
+  readonly bytes: number;
+}
+
+/**
+ * The lab's own S3 bucket as a transfer buffer for `lab logs`: the nodes upload with a plain
+ * `curl -X PUT --upload-file` to a presigned URL, the CLI lists, downloads and deletes.
+ */
+export interface ArtifactStore {
+  /** A URL that lets one plain `curl -X PUT --upload-file` write `key` (no extra headers), valid for `expiresInSeconds`. Makes no call. */
+  uploadUrl(bucket: string, key: string, expiresInSeconds: number): Promise<string>;
+  /** Every object under `prefix` (all pages). */
+  list(bucket: string, prefix: string): Promise<StoredObject[]>;
+  /** Streams the object to `path` (a temp file renamed into place); returns the bytes written. */
+  download(bucket: string, key: string, path: string): Promise<number>;
+  /** Deletes the keys (DeleteObjects, at most 1000 per call); keys already gone are fine; a per-key error throws naming the key. */
+  remove(bucket: string, keys: readonly string[]): Promise<void>;
+}
+
 export interface LabServices {
   /** OutputKey -> OutputValue of a stack; LabNotFoundError when there is no such stack. */
   stackOutputs(stackName: string): Promise<Record<string, string>>;
   /** Runs scripts on nodes over SSM Run Command. */
   readonly remote: RemoteRunner;
   readonly ec2: Ec2Facts;
+  readonly artifacts: ArtifactStore;
   /**
    * Waits until the SSM agent of every instance is Online, at most until `deadline` (epoch ms).
    * Returns the instances whose agent is still not Online then, each with its last PingStatus

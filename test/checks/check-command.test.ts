@@ -16,6 +16,7 @@ import { OUTPUTS } from '../../lib/config/outputs.js';
 import { planLab } from '../../lib/config/plan.js';
 import type { ResultsDocument } from '../../lib/checks/report.js';
 import type { ScenarioResult } from '../../lib/checks/types.js';
+import { noArtifacts } from '../lab/harness.js';
 import { LabWorld, PUBLIC_IP, hubbleFlowLine } from './lab-world.js';
 import { findAll, parseXml } from './mini-xml.js';
 
@@ -71,6 +72,7 @@ async function runCheck(args: string[] = [], settings: CheckCommandSettings = {}
       instances: async () => [],
       images: async () => [],
     },
+    artifacts: noArtifacts,
     agentsNotOnline: async () => ({}),
   };
   const code = await runCli(['check', ...args], {
