@@ -1,8 +1,9 @@
 /**
  * LifecycleCloud on the AWS SDK: CloudFormation (stacks, their resources and events), EC2 (the
  * lab VPC's network interfaces and security groups, instance states, stop/start), the Resource
- * Groups Tagging API (what carries a lab's tags), EventBridge Scheduler (the expiry schedule) and
- * SSM (agents Online after a start). Creating it makes no call.
+ * Groups Tagging API (what carries a lab's tags), EventBridge Scheduler (the expiry schedule),
+ * SSM (agents Online after a start), and S3 and CloudWatch Logs (whether the lab's artifacts
+ * bucket and log group are gone). Creating it makes no call.
  *
  * Quirks handled here, so lib/lifecycle sees plain outcomes:
  *   - DescribeStacks answers ValidationError "Stack with id X does not exist" for a missing
@@ -11,7 +12,10 @@
  *     delete calls answer NotFound for what is already gone, DependencyViolation or
  *     InvalidNetworkInterface.InUse for what is still in use.
  *   - The tagging API lists resources for a while after they are deleted (terminated instances
- *     for up to an hour): checkResource asks the owning service.
+ *     for up to an hour): checkResource asks the owning service. HeadBucket answers a bare 404
+ *     (NotFound) for a bucket that is gone and 403 for one that exists but is not ours to see; a
+ *     log group's ARN comes with or without a trailing `:*`, and DescribeLogGroups only filters
+ *     by prefix, so the name must match exactly.
  *   - UpdateSchedule replaces the whole schedule: every field GetSchedule returned is re-stated.
  */
 import {
@@ -42,7 +46,9 @@ import {
   StopInstancesCommand,
   type Tag,
 } from '@aws-sdk/client-ec2';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { LAB_TAGS } from '../config/tags.js';
@@ -58,6 +64,7 @@ import type {
   StackResource,
   TaggedResource,
 } from '../lifecycle/cloud.js';
+import { createS3Client } from './artifact-store.js';
 import { AgentsNotOnlineError, waitForAgentsOnline } from './ssm-runner.js';
 
 export interface LifecycleCloudOptions {
@@ -70,6 +77,8 @@ export interface LifecycleCloudOptions {
     readonly tagging?: string;
     readonly scheduler?: string;
     readonly ssm?: string;
+    readonly s3?: string;
+    readonly logs?: string;
   };
   /** @default the SDK's default credential chain */
   readonly credentials?: CloudFormationClientConfig['credentials'];
@@ -82,10 +91,12 @@ export interface LifecycleCloudOptions {
 interface SdkError {
   readonly name?: string;
   readonly message?: string;
+  readonly $metadata?: { readonly httpStatusCode?: number };
 }
 
 const errorName = (error: unknown): string => (error as SdkError | undefined)?.name ?? '';
 const errorMessage = (error: unknown): string => (error as SdkError | undefined)?.message ?? String(error);
+const httpStatus = (error: unknown): number | undefined => (error as SdkError | undefined)?.$metadata?.httpStatusCode;
 /** EC2's "no such thing" codes: InvalidInstanceID.NotFound, InvalidGroup.NotFound, InvalidAllocationID.NotFound, ... */
 const isNotFound = (error: unknown): boolean => /NotFound$/.test(errorName(error));
 const isStackMissing = (error: unknown): boolean => errorName(error) === 'ValidationError' && /does not exist/i.test(errorMessage(error));
@@ -132,6 +143,8 @@ export class AwsLifecycleCloud implements LifecycleCloud {
     private readonly tagging: ResourceGroupsTaggingAPIClient,
     private readonly scheduler: SchedulerClient,
     private readonly ssm: SSMClient,
+    private readonly s3: S3Client,
+    private readonly logs: CloudWatchLogsClient,
     private readonly agentPollIntervalMs?: number,
   ) {}
 
@@ -346,6 +359,8 @@ export class AwsLifecycleCloud implements LifecycleCloud {
       if (!stack || stack.status === 'DELETE_COMPLETE') return { state: 'gone', detail: 'stack DELETE_COMPLETE' };
       return { state: 'exists', detail: `stack ${stack.status}` };
     }
+    if (parsed.service === 's3') return this.checkBucket(parsed.resource);
+    if (parsed.service === 'logs') return this.checkLogGroup(parsed.resource);
     if (parsed.service !== 'ec2') return { state: 'unverifiable', detail: `no check for ${parsed.service} resources` };
     const [type, id] = parsed.resource.split('/');
     if (!type || !id) return { state: 'unverifiable', detail: `unexpected EC2 resource ${parsed.resource}` };
@@ -357,6 +372,34 @@ export class AwsLifecycleCloud implements LifecycleCloud {
       if (isNotFound(error)) return { state: 'gone', detail: errorName(error) };
       throw error;
     }
+  }
+
+  /** `arn:aws:s3:::<bucket>`: HeadBucket. */
+  private async checkBucket(bucket: string): Promise<ResourceCheck> {
+    if (!bucket || bucket.includes('/')) return { state: 'unverifiable', detail: `no check for S3 resource ${bucket}` };
+    try {
+      await this.s3.send(new HeadBucketCommand({ Bucket: bucket }));
+      return { state: 'exists' };
+    } catch (error) {
+      const name = errorName(error);
+      if (httpStatus(error) === 404 || name === 'NotFound' || name === 'NoSuchBucket') return { state: 'gone', detail: 'NoSuchBucket' };
+      // The name is taken, but HeadBucket may not look: another account's bucket, or no s3:ListBucket.
+      if (httpStatus(error) === 403 || name === 'Forbidden' || name === 'AccessDenied') return { state: 'exists', detail: 'owned by another account or no access' };
+      throw error;
+    }
+  }
+
+  /** `arn:aws:logs:<region>:<account>:log-group:<name>[:*]`: DescribeLogGroups by prefix, then the exact name. */
+  private async checkLogGroup(resource: string): Promise<ResourceCheck> {
+    const name = /^log-group:([^:]+)(?::\*)?$/.exec(resource)?.[1];
+    if (!name) return { state: 'unverifiable', detail: `unexpected CloudWatch Logs resource ${resource}` };
+    let token: string | undefined;
+    do {
+      const page = await this.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name, ...(token ? { nextToken: token } : {}) }));
+      if ((page.logGroups ?? []).some((group) => group.logGroupName === name)) return { state: 'exists' };
+      token = page.nextToken;
+    } while (token);
+    return { state: 'gone', detail: 'not listed by CloudWatch Logs' };
   }
 
   async getSchedule(name: string, groupName: string): Promise<ScheduleInfo | undefined> {
@@ -461,6 +504,8 @@ export function createLifecycleCloud(options: LifecycleCloudOptions = {}): Lifec
     new ResourceGroupsTaggingAPIClient({ ...common, ...at(endpoints.tagging) }),
     new SchedulerClient({ ...common, ...at(endpoints.scheduler) }),
     new SSMClient({ ...common, ...at(endpoints.ssm) }),
+    createS3Client({ ...common, ...at(endpoints.s3) }),
+    new CloudWatchLogsClient({ ...common, ...at(endpoints.logs) }),
     options.agentPollIntervalMs,
   );
 }

@@ -1,8 +1,9 @@
 /**
  * One AWS account and region behind loopback fakes of CloudFormation and EC2 (Query protocol, on
- * test/aws/fake-query-server.ts), the Resource Groups Tagging API (awsJson1_1), EventBridge
- * Scheduler (restJson1) and SSM (test/aws/fake-ssm-server.ts), sharing one state, so the real
- * lifecycle adapter and commands run against behaviour rather than canned answers:
+ * test/aws/fake-query-server.ts), the Resource Groups Tagging API and CloudWatch Logs
+ * (awsJson1_1), EventBridge Scheduler (restJson1), SSM (test/aws/fake-ssm-server.ts) and S3
+ * (test/aws/fake-s3-server.ts), sharing one state, so the real lifecycle adapter and commands run
+ * against behaviour rather than canned answers:
  *
  *   - DeleteStack takes `deleteStackMs`; at its end the stack is DELETE_FAILED when a resource it
  *     owns is still held by something outside it (an ENI or security group left in its VPC, an ENI
@@ -11,6 +12,7 @@
  *   - DeleteSecurityGroup answers DependencyViolation while an ENI uses the group, or for
  *     `busyForMs` after the first attempt; DeleteNetworkInterface answers InUse while attached.
  *   - The tagging API never forgets: deleted resources and terminated instances stay listed.
+ *   - A lab made with `artifacts` has an S3 bucket and a log group in its stack, gone with it.
  *   - Stop/StartInstances move through stopping/pending for `instanceTransitionMs`.
  *
  * `log` records every mutating call, in order, for assertions about order.
@@ -24,6 +26,7 @@ import { LAB_TAGS, NO_EXPIRY } from '../../lib/config/tags.js';
 import type { LifecycleCloud } from '../../lib/lifecycle/cloud.js';
 import type { LifecycleTiming } from '../../lib/lifecycle/timing.js';
 import { CFN_QUERY, EC2_QUERY, FakeQueryServer, QueryFault, listParam, type QueryParams, type XmlValue } from '../aws/fake-query-server.js';
+import { FakeS3Server } from '../aws/fake-s3-server.js';
 import { FakeSsmServer, type FakePing } from '../aws/fake-ssm-server.js';
 import { FakeJsonServer, JsonFault } from './fake-json-server.js';
 
@@ -132,6 +135,8 @@ export interface LabOptions {
   readonly instanceState?: string;
   /** Without the managed-by tag (not a cilium-lab stack). */
   readonly foreign?: boolean;
+  /** With the artifacts bucket and a Lambda log group as stack resources (deleted with the stack). */
+  readonly artifacts?: boolean;
 }
 
 export interface FakeLab {
@@ -141,6 +146,9 @@ export interface FakeLab {
   readonly vpcId?: string;
   readonly labSecurityGroupId?: string;
   readonly instanceIds: readonly string[];
+  /** With `artifacts`: the bucket's and the log group's names. */
+  readonly bucket?: string;
+  readonly logGroup?: string;
 }
 
 let counter = 0;
@@ -168,6 +176,8 @@ export class FakeAccount {
   readonly tagged = new Map<string, Tags>();
   readonly schedules = new Map<string, FakeSchedule>();
   readonly pings = new Map<string, FakePing[]>();
+  /** CloudWatch Logs log groups by name. */
+  readonly logGroups = new Set<string>();
   deleteStackMs = 60;
   instanceTransitionMs = 60;
   detachMs = 40;
@@ -177,6 +187,8 @@ export class FakeAccount {
     readonly cfn: FakeQueryServer,
     readonly tagging: FakeJsonServer,
     readonly scheduler: FakeJsonServer,
+    readonly s3: FakeS3Server,
+    readonly logs: FakeJsonServer,
     private ssmServer: FakeSsmServer | undefined,
   ) {}
 
@@ -197,7 +209,13 @@ export class FakeAccount {
         'PUT /schedules': (req) => a().updateSchedule(req.path, req.body),
       },
     });
-    account.current = new FakeAccount(ec2, cfn, tagging, scheduler, undefined);
+    const s3 = await FakeS3Server.start();
+    const logs = await FakeJsonServer.start({
+      dialect: 'awsJson1_1',
+      targetPrefix: 'Logs_20140328',
+      handlers: { DescribeLogGroups: (req) => a().describeLogGroups(req.body) },
+    });
+    account.current = new FakeAccount(ec2, cfn, tagging, scheduler, s3, logs, undefined);
     return account.current;
   }
 
@@ -212,12 +230,14 @@ export class FakeAccount {
     return this.ssmServer;
   }
 
-  endpoints(): { cloudformation: string; ec2: string; tagging: string; scheduler: string; ssm?: string } {
+  endpoints(): { cloudformation: string; ec2: string; tagging: string; scheduler: string; s3: string; logs: string; ssm?: string } {
     return {
       cloudformation: this.cfn.endpoint,
       ec2: this.ec2.endpoint,
       tagging: this.tagging.endpoint,
       scheduler: this.scheduler.endpoint,
+      s3: this.s3.endpoint,
+      logs: this.logs.endpoint,
       ...(this.ssmServer ? { ssm: this.ssmServer.endpoint } : {}),
     };
   }
@@ -229,7 +249,8 @@ export class FakeAccount {
 
   /** Every call any fake saw. */
   totalCalls(): number {
-    return this.ec2.calls.length + this.cfn.calls.length + this.tagging.calls.length + this.scheduler.calls.length + (this.ssmServer?.calls.length ?? 0);
+    const fakes = [this.ec2, this.cfn, this.tagging, this.scheduler, this.s3, this.logs, ...(this.ssmServer ? [this.ssmServer] : [])];
+    return fakes.reduce((sum, fake) => sum + fake.calls.length, 0);
   }
 
   mutations(): string[] {
@@ -237,11 +258,27 @@ export class FakeAccount {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.ec2.close(), this.cfn.close(), this.tagging.close(), this.scheduler.close(), this.ssmServer?.close()]);
+    await Promise.all([this.ec2.close(), this.cfn.close(), this.tagging.close(), this.scheduler.close(), this.s3.close(), this.logs.close(), this.ssmServer?.close()]);
   }
 
   arn(service: string, resource: string): string {
     return `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
+  }
+
+  /** An S3 bucket the tagging API lists with these tags (`foreign`: HeadBucket answers 403). Returns its ARN. */
+  addBucket(name: string, tags: Tags, options: { foreign?: boolean } = {}): string {
+    this.s3.createBucket(name, options);
+    const arn = `arn:aws:s3:::${name}`;
+    this.tagged.set(arn, tags);
+    return arn;
+  }
+
+  /** A log group the tagging API lists with these tags, its ARN with or without the trailing `:*`. Returns that ARN. */
+  addLogGroup(name: string, tags: Tags, options: { arnWithStar?: boolean } = {}): string {
+    this.logGroups.add(name);
+    const arn = this.arn('logs', `log-group:${name}${options.arnWithStar ? ':*' : ''}`);
+    this.tagged.set(arn, tags);
+    return arn;
   }
 
   /** A deployed lab as LabStack makes it: VPC (with its default group), the lab security group, instances, outputs, tags, the expiry schedule. */
@@ -278,6 +315,16 @@ export class FakeAccount {
       }
       // A type the lifecycle cannot check with its owner: reported "not checkable", never "left".
       this.tagged.set(this.arn('secretsmanager', `secret:${name}-JoinSecret-AbCdEf`), tags);
+    }
+    let bucket: string | undefined;
+    let logGroup: string | undefined;
+    if (options.artifacts && !options.noResources) {
+      bucket = `cilium-lab-${name}-${ACCOUNT}-${REGION}`;
+      logGroup = `/aws/lambda/${name}-ArtifactsCleanup-XyZ`;
+      this.addBucket(bucket, tags);
+      this.addLogGroup(logGroup, tags, { arnWithStar: true });
+      resources.push({ logicalId: 'ArtifactsBucket', physicalId: bucket, type: 'AWS::S3::Bucket', status: 'CREATE_COMPLETE' });
+      resources.push({ logicalId: 'ArtifactsCleanupLogGroup', physicalId: logGroup, type: 'AWS::Logs::LogGroup', status: 'CREATE_COMPLETE' });
     }
     const outputs: Record<string, string> = {};
     if (!options.noResources) {
@@ -317,7 +364,7 @@ export class FakeAccount {
         FlexibleTimeWindow: { Mode: 'OFF' },
       });
     }
-    return { name, plan, stack, ...(vpcId ? { vpcId } : {}), ...(labSecurityGroupId ? { labSecurityGroupId } : {}), instanceIds };
+    return { name, plan, stack, ...(vpcId ? { vpcId } : {}), ...(labSecurityGroupId ? { labSecurityGroupId } : {}), instanceIds, ...(bucket ? { bucket } : {}), ...(logGroup ? { logGroup } : {}) };
   }
 
   addEni(eni: Omit<FakeEni, 'id' | 'status' | 'groups' | 'description' | 'tags'> & Partial<Pick<FakeEni, 'status' | 'groups' | 'description' | 'tags'>>): string {
@@ -400,6 +447,8 @@ export class FakeAccount {
     }
     for (const r of stack.resources) {
       if (r.type === 'AWS::EC2::SecurityGroup') this.groups.delete(r.physicalId ?? '');
+      if (r.type === 'AWS::S3::Bucket') this.s3.deleteBucket(r.physicalId ?? '');
+      if (r.type === 'AWS::Logs::LogGroup') this.logGroups.delete(r.physicalId ?? '');
       if (r.type === 'AWS::EC2::VPC') {
         this.vpcs.delete(r.physicalId ?? '');
         for (const [id, g] of this.groups) if (g.vpcId === r.physicalId) this.groups.delete(id);
@@ -454,6 +503,22 @@ export class FakeAccount {
     return {
       PaginationToken: next,
       ResourceTagMappingList: page.map(([arn, tags]) => ({ ResourceARN: arn, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) })),
+    };
+  }
+
+  // ----- CloudWatch Logs -----
+
+  describeLogGroups(body: Record<string, unknown>): unknown {
+    const prefix = String(body['logGroupNamePrefix'] ?? '');
+    const limit = Number(body['limit'] ?? 50);
+    if (limit < 1 || limit > 50) throw new JsonFault('InvalidParameterException', 'limit must be 1..50');
+    const matches = [...this.logGroups].filter((name) => name.startsWith(prefix)).sort();
+    // Two per page, so the adapter must follow nextToken.
+    const offset = Number(body['nextToken'] ?? 0);
+    const page = matches.slice(offset, offset + Math.min(limit, 2));
+    return {
+      logGroups: page.map((name) => ({ logGroupName: name, arn: this.arn('logs', `log-group:${name}:*`), logGroupArn: this.arn('logs', `log-group:${name}`), creationTime: 1_795_000_000_000, storedBytes: 0 })),
+      ...(offset + page.length < matches.length ? { nextToken: String(offset + page.length) } : {}),
     };
   }
 
