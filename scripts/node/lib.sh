@@ -117,6 +117,16 @@ apt::update() {
     env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -q update
 }
 
+# net::default_route_interface: the device of the default IPv4 route with the lowest metric
+# (tune-nic.sh tunes it, node-facts.sh and collect-logs.sh read it: always the same NIC).
+net::default_route_interface() {
+  ip -4 route show default | awk '
+    { dev = ""; metric = 0
+      for (i = 1; i < NF; i++) { if ($i == "dev") dev = $(i + 1); if ($i == "metric") metric = $(i + 1) + 0 }
+      if (dev != "" && (best == "" || metric < best_metric)) { best = dev; best_metric = metric } }
+    END { if (best != "") print best }'
+}
+
 # net::download URL FILE: bounded download, retried until the deadline.
 net::download() {
   retry::until_deadline "download $1" 20 \

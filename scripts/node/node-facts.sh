@@ -21,16 +21,6 @@ set -o errexit -o nounset -o pipefail
 # lab:include lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # lab:standalone-only
 
-# facts::default_route_interface: the device of the default IPv4 route with the lowest metric
-# (the same rule as tune-nic.sh, so both read the same NIC).
-facts::default_route_interface() {
-  ip -4 route show default | awk '
-    { dev = ""; metric = 0
-      for (i = 1; i < NF; i++) { if ($i == "dev") dev = $(i + 1); if ($i == "metric") metric = $(i + 1) + 0 }
-      if (dev != "" && (best == "" || metric < best_metric)) { best = dev; best_metric = metric } }
-    END { if (best != "") print best }'
-}
-
 # facts::json_string TEXT: TEXT as a JSON string (control characters dropped).
 facts::json_string() {
   local text=$1
@@ -43,7 +33,7 @@ facts::main() {
   : "${LAB_NODE_NAME:=$(uname -n)}"
   local nic=${LAB_FACTS_INTERFACE:-} ethtool=${LAB_FACTS_ETHTOOL:-ethtool} kernel info="" driver="" version="" mtu=null
   kernel=$(uname -r)
-  [[ -n "$nic" ]] || nic=$(facts::default_route_interface)
+  [[ -n "$nic" ]] || nic=$(net::default_route_interface)
   [[ -n "$nic" && -e "/sys/class/net/${nic}" ]] ||
     log::error_exit 4 "no NIC to read: ${nic:-no default IPv4 route}; set LAB_FACTS_INTERFACE"
   if command -v -- "$ethtool" >/dev/null; then

@@ -86,21 +86,12 @@ nic::read_parameters() {
   ((EUID == 0)) || log::error_exit 2 "run as root: the MTU and channels of a NIC need CAP_NET_ADMIN"
 }
 
-# nic::default_route_interface: the device of the default IPv4 route with the lowest metric.
-nic::default_route_interface() {
-  ip -4 route show default | awk '
-    { dev = ""; metric = 0
-      for (i = 1; i < NF; i++) { if ($i == "dev") dev = $(i + 1); if ($i == "metric") metric = $(i + 1) + 0 }
-      if (dev != "" && (best == "" || metric < best_metric)) { best = dev; best_metric = metric } }
-    END { if (best != "") print best }'
-}
-
 nic::find_interface() {
   if [[ -n "${LAB_NIC_INTERFACE:-}" ]]; then
     NIC_IF=$LAB_NIC_INTERFACE
     [[ -e "/sys/class/net/${NIC_IF}" ]] || log::error_exit 4 "LAB_NIC_INTERFACE=${NIC_IF}: no such interface"
   else
-    NIC_IF=$(nic::default_route_interface)
+    NIC_IF=$(net::default_route_interface)
     [[ -n "$NIC_IF" ]] || log::error_exit 4 "no default IPv4 route to find the primary NIC by; set LAB_NIC_INTERFACE"
     [[ -e "/sys/class/net/${NIC_IF}" ]] || log::error_exit 4 "the default route's device ${NIC_IF} is not in /sys/class/net"
   fi
