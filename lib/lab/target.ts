@@ -19,6 +19,8 @@ export interface LabTarget {
   readonly controlPlane: DeployedNode;
   /** The Kubernetes nodes (control plane and workers, no test host). */
   readonly kubeNodes: readonly DeployedNode[];
+  /** The S3 bucket `lab logs` moves files through; absent on stacks deployed before it existed. */
+  readonly artifactsBucket?: string;
 }
 
 export class LabNotFoundError extends Error {
@@ -49,6 +51,7 @@ export function labTargetFromOutputs(stackName: string, outputs: Readonly<Record
   const plan = planLab(parseLabConfig(configJson));
   const nodes = plan.instances.map((node) => ({ ...node, instanceId: need(OUTPUTS.nodeOutput(node.name, 'InstanceId')) }));
   const controlPlane = nodes[0] as DeployedNode;
+  const artifactsBucket = outputs[OUTPUTS.artifactsBucket];
   return {
     stackName,
     plan,
@@ -56,5 +59,6 @@ export function labTargetFromOutputs(stackName: string, outputs: Readonly<Record
     nodes,
     controlPlane,
     kubeNodes: nodes.filter((n) => n.role !== 'testpc'),
+    ...(artifactsBucket ? { artifactsBucket } : {}),
   };
 }

@@ -5,14 +5,16 @@
  * default; a test overrides what it is about.
  */
 import { loadLabConfig } from '../../lib/config/load.js';
+import { artifactsBucketName } from '../../lib/config/artifacts.js';
 import { OUTPUTS } from '../../lib/config/outputs.js';
 import { planLab, type LabPlan } from '../../lib/config/plan.js';
 import { createAwsServices } from '../../lib/aws/services.js';
-import { runCli } from '../../lib/lab/cli.js';
+import { runCli, type LabCommand } from '../../lib/lab/cli.js';
 import { postDeployCommands } from '../../lib/lab/commands/post-deploy.js';
 import type { LabTimeouts } from '../../lib/lab/remote.js';
-import type { LabServices } from '../../lib/lab/services.js';
+import type { ArtifactStore, LabServices } from '../../lib/lab/services.js';
 import { CFN_QUERY, EC2_QUERY, FakeQueryServer, QueryFault, listParam, type XmlValue } from '../aws/fake-query-server.js';
+import { FakeS3Server } from '../aws/fake-s3-server.js';
 import { FakeSsmServer, type FakeNode, type FakeResponse } from '../aws/fake-ssm-server.js';
 import { recordingOutput } from '../helpers/output.js';
 
@@ -26,7 +28,7 @@ export const QUICK_TIMEOUTS: LabTimeouts = {
   quickMs: 5_000,
 };
 
-export type ScriptKind = 'facts' | 'tune' | 'restart' | 'install' | 'wait' | 'kubeconfig' | 'kubectl';
+export type ScriptKind = 'facts' | 'tune' | 'restart' | 'install' | 'wait' | 'kubeconfig' | 'kubectl' | 'logs';
 
 /** Which lab script a shipped script is, by the main function it calls. */
 export function scriptKind(script: string): ScriptKind | undefined {
@@ -37,6 +39,7 @@ export function scriptKind(script: string): ScriptKind | undefined {
     ['install', /^\s*install::main "\$@"/m],
     ['wait', /^\s*wait::main "\$@"/m],
     ['kubeconfig', /^\s*kubeconfig::main "\$@"/m],
+    ['logs', /^\s*collect::main "\$@"/m],
     ['kubectl', /kubectl get nodes -o wide/],
   ];
   return marks.find(([, re]) => re.test(script))?.[0];
@@ -88,11 +91,20 @@ function respondWith(answers: Answers): (script: string) => FakeResponse {
   };
 }
 
+/** For in-memory LabServices of tests that never touch the artifact store: every call fails, naming itself. */
+export const noArtifacts: ArtifactStore = {
+  uploadUrl: (bucket, key) => Promise.reject(new Error(`this test has no artifact store (uploadUrl ${bucket}/${key})`)),
+  list: (bucket, prefix) => Promise.reject(new Error(`this test has no artifact store (list ${bucket}/${prefix})`)),
+  download: (bucket, key) => Promise.reject(new Error(`this test has no artifact store (download ${bucket}/${key})`)),
+  remove: (bucket) => Promise.reject(new Error(`this test has no artifact store (remove from ${bucket})`)),
+};
+
 export const instanceIdOf = (index: number): string => `i-0${String(index + 1).padStart(16, '0')}`;
 
 /** The outputs LabStack writes for this plan (see lib/infra/lab-stack.ts). */
 export function stackOutputsFor(plan: LabPlan, publicIp = '203.0.113.10'): Record<string, string> {
   return {
+    [OUTPUTS.artifactsBucket]: artifactsBucketName(plan.config.labName, '000000000000', 'eu-west-1'),
     [OUTPUTS.controlPlanePublicIp]: publicIp,
     [OUTPUTS.nodeAddresses]: plan.instances.map((n) => `${n.name}=${n.privateIp}`).join(','),
     [OUTPUTS.labConfig]: JSON.stringify(plan.config),
@@ -115,7 +127,13 @@ export interface LabScenario {
   /** -c settings of the deployed lab (default: the study lab). */
   readonly deployed?: Record<string, unknown>;
   /** Per node name: answers overriding the healthy ones, and SSM agent pings. */
-  readonly nodes?: Readonly<Record<string, { answers?: Answers; ping?: FakeNode['ping']; runMs?: number }>>;
+  readonly nodes?: Readonly<Record<string, { answers?: Answers; ping?: FakeNode['ping']; runMs?: number; execute?: boolean }>>;
+  /** Every node runs what it is sent for real, on this machine, as the SSM agent would (see FakeSsmServer). */
+  readonly executeScripts?: boolean;
+  /** The environment those scripts get on top of this process's. */
+  readonly executeEnv?: Readonly<Record<string, string>>;
+  /** A stack deployed before the artifacts bucket existed (no ArtifactsBucket output). */
+  readonly noArtifactsBucket?: boolean;
   readonly ec2?: Ec2Scenario;
   /** No stack at all (DescribeStacks: does not exist). */
   readonly noStack?: boolean;
@@ -141,6 +159,9 @@ export class FakeLab {
     readonly ssm: FakeSsmServer,
     readonly ec2: FakeQueryServer,
     readonly cfn: FakeQueryServer,
+    readonly s3: FakeS3Server,
+    /** The lab's artifacts bucket in the S3 fake. */
+    readonly bucket: string,
   ) {}
 
   static async start(scenario: LabScenario = {}): Promise<FakeLab> {
@@ -153,6 +174,7 @@ export class FakeLab {
         respond: respondWith({ ...healthy, ...custom?.answers }),
         runMs: custom?.runMs ?? 20,
         ...(custom?.ping ? { ping: custom.ping } : {}),
+        ...((custom?.execute ?? scenario.executeScripts) ? { execute: true, ...(scenario.executeEnv ? { executeEnv: scenario.executeEnv } : {}) } : {}),
       };
     });
     const ssm = await FakeSsmServer.start({ nodes });
@@ -200,7 +222,10 @@ export class FakeLab {
         }),
       },
     });
-    const outputs = stackOutputsFor(plan);
+    const { [OUTPUTS.artifactsBucket]: bucket = '', ...withoutBucket } = stackOutputsFor(plan);
+    const outputs = scenario.noArtifactsBucket ? withoutBucket : { ...withoutBucket, [OUTPUTS.artifactsBucket]: bucket };
+    const s3 = await FakeS3Server.start();
+    s3.createBucket(bucket);
     const cfn = await FakeQueryServer.start({
       ...CFN_QUERY,
       handlers: {
@@ -221,7 +246,7 @@ export class FakeLab {
         },
       },
     });
-    return new FakeLab(plan, ssm, ec2, cfn);
+    return new FakeLab(plan, ssm, ec2, cfn, s3, bucket);
   }
 
   /** The real services factory, pointed at the fakes, with quick polling. */
@@ -230,7 +255,7 @@ export class FakeLab {
     return createAwsServices(
       { region },
       {
-        endpoints: { ssm: this.ssm.endpoint, ec2: this.ec2.endpoint, cloudformation: this.cfn.endpoint },
+        endpoints: { ssm: this.ssm.endpoint, ec2: this.ec2.endpoint, cloudformation: this.cfn.endpoint, s3: this.s3.endpoint },
         credentials: { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake-secret' },
         maxAttempts: 1,
         pollIntervalMs: 20,
@@ -250,15 +275,15 @@ export class FakeLab {
 
   /** Every AWS call any fake saw. */
   totalCalls(): number {
-    return this.ssm.calls.length + this.ec2.calls.length + this.cfn.calls.length;
+    return this.ssm.calls.length + this.ec2.calls.length + this.cfn.calls.length + this.s3.calls.length;
   }
 
   /** Runs `lab <argv>` through runCli with the real commands and services. */
-  async run(argv: readonly string[]): Promise<CliRun> {
+  async run(argv: readonly string[], commands: readonly LabCommand[] = postDeployCommands({ timeouts: QUICK_TIMEOUTS })): Promise<CliRun> {
     const recorded = recordingOutput();
     const { info, results, all } = recorded;
     const code = await runCli(argv, {
-      commands: postDeployCommands({ timeouts: QUICK_TIMEOUTS }),
+      commands,
       createServices: () => this.services(),
       out: () => recorded.output,
     });
@@ -266,6 +291,6 @@ export class FakeLab {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.ssm.close(), this.ec2.close(), this.cfn.close()]);
+    await Promise.all([this.ssm.close(), this.ec2.close(), this.cfn.close(), this.s3.close()]);
   }
 }
