@@ -126,10 +126,22 @@ describe('the lab job', () => {
     expect(upload.with.path).toBe('reports/');
   });
 
-  it('collects logs on failure without hiding the failure', () => {
-    const logs = stepNamed('lab', /logs/);
-    expect(logs.if).toBe('failure()');
-    expect(logs.run).toMatch(/lab -- logs .*\|\| true$/);
+  it('collects logs on failure, once the stack exists, without hiding the failure', () => {
+    const logs = stepNamed('lab', /lab logs/);
+    expect(logs.if).toBe("failure() && steps.deploy.outcome == 'success'");
+    expect(logs['continue-on-error']).toBe(true);
+    expect(logs['timeout-minutes']).toBeGreaterThanOrEqual(20);
+    expect(logs.run).toMatch(/^npm run --silent lab -- logs -c labName="\$LAB_NAME" --out reports\/logs --since \d+h --json > reports\/logs\.json$/);
+    const names = steps('lab').map((s) => s.name ?? s.uses);
+    const upload = steps('lab').findIndex((s) => String(s.uses).startsWith('actions/upload-artifact@'));
+    expect(names.indexOf(logs.name)).toBeLessThan(upload);
+  });
+
+  it('gives lab logs the options it accepts', async () => {
+    const { logsCommand } = await import('../../lib/lab/commands/logs.js');
+    const options = Object.keys(logsCommand().options ?? {});
+    const used = [...String(stepNamed('lab', /lab logs/).run).matchAll(/--([a-z-]+)/g)].map((m) => m[1]).filter((o) => o !== 'silent' && o !== 'json');
+    for (const option of used) expect(options).toContain(option);
   });
 });
 
