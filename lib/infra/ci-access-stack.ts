@@ -217,6 +217,12 @@ export class CiAccessStack extends Stack {
       }),
       new iam.PolicyStatement({ sid: 'FindTaggedResources', actions: ['tag:GetResources'], resources: ['*'] }),
       new iam.PolicyStatement({
+        sid: 'CheckLogGroupsGone',
+        // lab down / sweep: a log group the tagging API still lists is checked with DescribeLogGroups.
+        actions: ['logs:DescribeLogGroups'],
+        resources: [`arn:${partition}:logs:*:${account}:log-group:*`],
+      }),
+      new iam.PolicyStatement({
         sid: 'ListLabArtifacts',
         // lab logs: list what the nodes uploaded to the lab's artifacts bucket.
         actions: ['s3:ListBucket'],
@@ -265,6 +271,10 @@ export class CiAccessStack extends Stack {
       [
         'Resource::arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:instance/*',
         'SendCommand is limited by the condition ssm:resourceTag/cilium-lab:managed-by=cilium-lab to the instances of cilium-lab labs, whose ids change every deploy.',
+      ],
+      [
+        'Resource::arn:<AWS::Partition>:logs:*:<AWS::AccountId>:log-group:*',
+        'Read-only: after a delete, lab down asks CloudWatch Logs whether a log group the tagging API still lists is gone (DescribeLogGroups takes a name prefix, not a name).',
       ],
       [
         `Resource::arn:<AWS::Partition>:s3:::${ARTIFACTS_BUCKET_PREFIX}*`,

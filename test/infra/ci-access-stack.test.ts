@@ -94,6 +94,7 @@ describe('CiliumLabCiAccess for octo-org/cilium-lab', () => {
         'ec2:StartInstances',
         'ec2:StopInstances',
         'iam:PassRole',
+        'logs:DescribeLogGroups',
         's3:DeleteObject',
         's3:GetObject',
         's3:ListBucket',
