@@ -154,13 +154,23 @@ describe('the teardown job', () => {
   });
 
   it('deletes the lab, falls back to cdk destroy, and always sweeps', () => {
-    expect(stepNamed('teardown', /lab down/).run).toBe('npm run lab -- down -c labName="$LAB_NAME" --yes');
+    expect(stepNamed('teardown', /lab down/).run).toMatch(/^mkdir -p reports\nnpm run --silent lab -- down -c labName="\$LAB_NAME" --yes --json > reports\/down\.json\n$/);
     const fallback = stepNamed('teardown', /cdk destroy/);
     expect(fallback.if).toBe("failure() && steps.down.outcome == 'failure'");
     expect(fallback.run).toBe('npx cdk destroy --force -c labName="$LAB_NAME"');
     const sweep = stepNamed('teardown', /sweep/);
     expect(sweep.if).toBe('always()');
-    expect(sweep.run).toBe('npm run lab -- sweep --older-than 3h --yes');
+    expect(sweep.run).toMatch(/^mkdir -p reports\nnpm run --silent lab -- sweep --older-than 3h --yes --json > reports\/sweep\.json\n$/);
+  });
+
+  it('times the teardown too: its reports go into a job summary and an artifact, whatever happened', () => {
+    const summary = stepNamed('teardown', /summary/);
+    expect(summary.if).toBe('always()');
+    expect(summary.run).toMatch(/npx tsx scripts\/ci\/summary\.ts .*reports\/down\.json reports\/sweep\.json >> "\$GITHUB_STEP_SUMMARY"/);
+    const upload = steps('teardown').find((s) => String(s.uses).startsWith('actions/upload-artifact@'));
+    expect(upload.if).toBe('always()');
+    // Artifact names are unique per run: the lab job's is nightly-lab-<run id>.
+    expect(upload.with.name).toBe('nightly-lab-${{ github.run_id }}-teardown');
   });
 
   it('uses the same lab name as the lab job (workflow-level env)', () => {
