@@ -227,12 +227,15 @@ export class CiAccessStack extends Stack {
         // lab logs: list what the nodes uploaded to the lab's artifacts bucket.
         actions: ['s3:ListBucket'],
         resources: [`arn:${partition}:s3:::${ARTIFACTS_BUCKET_PREFIX}*`],
+        // Bucket names are global: only this account's (a look-alike bucket elsewhere gets nothing).
+        conditions: { StringEquals: { 's3:ResourceAccount': account } },
       }),
       new iam.PolicyStatement({
         sid: 'MoveLabArtifacts',
         // lab logs: the nodes PUT through URLs this role presigns, the CLI downloads and deletes.
         actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
         resources: [`arn:${partition}:s3:::${ARTIFACTS_BUCKET_PREFIX}*/${ARTIFACTS_KEY_ROOT}*`],
+        conditions: { StringEquals: { 's3:ResourceAccount': account } },
       }),
     ];
     const policy = new iam.Policy(this, 'NightlyPolicy', { statements, roles: [this.role] });

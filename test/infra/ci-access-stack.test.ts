@@ -147,6 +147,7 @@ describe('CiliumLabCiAccess for octo-org/cilium-lab', () => {
     const move = statementsOf(json).find((s: any) => [s.Action].flat().includes('s3:GetObject'));
     expect([move.Action].flat().sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
     expect(joined(move.Resource)).toBe('arn:<AWS::Partition>:s3:::cilium-lab-*/logs/*');
+    for (const statement of [list, move]) expect(statement.Condition).toEqual({ StringEquals: { 's3:ResourceAccount': { Ref: 'AWS::AccountId' } } });
   });
 
   it('outputs the role ARN for the repository variable', () => {
