@@ -2,8 +2,8 @@
  * LifecycleCloud on the AWS SDK: CloudFormation (stacks, their resources and events), EC2 (the
  * lab VPC's network interfaces and security groups, instance states, stop/start), the Resource
  * Groups Tagging API (what carries a lab's tags), EventBridge Scheduler (the expiry schedule),
- * SSM (agents Online after a start), and S3 and CloudWatch Logs (whether the lab's artifacts
- * bucket and log group are gone). Creating it makes no call.
+ * SSM (agents Online after a start), and S3, CloudWatch Logs and Lambda (whether the lab's
+ * artifacts bucket, log group and auto-delete function are gone). Creating it makes no call.
  *
  * Quirks handled here, so lib/lifecycle sees plain outcomes:
  *   - DescribeStacks answers ValidationError "Stack with id X does not exist" for a missing
@@ -15,7 +15,10 @@
  *     for up to an hour): checkResource asks the owning service. HeadBucket answers a bare 404
  *     (NotFound) for a bucket that is gone and 403 for one that exists but is not ours to see; a
  *     log group's ARN comes with or without a trailing `:*`, and DescribeLogGroups only filters
- *     by prefix, so the name must match exactly.
+ *     by prefix, so the name must match exactly. GetFunction answers ResourceNotFoundException
+ *     (404) for a function that is gone. IAM roles need no probe: GetResources does not list IAM
+ *     users and roles at all (Resource Groups Tagging API reference, "Services that support the
+ *     Resource Groups Tagging API").
  *   - UpdateSchedule replaces the whole schedule: every field GetSchedule returned is re-stated.
  */
 import {
@@ -47,6 +50,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-ec2';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
@@ -79,6 +83,7 @@ export interface LifecycleCloudOptions {
     readonly ssm?: string;
     readonly s3?: string;
     readonly logs?: string;
+    readonly lambda?: string;
   };
   /** @default the SDK's default credential chain */
   readonly credentials?: CloudFormationClientConfig['credentials'];
@@ -145,6 +150,7 @@ export class AwsLifecycleCloud implements LifecycleCloud {
     private readonly ssm: SSMClient,
     private readonly s3: S3Client,
     private readonly logs: CloudWatchLogsClient,
+    private readonly lambda: LambdaClient,
     private readonly agentPollIntervalMs?: number,
   ) {}
 
@@ -361,6 +367,7 @@ export class AwsLifecycleCloud implements LifecycleCloud {
     }
     if (parsed.service === 's3') return this.checkBucket(parsed.resource);
     if (parsed.service === 'logs') return this.checkLogGroup(parsed.resource);
+    if (parsed.service === 'lambda') return this.checkFunction(arn, parsed.resource);
     if (parsed.service !== 'ec2') return { state: 'unverifiable', detail: `no check for ${parsed.service} resources` };
     const [type, id] = parsed.resource.split('/');
     if (!type || !id) return { state: 'unverifiable', detail: `unexpected EC2 resource ${parsed.resource}` };
@@ -400,6 +407,18 @@ export class AwsLifecycleCloud implements LifecycleCloud {
       token = page.nextToken;
     } while (token);
     return { state: 'gone', detail: 'not listed by CloudWatch Logs' };
+  }
+
+  /** `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`: GetFunction by the ARN. */
+  private async checkFunction(arn: string, resource: string): Promise<ResourceCheck> {
+    if (!/^function:[^:]+(?::[^:]+)?$/.test(resource)) return { state: 'unverifiable', detail: `no check for Lambda resource ${resource}` };
+    try {
+      const state = (await this.lambda.send(new GetFunctionCommand({ FunctionName: arn }))).Configuration?.State;
+      return { state: 'exists', ...(state ? { detail: state } : {}) };
+    } catch (error) {
+      if (errorName(error) === 'ResourceNotFoundException') return { state: 'gone', detail: 'ResourceNotFoundException' };
+      throw error;
+    }
   }
 
   async getSchedule(name: string, groupName: string): Promise<ScheduleInfo | undefined> {
@@ -506,6 +525,7 @@ export function createLifecycleCloud(options: LifecycleCloudOptions = {}): Lifec
     new SSMClient({ ...common, ...at(endpoints.ssm) }),
     createS3Client({ ...common, ...at(endpoints.s3) }),
     new CloudWatchLogsClient({ ...common, ...at(endpoints.logs) }),
+    new LambdaClient({ ...common, ...at(endpoints.lambda) }),
     options.agentPollIntervalMs,
   );
 }

@@ -223,6 +223,13 @@ export class CiAccessStack extends Stack {
         resources: [`arn:${partition}:logs:*:${account}:log-group:*`],
       }),
       new iam.PolicyStatement({
+        sid: 'CheckFunctionsGone',
+        // lab down / sweep: a Lambda function the tagging API still lists (the artifacts bucket's
+        // auto-delete provider) is checked with GetFunction.
+        actions: ['lambda:GetFunction'],
+        resources: [`arn:${partition}:lambda:*:${account}:function:*`],
+      }),
+      new iam.PolicyStatement({
         sid: 'ListLabArtifacts',
         // lab logs: list what the nodes uploaded to the lab's artifacts bucket.
         actions: ['s3:ListBucket'],
@@ -278,6 +285,10 @@ export class CiAccessStack extends Stack {
       [
         'Resource::arn:<AWS::Partition>:logs:*:<AWS::AccountId>:log-group:*',
         'Read-only: after a delete, lab down asks CloudWatch Logs whether a log group the tagging API still lists is gone (DescribeLogGroups takes a name prefix, not a name).',
+      ],
+      [
+        'Resource::arn:<AWS::Partition>:lambda:*:<AWS::AccountId>:function:*',
+        "Read-only: after a delete, lab down asks Lambda whether a function the tagging API still lists is gone; CDK names the lab's auto-delete function with a generated suffix, per lab and region.",
       ],
       [
         `Resource::arn:<AWS::Partition>:s3:::${ARTIFACTS_BUCKET_PREFIX}*`,

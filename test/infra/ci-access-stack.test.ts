@@ -94,6 +94,7 @@ describe('CiliumLabCiAccess for octo-org/cilium-lab', () => {
         'ec2:StartInstances',
         'ec2:StopInstances',
         'iam:PassRole',
+        'lambda:GetFunction',
         'logs:DescribeLogGroups',
         's3:DeleteObject',
         's3:GetObject',
@@ -148,6 +149,12 @@ describe('CiliumLabCiAccess for octo-org/cilium-lab', () => {
     expect([move.Action].flat().sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
     expect(joined(move.Resource)).toBe('arn:<AWS::Partition>:s3:::cilium-lab-*/logs/*');
     for (const statement of [list, move]) expect(statement.Condition).toEqual({ StringEquals: { 's3:ResourceAccount': { Ref: 'AWS::AccountId' } } });
+  });
+
+  it("checks whether Lambda functions are gone only in this account, read-only (lab down's leftover check)", () => {
+    const get = statementsOf(json).find((s: any) => [s.Action].flat().includes('lambda:GetFunction'));
+    expect([get.Action].flat()).toEqual(['lambda:GetFunction']);
+    expect(joined(get.Resource)).toBe('arn:<AWS::Partition>:lambda:*:<AWS::AccountId>:function:*');
   });
 
   it('outputs the role ARN for the repository variable', () => {

@@ -1,7 +1,7 @@
 /**
  * One AWS account and region behind loopback fakes of CloudFormation and EC2 (Query protocol, on
  * test/aws/fake-query-server.ts), the Resource Groups Tagging API and CloudWatch Logs
- * (awsJson1_1), EventBridge Scheduler (restJson1), SSM (test/aws/fake-ssm-server.ts) and S3
+ * (awsJson1_1), EventBridge Scheduler and Lambda (restJson1), SSM (test/aws/fake-ssm-server.ts) and S3
  * (test/aws/fake-s3-server.ts), sharing one state, so the real lifecycle adapter and commands run
  * against behaviour rather than canned answers:
  *
@@ -12,7 +12,9 @@
  *   - DeleteSecurityGroup answers DependencyViolation while an ENI uses the group, or for
  *     `busyForMs` after the first attempt; DeleteNetworkInterface answers InUse while attached.
  *   - The tagging API never forgets: deleted resources and terminated instances stay listed.
- *   - A lab made with `artifacts` has an S3 bucket and a log group in its stack, gone with it.
+ *   - A lab made with `artifacts` has an S3 bucket, a Lambda function (the auto-delete provider)
+ *     and its log group in its stack, gone with it. The function's IAM role is not in the tagging
+ *     API's listing: GetResources does not return IAM users and roles.
  *   - Stop/StartInstances move through stopping/pending for `instanceTransitionMs`.
  *
  * `log` records every mutating call, in order, for assertions about order.
@@ -135,7 +137,7 @@ export interface LabOptions {
   readonly instanceState?: string;
   /** Without the managed-by tag (not a cilium-lab stack). */
   readonly foreign?: boolean;
-  /** With the artifacts bucket and a Lambda log group as stack resources (deleted with the stack). */
+  /** With the artifacts bucket, the auto-delete Lambda function and its log group as stack resources (deleted with the stack). */
   readonly artifacts?: boolean;
 }
 
@@ -146,8 +148,9 @@ export interface FakeLab {
   readonly vpcId?: string;
   readonly labSecurityGroupId?: string;
   readonly instanceIds: readonly string[];
-  /** With `artifacts`: the bucket's and the log group's names. */
+  /** With `artifacts`: the bucket's, the function's and the log group's names. */
   readonly bucket?: string;
+  readonly functionName?: string;
   readonly logGroup?: string;
 }
 
@@ -178,6 +181,8 @@ export class FakeAccount {
   readonly pings = new Map<string, FakePing[]>();
   /** CloudWatch Logs log groups by name. */
   readonly logGroups = new Set<string>();
+  /** Lambda functions by name. */
+  readonly functions = new Map<string, { state: string }>();
   deleteStackMs = 60;
   instanceTransitionMs = 60;
   detachMs = 40;
@@ -189,6 +194,7 @@ export class FakeAccount {
     readonly scheduler: FakeJsonServer,
     readonly s3: FakeS3Server,
     readonly logs: FakeJsonServer,
+    readonly lambda: FakeJsonServer,
     private ssmServer: FakeSsmServer | undefined,
   ) {}
 
@@ -215,7 +221,11 @@ export class FakeAccount {
       targetPrefix: 'Logs_20140328',
       handlers: { DescribeLogGroups: (req) => a().describeLogGroups(req.body) },
     });
-    account.current = new FakeAccount(ec2, cfn, tagging, scheduler, s3, logs, undefined);
+    const lambda = await FakeJsonServer.start({
+      dialect: 'restJson1',
+      handlers: { 'GET /2015-03-31': (req) => a().getFunction(req.path) },
+    });
+    account.current = new FakeAccount(ec2, cfn, tagging, scheduler, s3, logs, lambda, undefined);
     return account.current;
   }
 
@@ -230,7 +240,7 @@ export class FakeAccount {
     return this.ssmServer;
   }
 
-  endpoints(): { cloudformation: string; ec2: string; tagging: string; scheduler: string; s3: string; logs: string; ssm?: string } {
+  endpoints(): { cloudformation: string; ec2: string; tagging: string; scheduler: string; s3: string; logs: string; lambda: string; ssm?: string } {
     return {
       cloudformation: this.cfn.endpoint,
       ec2: this.ec2.endpoint,
@@ -238,6 +248,7 @@ export class FakeAccount {
       scheduler: this.scheduler.endpoint,
       s3: this.s3.endpoint,
       logs: this.logs.endpoint,
+      lambda: this.lambda.endpoint,
       ...(this.ssmServer ? { ssm: this.ssmServer.endpoint } : {}),
     };
   }
@@ -249,7 +260,7 @@ export class FakeAccount {
 
   /** Every call any fake saw. */
   totalCalls(): number {
-    const fakes = [this.ec2, this.cfn, this.tagging, this.scheduler, this.s3, this.logs, ...(this.ssmServer ? [this.ssmServer] : [])];
+    const fakes = [this.ec2, this.cfn, this.tagging, this.scheduler, this.s3, this.logs, this.lambda, ...(this.ssmServer ? [this.ssmServer] : [])];
     return fakes.reduce((sum, fake) => sum + fake.calls.length, 0);
   }
 
@@ -258,7 +269,7 @@ export class FakeAccount {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.ec2.close(), this.cfn.close(), this.tagging.close(), this.scheduler.close(), this.s3.close(), this.logs.close(), this.ssmServer?.close()]);
+    await Promise.all([this.ec2.close(), this.cfn.close(), this.tagging.close(), this.scheduler.close(), this.s3.close(), this.logs.close(), this.lambda.close(), this.ssmServer?.close()]);
   }
 
   arn(service: string, resource: string): string {
@@ -277,6 +288,14 @@ export class FakeAccount {
   addLogGroup(name: string, tags: Tags, options: { arnWithStar?: boolean } = {}): string {
     this.logGroups.add(name);
     const arn = this.arn('logs', `log-group:${name}${options.arnWithStar ? ':*' : ''}`);
+    this.tagged.set(arn, tags);
+    return arn;
+  }
+
+  /** A Lambda function the tagging API lists with these tags (state: GetFunction's Configuration.State). Returns its ARN. */
+  addFunction(name: string, tags: Tags, options: { state?: string } = {}): string {
+    this.functions.set(name, { state: options.state ?? 'Active' });
+    const arn = this.arn('lambda', `function:${name}`);
     this.tagged.set(arn, tags);
     return arn;
   }
@@ -317,13 +336,18 @@ export class FakeAccount {
       this.tagged.set(this.arn('secretsmanager', `secret:${name}-JoinSecret-AbCdEf`), tags);
     }
     let bucket: string | undefined;
+    let functionName: string | undefined;
     let logGroup: string | undefined;
     if (options.artifacts && !options.noResources) {
       bucket = `cilium-lab-${name}-${ACCOUNT}-${REGION}`;
-      logGroup = `/aws/lambda/${name}-ArtifactsCleanup-XyZ`;
+      functionName = `${name}-ArtifactsCleanup-XyZ`;
+      logGroup = `/aws/lambda/${functionName}`;
       this.addBucket(bucket, tags);
+      this.addFunction(functionName, tags);
       this.addLogGroup(logGroup, tags, { arnWithStar: true });
       resources.push({ logicalId: 'ArtifactsBucket', physicalId: bucket, type: 'AWS::S3::Bucket', status: 'CREATE_COMPLETE' });
+      // Its IAM role (AWS::IAM::Role) carries the lab tags too, but the tagging API never lists roles.
+      resources.push({ logicalId: 'ArtifactsCleanupHandler', physicalId: functionName, type: 'AWS::Lambda::Function', status: 'CREATE_COMPLETE' });
       resources.push({ logicalId: 'ArtifactsCleanupLogGroup', physicalId: logGroup, type: 'AWS::Logs::LogGroup', status: 'CREATE_COMPLETE' });
     }
     const outputs: Record<string, string> = {};
@@ -364,7 +388,7 @@ export class FakeAccount {
         FlexibleTimeWindow: { Mode: 'OFF' },
       });
     }
-    return { name, plan, stack, ...(vpcId ? { vpcId } : {}), ...(labSecurityGroupId ? { labSecurityGroupId } : {}), instanceIds, ...(bucket ? { bucket } : {}), ...(logGroup ? { logGroup } : {}) };
+    return { name, plan, stack, ...(vpcId ? { vpcId } : {}), ...(labSecurityGroupId ? { labSecurityGroupId } : {}), instanceIds, ...(bucket ? { bucket } : {}), ...(functionName ? { functionName } : {}), ...(logGroup ? { logGroup } : {}) };
   }
 
   addEni(eni: Omit<FakeEni, 'id' | 'status' | 'groups' | 'description' | 'tags'> & Partial<Pick<FakeEni, 'status' | 'groups' | 'description' | 'tags'>>): string {
@@ -449,6 +473,7 @@ export class FakeAccount {
       if (r.type === 'AWS::EC2::SecurityGroup') this.groups.delete(r.physicalId ?? '');
       if (r.type === 'AWS::S3::Bucket') this.s3.deleteBucket(r.physicalId ?? '');
       if (r.type === 'AWS::Logs::LogGroup') this.logGroups.delete(r.physicalId ?? '');
+      if (r.type === 'AWS::Lambda::Function') this.functions.delete(r.physicalId ?? '');
       if (r.type === 'AWS::EC2::VPC') {
         this.vpcs.delete(r.physicalId ?? '');
         for (const [id, g] of this.groups) if (g.vpcId === r.physicalId) this.groups.delete(id);
@@ -519,6 +544,44 @@ export class FakeAccount {
     return {
       logGroups: page.map((name) => ({ logGroupName: name, arn: this.arn('logs', `log-group:${name}:*`), logGroupArn: this.arn('logs', `log-group:${name}`), creationTime: 1_795_000_000_000, storedBytes: 0 })),
       ...(offset + page.length < matches.length ? { nextToken: String(offset + page.length) } : {}),
+    };
+  }
+
+  // ----- Lambda -----
+
+  /** GET /2015-03-31/functions/{FunctionName}: a name, a full ARN or a partial one (account:function:name), optionally qualified. */
+  getFunction(path: string): unknown {
+    const match = /^\/2015-03-31\/functions\/([^/]+)$/.exec(path);
+    if (!match) throw new JsonFault('UnknownOperationException', `no Lambda operation at ${path}`, 404);
+    const given = match[1] as string;
+    const parts = given.split(':');
+    let name: string | undefined;
+    if (given.startsWith('arn:')) {
+      // arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>], of this account and region only
+      if (parts[2] === 'lambda' && parts[3] === REGION && parts[4] === ACCOUNT && parts[5] === 'function') name = parts[6];
+    } else if (parts.length >= 3 && parts[1] === 'function') {
+      if (parts[0] === ACCOUNT) name = parts[2];
+    } else {
+      name = parts[0];
+    }
+    const fn = name !== undefined ? this.functions.get(name) : undefined;
+    if (!fn || name === undefined) {
+      throw new JsonFault('ResourceNotFoundException', `Function not found: ${this.arn('lambda', `function:${name ?? given}`)}`, 404, { Type: 'User' });
+    }
+    return {
+      Configuration: {
+        FunctionName: name,
+        FunctionArn: this.arn('lambda', `function:${name}`),
+        Runtime: 'nodejs22.x',
+        Handler: '__entrypoint__.handler',
+        Role: `arn:aws:iam::${ACCOUNT}:role/${name}-Role`,
+        State: fn.state,
+        LastUpdateStatus: 'Successful',
+        PackageType: 'Zip',
+        Version: '$LATEST',
+      },
+      Code: { RepositoryType: 'S3', Location: 'https://awslambda-ap-ne-2-tasks.s3.ap-northeast-2.amazonaws.com/snapshots/fake' },
+      Tags: this.tagged.get(this.arn('lambda', `function:${name}`)) ?? {},
     };
   }
 

@@ -5,9 +5,11 @@
  *   awsJson1_1 (Resource Groups Tagging API): `POST /`, `Content-Type: application/x-amz-json-1.1`,
  *             `X-Amz-Target: ResourceGroupsTaggingAPI_20170126.<Operation>`, a JSON body; errors
  *             HTTP 400 `{"__type": "<Code>", "message": ...}`.
- *   restJson1 (EventBridge Scheduler): the operation is the method and path
- *             (`GET /schedules/{Name}?groupName=`, `PUT /schedules/{Name}` with a JSON body); errors
- *             carry `X-Amzn-ErrorType: <Code>` with their HTTP status (404 ResourceNotFoundException).
+ *   restJson1 (EventBridge Scheduler, Lambda): the operation is the method and path
+ *             (`GET /schedules/{Name}?groupName=`, `PUT /schedules/{Name}` with a JSON body,
+ *             `GET /2015-03-31/functions/{FunctionName}`); errors carry `X-Amzn-ErrorType: <Code>`
+ *             with their HTTP status (404 ResourceNotFoundException) and `{"Message": ...}` plus
+ *             the fault's extra fields (Lambda's `"Type": "User"`).
  *
  * Every request must be SigV4-signed, as the SDK does.
  */
@@ -20,6 +22,8 @@ export class JsonFault extends Error {
     readonly code: string,
     message: string,
     readonly status = 400,
+    /** restJson: more fields of the error body, e.g. Lambda's `Type`. */
+    readonly fields: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
   }
@@ -105,7 +109,7 @@ export class FakeJsonServer extends LoopbackFake {
         res.end(JSON.stringify({ __type: fault.code, message: fault.message }));
       } else {
         res.writeHead(fault.status, { 'content-type': json, 'x-amzn-errortype': fault.code, 'x-amzn-requestid': randomUUID() });
-        res.end(JSON.stringify({ Message: fault.message }));
+        res.end(JSON.stringify({ ...fault.fields, Message: fault.message }));
       }
     }
   }

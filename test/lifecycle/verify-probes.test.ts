@@ -1,7 +1,9 @@
 /**
  * After a stack delete, each ARN the tagging API lists is checked with its own service: the lab's
- * artifacts bucket with S3 HeadBucket and its Lambda log group with CloudWatch Logs
- * DescribeLogGroups, through the real adapter (SDK clients) against the loopback fakes of FakeAccount.
+ * artifacts bucket with S3 HeadBucket, its auto-delete Lambda function with Lambda GetFunction and
+ * that function's log group with CloudWatch Logs DescribeLogGroups, through the real adapter (SDK
+ * clients) against the loopback fakes of FakeAccount. (The function's IAM role needs no probe: the
+ * tagging API's GetResources does not list IAM roles.)
  */
 import { LAB_TAGS } from '../../lib/config/tags.js';
 import type { RunReport } from '../../lib/lab/reporter.js';
@@ -84,18 +86,53 @@ describe('CloudWatch Logs log group probe (DescribeLogGroups)', () => {
   });
 });
 
-describe('lab down of a lab with an artifacts bucket and a log group', () => {
-  it('reports both as already deleted, not as left, once the stack is gone', async () => {
-    // Given a lab whose stack holds the bucket and the log group
+describe('Lambda function probe (GetFunction)', () => {
+  it('reports a deleted function the tagging API still lists as stale, and an existing one as left with its state', async () => {
+    // Given two tagged functions, one of which has since been deleted
+    const gone = account.addFunction('kans-w3-OldCleanup-AbC', tags);
+    account.functions.delete('kans-w3-OldCleanup-AbC');
+    const kept = account.addFunction('kans-w3-ArtifactsCleanup-XyZ', tags, { state: 'Inactive' });
+    // When the lab is verified by tag
+    const verification = await verifyByTag(account.cloud(), LAB);
+    // Then Lambda was asked about each by its ARN: the deleted one is stale, the other left
+    expect(verification.stale).toEqual([{ arn: gone, detail: 'ResourceNotFoundException' }]);
+    expect(verification.left).toEqual([{ arn: kept, detail: 'Inactive' }]);
+    expect(verification.unverified).toEqual([]);
+    expect(account.lambda.calls.map((c) => [c.method, c.path, c.errorCode ?? null])).toEqual(
+      expect.arrayContaining([
+        ['GET', `/2015-03-31/functions/${gone}`, 'ResourceNotFoundException'],
+        ['GET', `/2015-03-31/functions/${kept}`, null],
+      ]),
+    );
+    expect(account.lambda.calls).toHaveLength(2);
+  });
+
+  it('leaves other Lambda resources unverifiable, without asking Lambda', async () => {
+    expect(await account.cloud().checkResource(account.arn('lambda', 'layer:shared:3'))).toMatchObject({ state: 'unverifiable' });
+    expect(await account.cloud().checkResource(account.arn('lambda', 'event-source-mapping:0123-4567'))).toMatchObject({ state: 'unverifiable' });
+    expect(account.lambda.calls).toEqual([]);
+  });
+});
+
+describe('lab down of a lab with the artifacts resources (bucket, auto-delete function, log group)', () => {
+  it('reports all three as already deleted, not as left or unverifiable, once the stack is gone', async () => {
+    // Given a lab whose stack holds the bucket, the function and its log group
     const lab = account.addLab(LAB, { artifacts: true });
+    const functionArn = account.arn('lambda', `function:${lab.functionName}`);
     // When it is taken down
     const run = await new LabCli(account).run(['down', '-c', `labName=${LAB}`, '--yes', '--json']);
-    // Then it succeeded: the tagging API still lists both, S3 and CloudWatch Logs say they are gone
+    // Then it succeeded: the tagging API still lists them, S3, Lambda and CloudWatch Logs say they are gone
     expect(run.code).toBe(0);
-    const report = JSON.parse(run.result) as RunReport & { result: { verification: { left: unknown[]; stale: { arn: string }[] } } };
-    expect(report.result.verification.left).toEqual([]);
-    expect(report.result.verification.stale.map((f) => f.arn)).toEqual(
-      expect.arrayContaining([`arn:aws:s3:::${lab.bucket}`, account.arn('logs', `log-group:${lab.logGroup}:*`)]),
+    const report = JSON.parse(run.result) as RunReport & {
+      result: { verification: { left: unknown[]; stale: { arn: string; detail?: string }[]; unverified: { arn: string }[] } };
+    };
+    const { verification } = report.result;
+    expect(verification.left).toEqual([]);
+    expect(verification.stale.map((f) => f.arn)).toEqual(
+      expect.arrayContaining([`arn:aws:s3:::${lab.bucket}`, functionArn, account.arn('logs', `log-group:${lab.logGroup}:*`)]),
     );
+    expect(verification.stale).toContainEqual({ arn: functionArn, detail: 'ResourceNotFoundException' });
+    // Only the lab's secret (no probe for Secrets Manager) is left unchecked
+    expect(verification.unverified.map((f) => f.arn)).toEqual([expect.stringMatching(/^arn:aws:secretsmanager:/)]);
   });
 });
