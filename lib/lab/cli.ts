@@ -162,7 +162,9 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
   } catch (error) {
     const known = error instanceof LabConfigError || error instanceof LabNotFoundError || error instanceof UsageError;
     const message = known ? (error as Error).message : `${(error as Error).name}: ${(error as Error).message}`;
-    report = reporter.report(false, { error: message });
+    // An error may carry what the command got done before it failed (lab logs: the files that did arrive).
+    const partial = (error as { result?: unknown }).result;
+    report = reporter.report(false, { error: message, ...(partial !== undefined ? { result: partial } : {}) });
     if (json) out.result(JSON.stringify(report, null, 2));
     else out.result(`lab ${name} failed: ${message}`);
     return error instanceof UsageError ? 2 : 1;

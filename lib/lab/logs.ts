@@ -11,8 +11,9 @@
  *      size and sha256;
  *   3. the CLI downloads every object of the run, checks size and sha256 against what the node
  *      reported, and writes `collection.json` beside the files;
- *   4. it deletes the run's objects, whatever happened (the bucket is a transfer buffer; a
- *      lifecycle rule removes what a crash stranded after a day).
+ *   4. once every node has settled, it deletes the run's objects, whatever happened (the bucket
+ *      is a transfer buffer; a lifecycle rule removes what a crash stranded after a day, and the
+ *      stack's deletion empties the bucket after the instances are gone).
  * A node that fails does not stop the others: what could be collected is written, and the
  * command then fails naming every node and file that is missing.
  */
@@ -79,6 +80,8 @@ export interface LogsResult {
   readonly nodeFailures: readonly { readonly node: string; readonly reason: string }[];
   /** Objects deleted from the bucket afterwards. */
   readonly deleted: number;
+  /** What went wrong with the bucket itself (listing it, emptying it). */
+  readonly problems: readonly string[];
 }
 
 export class LogsError extends Error {
@@ -125,7 +128,7 @@ export function parseArtifactLines(stdout: string): ReportedArtifact[] {
 }
 
 /** Gathering the node's own logs (collect-logs.sh stops at 100 s), delivery by SSM, and slack. */
-const GATHER_SECONDS = 180;
+const GATHER_SECONDS = 240;
 
 /** The deadline of the remote step: gathering, the sysdump, and two files' uploads with their retries. */
 export function collectionTimeoutMs(budget: LogsBudget): number {
@@ -159,7 +162,13 @@ function runFailure(result: NodeRunResult): string | undefined {
   return `${result.status}${result.exitCode !== undefined ? ` (exit ${result.exitCode})` : ''}${tail ? `: ${tail}` : ''}`;
 }
 
-/** Collects the logs of every node of the lab into options.outDir. */
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Collects the logs of every node of the lab into options.outDir. Never gives up on the others
+ * for one node or one file: a node whose run fails, a download that breaks, a bucket that cannot
+ * be emptied are each recorded in the result (and in collection.json), not thrown.
+ */
 export async function collectLogs(deps: PhaseDeps, target: LabTarget, options: LogsOptions, budget: LogsBudget = DEFAULT_LOGS_BUDGET): Promise<LogsResult> {
   const bucket = target.artifactsBucket;
   if (!bucket) {
@@ -168,35 +177,49 @@ export async function collectLogs(deps: PhaseDeps, target: LabTarget, options: L
   const { artifacts } = deps.services;
   const prefix = artifactsRunPrefix(options.runId);
   const timeoutMs = collectionTimeoutMs(budget);
+  // Every node settles (done, failed, or cancelled at the deadline by the runner) before the
+  // bucket is read or emptied: nothing of this run is uploaded after the clean-up.
+  const runs = await Promise.allSettled(
+    target.nodes.map(async (node) => {
+      const script = await collectionScript(deps, bucket, node, options, budget);
+      const [result] = await runStep(deps, [node], script, 'logs', timeoutMs);
+      return result;
+    }),
+  );
+  let stored: ReadonlyMap<string, number> | undefined;
+  const problems: string[] = [];
+  try {
+    stored = new Map((await artifacts.list(bucket, prefix)).map((o) => [o.key, o.bytes]));
+  } catch (error) {
+    problems.push(`cannot list s3://${bucket}/${prefix} (${messageOf(error)}): downloading what the nodes reported instead`);
+  }
   const files: CollectedFile[] = [];
   const nodeFailures: { node: string; reason: string }[] = [];
-  let deleted = 0;
-  try {
-    const runs = await Promise.all(
-      target.nodes.map(async (node) => {
-        const script = await collectionScript(deps, bucket, node, options, budget);
-        const [result] = await runStep(deps, [node], script, 'logs', timeoutMs);
-        return { node, result };
-      }),
-    );
-    const stored = new Map((await artifacts.list(bucket, prefix)).map((o) => [o.key, o.bytes]));
-    for (const { node, result } of runs) {
-      const failure = result ? runFailure(result) : 'no result from SSM';
-      if (failure) nodeFailures.push({ node: node.name, reason: failure });
-      const reported = new Map(parseArtifactLines(result?.stdout ?? '').map((a) => [a.name, a]));
-      for (const name of filesFor(node, options)) {
+  for (const [index, node] of target.nodes.entries()) {
+    const run = runs[index] as PromiseSettledResult<NodeRunResult | undefined>;
+    const result = run.status === 'fulfilled' ? run.value : undefined;
+    const failure = run.status === 'rejected' ? messageOf(run.reason) : result ? runFailure(result) : 'no result from SSM';
+    if (failure) nodeFailures.push({ node: node.name, reason: failure });
+    const reported = new Map(parseArtifactLines(result?.stdout ?? '').map((a) => [a.name, a]));
+    for (const name of filesFor(node, options)) {
+      try {
         files.push(await fetchOne(deps, bucket, options, node.name, name, reported.get(name), stored));
+      } catch (error) {
+        files.push({ node: node.name, name, problem: `download failed: ${messageOf(error)}` });
       }
     }
-  } finally {
-    // Always: a failed or interrupted collection must not leave the run's objects behind.
-    const keys = (await artifacts.list(bucket, prefix).catch(() => [])).map((o) => o.key);
-    if (keys.length > 0) {
-      await artifacts.remove(bucket, keys);
-      deleted = keys.length;
-    }
   }
-  const result: LogsResult = { runId: options.runId, bucket, outDir: options.outDir, files, nodeFailures, deleted };
+  // Always: the bucket is a transfer buffer. A clean-up that fails is a problem of the result,
+  // never an exception that would hide the files already downloaded.
+  let deleted = 0;
+  try {
+    const keys = (await artifacts.list(bucket, prefix)).map((o) => o.key);
+    if (keys.length > 0) await artifacts.remove(bucket, keys);
+    deleted = keys.length;
+  } catch (error) {
+    problems.push(`the run's objects are still in s3://${bucket}/${prefix} (${messageOf(error)}); they expire within a day, and lab down empties the bucket`);
+  }
+  const result: LogsResult = { runId: options.runId, bucket, outDir: options.outDir, files, nodeFailures, deleted, problems };
   await mkdir(options.outDir, { recursive: true });
   await writeFile(join(options.outDir, 'collection.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;
@@ -209,10 +232,11 @@ async function fetchOne(
   node: string,
   name: string,
   reported: ReportedArtifact | undefined,
-  stored: ReadonlyMap<string, number>,
+  stored: ReadonlyMap<string, number> | undefined,
 ): Promise<CollectedFile> {
   const key = artifactKey(options.runId, node, name);
-  if (!stored.has(key)) {
+  const there = stored ? stored.has(key) : reported?.uploaded === true;
+  if (!there) {
     const why = reported?.error ?? (reported ? 'the node reported an upload, but the bucket has no such object' : 'the node did not report it');
     return { node, name, problem: why };
   }
@@ -230,6 +254,7 @@ async function fetchOne(
 /** The problems of a collection, one line each (empty: everything arrived intact). */
 export function logsProblems(result: LogsResult): string[] {
   return [
+    ...result.problems,
     ...result.nodeFailures.map((f) => `${f.node}: the collection failed: ${f.reason}`),
     ...result.files.filter((f) => f.problem !== undefined).map((f) => `${f.node}/${f.name}: ${f.problem}`),
   ];

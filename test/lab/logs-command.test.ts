@@ -166,6 +166,52 @@ describe('lab logs when something fails', () => {
     expect(lab.s3.keys(lab.bucket)).toEqual([]);
   }, 60_000);
 
+  it('collects the other nodes when SSM refuses one (agent gone), and cleans up only after all settled', async () => {
+    const lab = await startLab({ nodes: { 'k8s-w2': { ping: ['Absent'] } } });
+    const out = outDir('agent-gone');
+    const run = await lab.run(['logs', '--out', out, '--no-sysdump', '--json'], commands);
+    expect(run.code).toBe(1);
+    expect(run.all).toMatch(/k8s-w2: the collection failed: .*InvalidInstanceId/);
+    const result = collection(out);
+    expect(result.files.filter((f) => f.path).map((f) => f.node).sort()).toEqual(['k8s-s', 'k8s-w1', 'testpc']);
+    const lastPut = Math.max(...lab.s3.calls.map((c, i) => (c.operation === 'PutObject' ? i : -1)));
+    const firstDelete = lab.s3.calls.findIndex((c) => c.operation === 'DeleteObjects');
+    expect(firstDelete).toBeGreaterThan(lastPut);
+    expect(lab.s3.keys(lab.bucket)).toEqual([]);
+    // --json keeps what arrived, not only the error.
+    const report = JSON.parse(run.result) as { ok: boolean; result?: LogsResult };
+    expect(report.ok).toBe(false);
+    expect(report.result?.files.filter((f) => f.path)).toHaveLength(3);
+  }, 60_000);
+
+  it('goes on after a download that breaks, naming the file', async () => {
+    const lab = await startLab();
+    lab.s3.inject('GetObject', 'CutBody', 1);
+    const out = outDir('cut-download');
+    const run = await lab.run(['logs', '--out', out, '--no-sysdump'], commands);
+    expect(run.code).toBe(1);
+    expect(run.all).toMatch(/\/node-logs\.tar\.gz: download failed: /);
+    const result = collection(out);
+    expect(result.files.filter((f) => f.path)).toHaveLength(3);
+    expect(result.files.filter((f) => f.problem?.startsWith('download failed'))).toHaveLength(1);
+    expect(lab.s3.keys(lab.bucket)).toEqual([]);
+  }, 60_000);
+
+  it('keeps the downloaded files when the bucket cannot be emptied, and says so', async () => {
+    const lab = await startLab();
+    const out = outDir('no-delete');
+    // Deny the delete of whichever key k8s-w1 uploads (the run id is only known once it runs).
+    const deny = setInterval(() => {
+      for (const key of lab.s3.keys(lab.bucket).filter((k) => k.includes('/k8s-w1/'))) lab.s3.failDelete(lab.bucket, key);
+    }, 5);
+    const run = await lab.run(['logs', '--out', out, '--no-sysdump'], commands).finally(() => clearInterval(deny));
+    expect(run.code).toBe(1);
+    expect(run.all).toMatch(/the run's objects are still in s3:\/\/.*expire within a day/);
+    const result = collection(out);
+    expect(result.files.filter((f) => f.path)).toHaveLength(4);
+    expect(result.files.every((f) => f.problem === undefined)).toBe(true);
+  }, 60_000);
+
   it('tells a lab deployed before the artifacts bucket existed to redeploy, before any command runs', async () => {
     const lab = await startLab({ noArtifactsBucket: true });
     const run = await lab.run(['logs', '--out', outDir('old-stack')], commands);

@@ -91,6 +91,7 @@ describe('a result with problems', () => {
     ],
     nodeFailures: [{ node: 'k8s-w1', reason: 'TimedOut' }],
     deleted: 1,
+    problems: [],
   };
 
   it('lists every missing file and failed node', () => {
