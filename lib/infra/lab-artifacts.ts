@@ -31,6 +31,13 @@ export interface LabArtifactsProps {
 export class LabArtifacts extends Construct {
   readonly bucket: s3.Bucket;
   readonly providerLogGroup: logs.LogGroup;
+  /**
+   * The custom resource that empties the bucket when the stack is deleted. Instances depend on
+   * it, so CloudFormation deletes them first: no node can upload after the bucket was emptied
+   * (an interrupted `lab logs` leaves node scripts running for minutes), which would fail the
+   * bucket's deletion with BucketNotEmpty.
+   */
+  readonly emptiedOnDelete: CfnResource;
 
   constructor(scope: Construct, id: string, props: LabArtifactsProps) {
     super(scope, id);
@@ -52,6 +59,9 @@ export class LabArtifacts extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,
     });
+    const autoDelete = this.bucket.node.tryFindChild('AutoDeleteObjectsCustomResource')?.node.defaultChild as CfnResource | undefined;
+    if (!autoDelete) throw new Error('cilium-lab: aws-cdk-lib no longer adds AutoDeleteObjectsCustomResource to a bucket with autoDeleteObjects');
+    this.emptiedOnDelete = autoDelete;
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'A transfer buffer of a disposable lab: objects live minutes (lab logs deletes them after download) and expire after a day; access logs would need a second bucket that outlives the lab.',

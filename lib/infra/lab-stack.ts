@@ -51,6 +51,7 @@ export class LabStack extends Stack {
       timeout: Duration.minutes(config.bootstrap.timeoutMinutes),
     });
     const controlPlaneEip = new ec2.CfnEIP(this, 'ControlPlaneEip', { domain: 'vpc' });
+    const artifacts = new LabArtifacts(this, 'Artifacts', { labName: config.labName, tags });
 
     const refs = {
       region: this.region,
@@ -78,6 +79,7 @@ export class LabStack extends Stack {
         joinSecret.grantJoin(instance.role);
       }
       readiness.waitFor(instance.cfnInstance);
+      instance.cfnInstance.addResourceDependency(artifacts.emptiedOnDelete);
       instances.set(node.name, instance);
       this.addNodeOutputs(node, instance);
     }
@@ -103,7 +105,6 @@ export class LabStack extends Stack {
     });
     new CfnOutput(this, OUTPUTS.kubernetesVersion, { value: plan.kubernetes.version });
     new CfnOutput(this, OUTPUTS.ciliumVersion, { value: config.cilium.version, description: 'Installed after deploy by `npm run lab -- up`' });
-    new LabArtifacts(this, 'Artifacts', { labName: config.labName, tags });
     if (config.expiresAt !== undefined) {
       new LabExpiry(this, 'Expiry', { labName: config.labName, expiresAt: config.expiresAt });
     }

@@ -55,6 +55,13 @@ describe('the artifacts bucket', () => {
     expect(autoDelete.Properties.BucketName).toEqual({ Ref: bucketId });
   });
 
+  it('is emptied only after every instance is deleted (instances depend on the emptying)', () => {
+    const [autoDeleteId] = only('Custom::S3AutoDeleteObjects');
+    const instances = resourcesOfType(json, 'AWS::EC2::Instance');
+    expect(instances).toHaveLength(4);
+    for (const [, instance] of instances) expect([instance.DependsOn].flat()).toContain(autoDeleteId);
+  });
+
   it('carries the lab tags, so lab down verifies it is gone', () => {
     expect(bucket.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'cilium-lab:lab', Value: 'kans-w3' }]));
   });
