@@ -102,6 +102,17 @@ export class S3ArtifactStore implements ArtifactStore {
     if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_UPLOAD_URL_SECONDS) {
       throw new Error(`an upload URL lives 1 to ${MAX_UPLOAD_URL_SECONDS} seconds, not ${expiresInSeconds}`);
     }
+    // A URL signed with temporary credentials (SSO, an assumed role, GitHub OIDC) stops working
+    // when they expire, whatever expiresIn says: refuse rather than hand a node a URL that dies
+    // in the middle of its upload.
+    const credentials = await this.s3.config.credentials();
+    const until = Date.now() + expiresInSeconds * 1000;
+    if (credentials.expiration && credentials.expiration.getTime() < until) {
+      throw new Error(
+        `your AWS credentials expire at ${credentials.expiration.toISOString()}, before the upload URLs would (${new Date(until).toISOString()}): ` +
+          'renew them (aws sso login, or a new session of at least 30 minutes) and run lab logs again',
+      );
+    }
     const url = await getSignedUrl(this.s3, new PutObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds });
     const query = new URL(url).searchParams;
     const checksums = [...query.keys()].filter((name) => CHECKSUM_PARAMETER.test(name));

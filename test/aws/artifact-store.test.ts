@@ -107,6 +107,20 @@ describe('uploadUrl', () => {
     await expect(new S3ArtifactStore(client).uploadUrl(BUCKET, 'k', 60)).rejects.toThrow('the presigned URL for s3://' + BUCKET + '/k signs headers host;x-amz-server-side-encryption');
   });
 
+  it('refuses URLs that would outlive temporary credentials (they die with the session)', async () => {
+    const session = (minutes: number) =>
+      new S3ArtifactStore(
+        createS3Client({
+          region: FAKE_S3_REGION,
+          endpoint: s3.endpoint,
+          credentials: { ...FAKE_CREDENTIALS, sessionToken: 'session', expiration: new Date(Date.now() + minutes * 60_000) },
+        }),
+      );
+    await expect(session(10).uploadUrl(BUCKET, 'k', 1800)).rejects.toThrow(/your AWS credentials expire at .*, before the upload URLs would .*renew them/);
+    const url = new URL(await session(60).uploadUrl(BUCKET, 'k', 1800));
+    expect(url.searchParams.get('X-Amz-Security-Token')).toBe('session');
+  });
+
   it('rejects an expiry outside 1 s .. 7 days', async () => {
     await expect(store().uploadUrl(BUCKET, 'k', 0)).rejects.toThrow(/1 to 604800 seconds, not 0/);
     await expect(store().uploadUrl(BUCKET, 'k', 604_801)).rejects.toThrow(/not 604801/);
