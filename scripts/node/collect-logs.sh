@@ -11,7 +11,8 @@
 #                                also `cilium sysdump --logs-since-time` when `date -d` reads it.
 #   LAB_SYSDUMP_TIMEOUT_SECONDS  cilium sysdump is killed (timeout(1)) after this.
 #   LAB_UPLOAD_TIMEOUT_SECONDS   curl --max-time of one upload attempt; an upload is retried (HTTP 5xx,
-#                                408, 429, network errors; never another 4xx) for up to twice this.
+#                                408, 429, S3's 400 RequestTimeout, network errors; never another 4xx)
+#                                for up to twice this.
 # Never printed: a presigned URL is a credential for its object. xtrace is switched off before the
 # values, curl reads the URL from its config on stdin, and curl's own error text is dropped (the
 # error says what failed from curl's exit status and the HTTP status instead).
@@ -379,15 +380,24 @@ collect::put_once() {
   max=$LAB_UPLOAD_TIMEOUT_SECONDS
   ((max <= left)) || max=$left
   COLLECT_PUT_ATTEMPTS=$((COLLECT_PUT_ATTEMPTS + 1))
-  code=$(curl --fail --silent --show-error -X PUT --upload-file "$file" --max-time "$max" \
-    --output /dev/null --write-out '%{http_code}' --config - 2>/dev/null <<<"url = \"${url}\"") || status=$?
-  if ((status == 0)); then
+  local answer="${COLLECT_WORK}/put-answer"
+  rm -f -- "$answer"
+  # Not --fail: S3's error document says whether a 400 is worth retrying (RequestTimeout).
+  code=$(curl --silent --show-error -X PUT --upload-file "$file" --max-time "$max" \
+    --output "$answer" --write-out '%{http_code}' --config - 2>/dev/null <<<"url = \"${url}\"") || status=$?
+  if ((status == 0)) && [[ "$code" == 2?? ]]; then
     COLLECT_PUT_ERROR=""
     return 0
+  fi
+  if ((status == 0)); then
+    status=22
   fi
   COLLECT_PUT_ERROR=$(collect::curl_error "$status" "$code" "$max")
   case "$code" in
     408 | 429) return 1 ;;
+    400) grep -qs '<Code>RequestTimeout</Code>' "$answer" && return 1 ;;
+  esac
+  case "$code" in
     4??) return 0 ;;
   esac
   return 1

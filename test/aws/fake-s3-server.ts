@@ -27,7 +27,7 @@
  *   - DeleteObjects takes 1 to 1000 keys (else 400 MalformedXML).
  *
  * Failure injection: `inject(operation, fault, times)` answers the next `times` requests of an
- * operation with 503 SlowDown, 500 InternalError or 403 AccessDenied, or (GetObject) cuts the body
+ * operation with 503 SlowDown, 500 InternalError, 403 AccessDenied or 400 RequestTimeout, or (GetObject) cuts the body
  * after half of it by destroying the socket. `failDelete` makes DeleteObjects report a per-key error.
  */
 import { execFile } from 'node:child_process';
@@ -40,7 +40,7 @@ import { LoopbackFake, readBody } from '../helpers/loopback.js';
 import { escapeXml } from './fake-query-server.js';
 
 export type S3Operation = 'HeadBucket' | 'ListObjectsV2' | 'PutObject' | 'GetObject' | 'HeadObject' | 'DeleteObject' | 'DeleteObjects';
-export type S3FaultKind = 'SlowDown' | 'InternalError' | 'AccessDenied' | 'CutBody';
+export type S3FaultKind = 'SlowDown' | 'InternalError' | 'AccessDenied' | 'RequestTimeout' | 'CutBody';
 
 export const FAKE_CREDENTIALS = { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake-secret' };
 export const FAKE_S3_REGION = 'eu-west-1';
@@ -222,6 +222,8 @@ export class FakeS3Server extends LoopbackFake {
       if (fault === 'SlowDown') throw new S3Error('SlowDown', 'Please reduce your request rate.', 503);
       if (fault === 'InternalError') throw new S3Error('InternalError', 'We encountered an internal error. Please try again.', 500);
       if (fault === 'AccessDenied') throw new S3Error('AccessDenied', 'Access Denied', 403);
+      // S3's answer to an upload whose body stalls: a 400 that is worth retrying.
+      if (fault === 'RequestTimeout') throw new S3Error('RequestTimeout', 'Your socket connection to the server was not read from or written to within the timeout period.', 400);
       const bucket = this.buckets.get(bucketName);
       if (!bucket) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', 404, { BucketName: bucketName });
       if (bucket.foreign) throw new S3Error('AccessDenied', 'Access Denied', 403);

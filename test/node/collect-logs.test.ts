@@ -377,6 +377,14 @@ describe('collect-logs.sh when something fails', () => {
     expectNoUrl(ran);
   });
 
+  it("retries S3's 400 RequestTimeout (a stalled upload), unlike other 4xx", async () => {
+    s3.inject('PutObject', 'RequestTimeout');
+    const ran = await collect({ LAB_SYSDUMP_URL: '' });
+    expect(ran.exitCode).toBe(0);
+    expect(putsTo(NODE_LOGS_KEY).map((p) => p.status)).toEqual([400, 200]);
+    expectNoUrl(ran);
+  });
+
   it('retries an upload answered HTTP 500 and succeeds on the next attempt', async () => {
     s3.inject('PutObject', 'InternalError');
     const ran = await collect({ LAB_SYSDUMP_URL: '' });
