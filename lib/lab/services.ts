@@ -54,7 +54,10 @@ export interface StoredObject {
  * `curl -X PUT --upload-file` to a presigned URL, the CLI lists, downloads and deletes.
  */
 export interface ArtifactStore {
-  /** A URL that lets one plain `curl -X PUT --upload-file` write `key` (no extra headers), valid for `expiresInSeconds`. Makes no call. */
+  /**
+   * A URL that lets one plain `curl -X PUT --upload-file` write `key` (no extra headers), valid for
+   * `expiresInSeconds`. Makes no S3 call; refuses when the credentials expire before the URL would.
+   */
   uploadUrl(bucket: string, key: string, expiresInSeconds: number): Promise<string>;
   /** Every object under `prefix` (all pages). */
   list(bucket: string, prefix: string): Promise<StoredObject[]>;
