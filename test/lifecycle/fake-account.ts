@@ -711,6 +711,33 @@ function ec2Handlers(a: () => FakeAccount): Record<string, (params: QueryParams)
     const unknown = ids.filter((id) => !a().instances.has(id));
     if (unknown.length > 0) throw new QueryFault('InvalidInstanceID.NotFound', `The instance IDs '${unknown.join(', ')}' do not exist`);
   };
+  /**
+   * Stop/StartInstances as EC2 answers them: an instance in a `from` state goes to `via`, then to
+   * `to` after the account's transition time; one in a `refused` state fails the whole call
+   * (IncorrectInstanceState); any other is left as it is. The answer has each previous state.
+   */
+  const power =
+    (rule: { action: string; verb: string; refused: readonly string[]; from: readonly string[]; via: string; to: string }) =>
+    (params: QueryParams): XmlValue => {
+      const account = a();
+      account.settle();
+      const ids = listParam(params, 'InstanceId');
+      known(ids);
+      const previous: Record<string, string> = {};
+      for (const id of ids) {
+        const instance = account.instances.get(id) as FakeInstance;
+        previous[id] = instance.state;
+        if (rule.refused.includes(instance.state)) {
+          throw new QueryFault('IncorrectInstanceState', `The instance '${id}' is not in a state from which it can be ${rule.verb}.`);
+        }
+        if (rule.from.includes(instance.state)) {
+          instance.state = rule.via;
+          instance.transition = { to: rule.to, at: Date.now() + account.instanceTransitionMs };
+        }
+      }
+      account.log.push(`${rule.action} ${ids.join(' ')}`);
+      return { instancesSet: instancesXml(ids, previous) };
+    };
   return {
     DescribeVpcs: (params) => {
       const account = a();
@@ -796,43 +823,7 @@ function ec2Handlers(a: () => FakeAccount): Record<string, (params: QueryParams)
         ],
       };
     },
-    StopInstances: (params) => {
-      const account = a();
-      account.settle();
-      const ids = listParam(params, 'InstanceId');
-      known(ids);
-      const previous: Record<string, string> = {};
-      for (const id of ids) {
-        const instance = account.instances.get(id) as FakeInstance;
-        previous[id] = instance.state;
-        if (instance.state === 'terminated') throw new QueryFault('IncorrectInstanceState', `The instance '${id}' is not in a state from which it can be stopped.`);
-        if (instance.state === 'running' || instance.state === 'pending') {
-          instance.state = 'stopping';
-          instance.transition = { to: 'stopped', at: Date.now() + account.instanceTransitionMs };
-        }
-      }
-      account.log.push(`StopInstances ${ids.join(' ')}`);
-      return { instancesSet: instancesXml(ids, previous) };
-    },
-    StartInstances: (params) => {
-      const account = a();
-      account.settle();
-      const ids = listParam(params, 'InstanceId');
-      known(ids);
-      const previous: Record<string, string> = {};
-      for (const id of ids) {
-        const instance = account.instances.get(id) as FakeInstance;
-        previous[id] = instance.state;
-        if (instance.state === 'stopping' || instance.state === 'terminated') {
-          throw new QueryFault('IncorrectInstanceState', `The instance '${id}' is not in a state from which it can be started.`);
-        }
-        if (instance.state === 'stopped') {
-          instance.state = 'pending';
-          instance.transition = { to: 'running', at: Date.now() + account.instanceTransitionMs };
-        }
-      }
-      account.log.push(`StartInstances ${ids.join(' ')}`);
-      return { instancesSet: instancesXml(ids, previous) };
-    },
+    StopInstances: power({ action: 'StopInstances', verb: 'stopped', refused: ['terminated'], from: ['running', 'pending'], via: 'stopping', to: 'stopped' }),
+    StartInstances: power({ action: 'StartInstances', verb: 'started', refused: ['stopping', 'terminated'], from: ['stopped'], via: 'pending', to: 'running' }),
   };
 }
