@@ -48,8 +48,8 @@ export interface LogsBudget {
 
 export const DEFAULT_LOGS_BUDGET: LogsBudget = { sysdumpSeconds: 480, uploadSeconds: 120 };
 
-/** Upload attempts per file in collect-logs.sh. */
-export const UPLOAD_ATTEMPTS = 2;
+/** collect-logs.sh retries one file's upload for up to this many times LAB_UPLOAD_TIMEOUT_SECONDS. */
+export const UPLOAD_WINDOW_FACTOR = 2;
 
 /** What a node said about one file (its `CILIUM_LAB_ARTIFACT` line). */
 export interface ReportedArtifact {
@@ -130,9 +130,9 @@ export function parseArtifactLines(stdout: string): ReportedArtifact[] {
 /** Gathering the node's own logs (collect-logs.sh stops at 100 s), delivery by SSM, and slack. */
 const GATHER_SECONDS = 240;
 
-/** The deadline of the remote step: gathering, the sysdump, and two files' uploads with their retries. */
+/** The deadline of the remote step: gathering, the sysdump, and two files' upload windows. */
 export function collectionTimeoutMs(budget: LogsBudget): number {
-  return (GATHER_SECONDS + budget.sysdumpSeconds + 2 * UPLOAD_ATTEMPTS * budget.uploadSeconds) * 1000;
+  return (GATHER_SECONDS + budget.sysdumpSeconds + 2 * UPLOAD_WINDOW_FACTOR * budget.uploadSeconds) * 1000;
 }
 
 export async function sha256File(path: string): Promise<string> {
