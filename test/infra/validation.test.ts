@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Validations, aws_ec2 as ec2 } from 'aws-cdk-lib';
+import { App, CfnResource, Stack, Validations, aws_ec2 as ec2 } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildLabApp } from '../../lib/infra/app.js';
 import { synthLab } from '../helpers/synth.js';
@@ -42,15 +42,37 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('CloudFormation schema validation', () => {
-  it.each([...configs, ['a 50-worker lab', { 'workers.count': '50' }] as [string, Record<string, unknown>]])('synthesises %s with no violation', (_name, context) => {
+  const cdkContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+
+  /** One real synth (the way `cdk synth` does it), returning the CloudFormation plugin's report. */
+  function synthReport(context: Record<string, unknown>, build: (app: App) => void = (app) => buildLabApp(app)) {
     const outdir = mkdtempSync(join(tmpdir(), 'cilium-lab-synth-'));
-    const { app } = synthLab(context);
-    const synthApp = new App({ outdir, context: { ...app.node.getAllContext() } });
-    buildLabApp(synthApp);
-    expect(() => synthApp.synth()).not.toThrow();
+    const app = new App({ outdir, context: { ...cdkContext, ...context } });
+    build(app);
+    let error: unknown;
+    try {
+      app.synth();
+    } catch (e) {
+      error = e;
+    }
     const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
-    const cfn = report.pluginReports.find((p: any) => p.pluginName === 'CloudFormation Validate');
+    return { error, cfn: report.pluginReports.find((p: any) => p.pluginName === 'CloudFormation Validate') };
+  }
+
+  it.each([...configs, ['a 50-worker lab', { 'workers.count': '50' }] as [string, Record<string, unknown>]])('synthesises %s with no violation', (_name, context) => {
+    const { error, cfn } = synthReport(context);
+    expect(error).toBeUndefined();
     expect([cfn.conclusion, cfn.violations]).toEqual(['success', []]);
+  });
+
+  it('does report a schema violation (the engine is live, also through the shared test engine)', () => {
+    const { error, cfn } = synthReport({}, (app) => {
+      const stack = new Stack(app, 'Broken');
+      new CfnResource(stack, 'Volume', { type: 'AWS::EC2::Volume', properties: { AvailabilityZone: 'ap-northeast-2a', Size: 'thirty', VolumeType: 'gp7' } });
+    });
+    expect(error).toBeDefined();
+    expect(cfn.conclusion).toBe('failure');
+    expect(cfn.violations.map((v: any) => v.ruleName)).toContain('F3012'); // Size: 'thirty' is not of type 'integer'
   });
 
   it('treats findings as errors (the flag is on)', () => {
