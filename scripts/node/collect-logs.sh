@@ -119,7 +119,9 @@ collect::check_values() {
 }
 
 collect::note() {
-  printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >>"$COLLECT_LOG"
+  local stamp
+  TZ=UTC0 printf -v stamp '%(%H:%M:%S)T' -1
+  printf '%s %s\n' "$stamp" "$*" >>"$COLLECT_LOG"
 }
 
 # collect::problem TEXT: a collect.log line for an item that failed or was skipped.
@@ -142,7 +144,8 @@ collect::redact() {
 collect::limits() {
   local out=$1
   COLLECT_CAP=$2
-  COLLECT_SECONDS=$(lab::seconds_left)
+  lab::seconds_left >/dev/null
+  COLLECT_SECONDS=$LAB_SECONDS_LEFT
   if ((COLLECT_SECONDS <= 0)); then
     collect::problem "${out}: skipped, the collection budget of ${COLLECT_BUDGET_SECONDS} s is spent"
     return 1
@@ -173,7 +176,7 @@ collect::cmd() {
     return 0
   fi
   collect::limits "$out" "$cap" || return 0
-  mkdir -p -- "${dest%/*}"
+  [[ -d "${dest%/*}" ]] || mkdir -p -- "${dest%/*}"
   if timeout --kill-after=5 "$COLLECT_SECONDS" "$@" 2>"$err" </dev/null | tail -c "$COLLECT_CAP" | collect::redact >"$dest"; then
     status=0
   else
@@ -207,7 +210,7 @@ collect::file() {
     return 1
   fi
   collect::limits "$out" "$3" || return 0
-  mkdir -p -- "${dest%/*}"
+  [[ -d "${dest%/*}" ]] || mkdir -p -- "${dest%/*}"
   size=$(stat -c %s -- "$src")
   if timeout "$COLLECT_SECONDS" tail -c "$COLLECT_CAP" -- "$src" | collect::redact >"$dest"; then
     collect::took "$dest"
@@ -314,7 +317,7 @@ collect::bundle() {
 collect::since_seconds() {
   local since now
   since=$(date -d "$LAB_LOGS_SINCE" +%s 2>/dev/null) || return 1
-  now=$(date +%s)
+  now=$EPOCHSECONDS # the wall clock date(1) read "6 hours ago" against, never the test clock
   ((now > since)) || return 1
   echo $((now - since))
 }
@@ -375,7 +378,8 @@ collect::curl_error() {
 # for good (another 4xx than 408/429: a bad or expired signature does not heal); 1 to retry.
 collect::put_once() {
   local file=$1 url=$2 left max code status=0
-  left=$(lab::seconds_left)
+  lab::seconds_left >/dev/null
+  left=$LAB_SECONDS_LEFT
   ((left >= 1)) || left=1
   max=$LAB_UPLOAD_TIMEOUT_SECONDS
   ((max <= left)) || max=$left

@@ -10,8 +10,36 @@ LAB_LAST_ERROR=""
 LAB_SIGNALLED=""
 LAB_DEADLINE=0
 
+# Time without forking a process (bash >= 5.0: EPOCHSECONDS; Ubuntu 22.04 ships bash 5.1, 24.04 5.2).
+# LAB_FAKE_CLOCK_FILE is for tests only: a file holding the time in seconds, which lab::pause
+# advances instead of sleeping, so retries and deadlines take no real time and never straddle a
+# second boundary.
+lab::now() {
+  if [[ -n "${LAB_FAKE_CLOCK_FILE:-}" ]]; then
+    read -r LAB_NOW <"$LAB_FAKE_CLOCK_FILE"
+  else
+    LAB_NOW=$EPOCHSECONDS
+  fi
+}
+
+# lab::pause SECONDS: waits (the only place a script waits on purpose; callers bound SECONDS).
+lab::pause() {
+  if [[ -n "${LAB_FAKE_CLOCK_FILE:-}" ]]; then
+    lab::now
+    printf '%s\n' "$((LAB_NOW + $1))" >"$LAB_FAKE_CLOCK_FILE"
+  else
+    sleep "$1"
+  fi
+}
+
+# log::stamp: the UTC time of a log line, in LAB_STAMP (printf's own clock, no date(1) fork).
+log::stamp() {
+  TZ=UTC0 printf -v LAB_STAMP '%(%Y-%m-%dT%H:%M:%SZ)T' -1
+}
+
 log::info() {
-  printf '%s [%s] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${LAB_NODE_NAME:-node}" "$*" >&2
+  log::stamp
+  printf '%s [%s] %s\n' "$LAB_STAMP" "${LAB_NODE_NAME:-node}" "$*" >&2
 }
 
 # log::error_exit CODE MESSAGE: records MESSAGE as the reason CloudFormation will show, then exits.
@@ -19,7 +47,8 @@ log::error_exit() {
   local code=$1
   shift
   LAB_LAST_ERROR="$*"
-  printf '%s [%s] ERROR: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${LAB_NODE_NAME:-node}" "$*" >&2
+  log::stamp
+  printf '%s [%s] ERROR: %s\n' "$LAB_STAMP" "${LAB_NODE_NAME:-node}" "$*" >&2
   exit "$code"
 }
 
@@ -33,11 +62,15 @@ lab::start_log() {
 
 # lab::deadline_start SECONDS: the whole bootstrap must finish within SECONDS.
 lab::deadline_start() {
-  LAB_DEADLINE=$(($(date +%s) + $1))
+  lab::now
+  LAB_DEADLINE=$((LAB_NOW + $1))
 }
 
+# lab::seconds_left: prints the seconds until the deadline (also left in LAB_SECONDS_LEFT).
 lab::seconds_left() {
-  echo $((LAB_DEADLINE - $(date +%s)))
+  lab::now
+  LAB_SECONDS_LEFT=$((LAB_DEADLINE - LAB_NOW))
+  echo "$LAB_SECONDS_LEFT"
 }
 
 # retry::until_deadline WHAT MAX_INTERVAL COMMAND...: runs COMMAND until it succeeds, backing
@@ -47,8 +80,10 @@ retry::until_deadline() {
   local what=$1 max_interval=$2
   shift 2
   local attempt=1 delay=2 left
+  ((delay <= max_interval)) || delay=$max_interval
   until "$@"; do
-    left=$(lab::seconds_left)
+    lab::seconds_left >/dev/null
+    left=$LAB_SECONDS_LEFT
     if ((left <= 0)); then
       LAB_LAST_ERROR="${what}: still failing after ${attempt} attempts when the bootstrap deadline passed"
       log::info "$LAB_LAST_ERROR"
@@ -56,7 +91,7 @@ retry::until_deadline() {
     fi
     ((delay < left)) || delay=$left
     log::info "${what}: attempt ${attempt} failed; next in ${delay}s (${left}s left)"
-    sleep "$delay"
+    lab::pause "$delay"
     attempt=$((attempt + 1))
     delay=$((delay * 2))
     ((delay <= max_interval)) || delay=$max_interval
@@ -89,7 +124,7 @@ lab::on_exit() {
     if [[ -r "$LAB_LOG_FILE" ]]; then
       tail_lines=$(tail -n 8 "$LAB_LOG_FILE" | tr -c '[:print:]\n' ' ' | tr '\n' '|')
     fi
-    LAB_DEADLINE=$(($(date +%s) + 60))
+    lab::deadline_start 60
     lab::signal FAILURE "exit ${status}: ${LAB_LAST_ERROR:-see /var/log/cilium-lab/bootstrap.log} | last log lines: ${tail_lines}" || true
   fi
 }

@@ -221,15 +221,44 @@ lab::signal SUCCESS "test host ready"`;
     expect(signals.map((s) => [s.body.Status, s.body.Reason])).toEqual([['SUCCESS', 'testpc: test host ready']]);
   });
 
+  /** A fake clock for lib.sh (LAB_FAKE_CLOCK_FILE): pauses advance it, nothing really sleeps. */
+  const fakeClock = () => {
+    const file = join(work, `clock-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(file, '1795428900\n');
+    return { env: { LAB_FAKE_CLOCK_FILE: file }, elapsed: () => Number(readFileSync(file, 'utf8')) - 1795428900 };
+  };
+
   it('retries stop at the bootstrap deadline with a reason', () => {
-    const started = Date.now();
-    const result = bash('worker.sh', 'lab::deadline_start 3; retry::until_deadline "reach the API" 1 false; echo "status=$? reason=$LAB_LAST_ERROR"');
-    expect(result.stdout.trim()).toBe('status=1 reason=reach the API: still failing after 3 attempts when the bootstrap deadline passed');
-    expect(Date.now() - started).toBeLessThan(10_000);
+    const clock = fakeClock();
+    // Deadline 3 s; back-off 1 s (max interval 1): attempts at t=0, 1, 2 and 3, where none is left.
+    const result = bash('worker.sh', 'lab::deadline_start 3; retry::until_deadline "reach the API" 1 false; echo "status=$? reason=$LAB_LAST_ERROR"', clock.env);
+    expect(result.stdout.trim()).toBe('status=1 reason=reach the API: still failing after 4 attempts when the bootstrap deadline passed');
+    expect(clock.elapsed()).toBe(3);
+  });
+
+  it('backs off from 2 s, doubling up to the maximum interval, and never past the deadline', () => {
+    const clock = fakeClock();
+    const result = bash('worker.sh', 'lab::deadline_start 40; retry::until_deadline "flaky" 10 false; echo "status=$?"', clock.env);
+    expect(result.stdout.trim()).toBe('status=1');
+    const pauses = [...result.stderr.matchAll(/next in (\d+)s \((\d+)s left\)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    // 2, 4, 8, then 10 (the maximum), and the last pause shortened to what is left of the deadline.
+    expect(pauses).toEqual([[2, 40], [4, 38], [8, 34], [10, 26], [10, 16], [6, 6]]);
+    expect(clock.elapsed()).toBe(40);
+  });
+
+  it('without a fake clock, pauses with sleep(1) and reads the wall clock', () => {
+    const dir = mkdtempSync(join(work, 'sleep-'));
+    writeFileSync(join(dir, 'sleep'), '#!/bin/sh\necho "sleep $*" >>"$SLEEP_LOG"\n', { mode: 0o755 });
+    const result = bash('worker.sh', 'lab::now; echo "now=$LAB_NOW"; lab::pause 7', { PATH: `${dir}:${process.env.PATH}`, SLEEP_LOG: join(dir, 'log') });
+    const now = Number(/now=(\d+)/.exec(result.stdout)?.[1]);
+    expect(Math.abs(now - Date.now() / 1000)).toBeLessThan(5);
+    expect(readFileSync(join(dir, 'log'), 'utf8')).toBe('sleep 7\n');
   });
 
   it('retries succeed as soon as the command does', () => {
-    const result = bash('worker.sh', 'n=0; attempt() { n=$((n+1)); [ "$n" -ge 2 ]; }; lab::deadline_start 30; retry::until_deadline "flaky" 1 attempt; echo "status=$? tries=$n"');
+    const clock = fakeClock();
+    const result = bash('worker.sh', 'n=0; attempt() { n=$((n+1)); [ "$n" -ge 2 ]; }; lab::deadline_start 30; retry::until_deadline "flaky" 1 attempt; echo "status=$? tries=$n"', clock.env);
     expect(result.stdout.trim()).toBe('status=0 tries=2');
+    expect(clock.elapsed()).toBe(1);
   });
 });

@@ -25,6 +25,8 @@ const BUCKET = 'cilium-lab-artifacts';
 const NODE_LOGS_KEY = 'logs/20261123T101500Z-a1b2/k8s-s/node-logs.tar.gz';
 const SYSDUMP_KEY = 'logs/20261123T101500Z-a1b2/k8s-s/cilium-sysdump.zip';
 /** A signature planted in a node's own log, to be masked in the tarball. */
+/** Where the fake clock of each run starts (2026-11-23T10:15:00Z). */
+const FAKE_EPOCH = 1795428900;
 const SIGNATURE_HEX = 'f3a9c1d2e4b5a6978877665544332211ffeeddccbbaa00998877665544332211';
 const SYSLOG_CAP = 10 * 1024 * 1024;
 const SECRET = 'PLANTED-SECRET';
@@ -46,6 +48,8 @@ interface Ran {
   calls: string[];
   /** What is left in LAB_COLLECT_TMPDIR after the run. */
   leftovers: string[];
+  /** How far the script's retries moved the fake clock (the back-offs it would have slept). */
+  pausedSeconds: number;
 }
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -145,8 +149,10 @@ async function collect(over: Partial<Values> = {}, env: Record<string, string> =
   const run = mkdtempSync(join(work, 'run-'));
   const tmp = join(run, 'tmp');
   const log = join(run, 'calls.log');
+  const clock = join(run, 'clock');
   mkdirSync(tmp);
   writeFileSync(log, '');
+  writeFileSync(clock, `${FAKE_EPOCH}\n`);
   s3.deleteBucket(BUCKET);
   s3.createBucket(BUCKET);
   s3.calls.length = 0;
@@ -161,6 +167,8 @@ async function collect(over: Partial<Values> = {}, env: Record<string, string> =
       LAB_COLLECT_TMPDIR: tmp,
       LAB_KUBECONFIG: adminConf,
       STUB_LOG: log,
+      // Retries pause on this fake clock instead of sleeping (scripts/node/lib.sh lab::pause).
+      LAB_FAKE_CLOCK_FILE: clock,
       ...env,
     },
   });
@@ -172,6 +180,7 @@ async function collect(over: Partial<Values> = {}, env: Record<string, string> =
     artifacts: taggedLines(stdout, TAG).map((line) => JSON.parse(line) as Artifact),
     calls: readFileSync(log, 'utf8').split('\n').filter(Boolean),
     leftovers: readdirSync(tmp),
+    pausedSeconds: Number(readFileSync(clock, 'utf8')) - FAKE_EPOCH,
   };
 }
 
@@ -344,16 +353,12 @@ describe('collect-logs.sh on the control plane', () => {
 
 describe('collect-logs.sh when something fails', () => {
   it('kills a sysdump that hangs at LAB_SYSDUMP_TIMEOUT_SECONDS, still uploads the node logs, and exits 0', async () => {
-    const ran = await collect({ LAB_SYSDUMP_TIMEOUT_SECONDS: '2' }, { STUB_SYSDUMP: 'hang' });
+    const ran = await collect({ LAB_SYSDUMP_TIMEOUT_SECONDS: '1' }, { STUB_SYSDUMP: 'hang' });
     expect(ran.exitCode).toBe(0);
     expect(artifact(ran, 'node-logs.tar.gz')).toMatchObject({ uploaded: true });
-    expect(artifact(ran, 'cilium-sysdump.zip')).toEqual({ name: 'cilium-sysdump.zip', bytes: 0, sha256: '', uploaded: false, error: 'cilium sysdump failed (exit 124: timed out after 2 s)' });
+    expect(artifact(ran, 'cilium-sysdump.zip')).toEqual({ name: 'cilium-sysdump.zip', bytes: 0, sha256: '', uploaded: false, error: 'cilium sysdump failed (exit 124: timed out after 1 s)' });
+    // Exit 124 is timeout(1)'s own: the stand-in (which sleeps 300 s) was killed at the limit.
     expect(putsTo(SYSDUMP_KEY)).toEqual([]);
-    // Killed at 2 s: the script's own log lines around the sysdump are 2 s apart (3 with rounding).
-    const at = (text: string): number => Date.parse(ran.stderr.split('\n').find((l) => l.includes(text))?.slice(0, 20) ?? '');
-    const sysdumpSeconds = (at('cilium sysdump failed') - at('cilium sysdump --output-filename')) / 1000;
-    expect(sysdumpSeconds).toBeGreaterThanOrEqual(1);
-    expect(sysdumpSeconds).toBeLessThanOrEqual(3);
     expect(ran.leftovers).toEqual([]);
   });
 
@@ -382,6 +387,7 @@ describe('collect-logs.sh when something fails', () => {
     const ran = await collect({ LAB_SYSDUMP_URL: '' });
     expect(ran.exitCode).toBe(0);
     expect(putsTo(NODE_LOGS_KEY).map((p) => p.status)).toEqual([400, 200]);
+    expect(ran.pausedSeconds).toBe(2); // the first back-off, on the fake clock
     expectNoUrl(ran);
   });
 
@@ -390,6 +396,7 @@ describe('collect-logs.sh when something fails', () => {
     const ran = await collect({ LAB_SYSDUMP_URL: '' });
     expect(ran.exitCode).toBe(0);
     expect(putsTo(NODE_LOGS_KEY).map((p) => p.status)).toEqual([500, 200]);
+    expect(ran.pausedSeconds).toBe(2);
     const body = stored(NODE_LOGS_KEY) as Buffer;
     expect(ran.artifacts).toEqual([{ name: 'node-logs.tar.gz', bytes: body.length, sha256: sha256(body), uploaded: true }]);
     expectNoUrl(ran);
