@@ -28,6 +28,11 @@ describe('module boundaries', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('keeps lib/lab and lib/checks on the ports: no import of lib/aws (lazy import() at use time aside)', () => {
+    const offenders = files.filter(([path, text]) => /^lib\/(lab|checks)\//.test(path) && /^import [^(]*from '[./]*\/aws\//m.test(text)).map(([path]) => path);
+    expect(offenders).toEqual([]);
+  });
+
   it('keeps lib/config free of AWS, CDK and Kubernetes', () => {
     const offenders = files.filter(([path, text]) => path.startsWith('lib/config/') && /from '(aws-cdk-lib|@aws-sdk|@kubernetes)/.test(text)).map(([path]) => path);
     expect(offenders).toEqual([]);

@@ -2,7 +2,7 @@
  * Small helpers the scenarios share: exec with the evidence recorded, host scripts with the
  * evidence recorded, shell quoting, and the lab's Kubernetes names.
  */
-import type { NodeRunResult, RemoteTarget } from '../aws/ssm-runner.js';
+import type { NodeRunResult, RemoteTarget } from '../lab/remote-runner.js';
 import type { ExecResult, KubeWorkload } from '../kube/types.js';
 import type { ScenarioRun } from './types.js';
 

@@ -6,7 +6,7 @@
  * (./runner.ts) turns each scenario into a `ScenarioResult`: passed, failed or skipped, with a
  * reason and the evidence (commands, their output, Kubernetes events).
  */
-import type { RemoteRunner } from '../aws/ssm-runner.js';
+import type { RemoteRunner } from '../lab/remote-runner.js';
 import type { KubeClient } from '../kube/types.js';
 
 export type ScenarioStatus = 'passed' | 'failed' | 'skipped';

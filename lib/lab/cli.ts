@@ -26,8 +26,8 @@ export interface CommandContext {
   readonly reporter: PhaseReporter;
   readonly out: Output;
   readonly json: boolean;
-  /** AWS adapters, created on first use (so --help and bad input never reach AWS). */
-  services(): LabServices;
+  /** AWS adapters, created (and their SDK modules loaded) on first use, so --help and bad input never reach AWS. */
+  services(): Promise<LabServices>;
   /** The deployed lab, found from its stack outputs (read once). */
   target(): Promise<LabTarget>;
 }
@@ -90,7 +90,8 @@ export function contextFromFlags(flags: readonly string[]): Record<string, strin
 
 export interface RunCliOptions {
   readonly commands: readonly LabCommand[];
-  readonly createServices: (config: LabConfig) => LabServices;
+  /** May load its modules on call (scripts/lab.ts imports the AWS SDK only then). */
+  readonly createServices: (config: LabConfig) => LabServices | Promise<LabServices>;
   readonly out?: (json: boolean) => Output;
 }
 
@@ -134,7 +135,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
   try {
     const contextFlags = (parsed.values.context as string[] | undefined) ?? [];
     const config = loadLabConfig({ context: contextFromFlags(contextFlags) });
-    let services: LabServices | undefined;
+    let services: Promise<LabServices> | undefined;
     let target: Promise<LabTarget> | undefined;
     const values = Object.fromEntries(
       Object.entries(command.options ?? {}).map(([k, spec]) => [k, (parsed.values[k] as string | boolean | undefined) ?? spec.default]),
@@ -147,11 +148,11 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
       reporter,
       out,
       json,
-      services: () => (services ??= options.createServices(config)),
+      services: () => (services ??= Promise.resolve().then(() => options.createServices(config))),
       target: () =>
         (target ??= ctx
           .services()
-          .stackOutputs(config.labName)
+          .then((s) => s.stackOutputs(config.labName))
           .then((outputs) => labTargetFromOutputs(config.labName, outputs))),
     };
     const result = await command.run(ctx);

@@ -22,7 +22,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { artifactKey, artifactsRunPrefix } from '../config/artifacts.js';
-import type { NodeRunResult } from '../aws/ssm-runner.js';
+import type { NodeRunResult } from './remote-runner.js';
 import { renderLabScript, runStep, taggedLines, type PhaseDeps } from './remote.js';
 import type { DeployedNode, LabTarget } from './target.js';
 

@@ -17,7 +17,7 @@
  */
 import { CILIUM_MINORS, minorOf } from '../config/catalog.js';
 import type { HelmValues } from '../cilium/values.js';
-import type { NodeRunResult } from '../aws/ssm-runner.js';
+import type { NodeRunResult } from './remote-runner.js';
 import type { ImageFacts, InstanceFacts, InstanceTypeFacts } from './services.js';
 import type { DeployedNode, LabTarget } from './target.js';
 import { renderLabScript, runStep, taggedJson, type PhaseDeps } from './remote.js';

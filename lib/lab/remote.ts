@@ -4,7 +4,7 @@
  * line a script prints for the CLI (`CILIUM_LAB_NIC {json}`).
  */
 import { readNodeScripts, renderNodeScript, shellQuote, type NodeScripts, type ScriptValues } from '../infra/node-user-data.js';
-import { describeFailures, type NodeRunResult, type RemoteTarget } from '../aws/ssm-runner.js';
+import { describeFailures, type NodeRunResult, type RemoteTarget } from './remote-runner.js';
 import type { LabServices } from './services.js';
 
 /** Budgets of the steps, in ms (each remote one is also the SSM deadline of its run). */

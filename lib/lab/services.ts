@@ -3,7 +3,7 @@
  * AWS SDK (the only place that imports it: lib/aws/services.ts builds them); tests hand in fakes
  * or point the real adapters at loopback fakes of the AWS APIs.
  */
-import type { RemoteRunner } from '../aws/ssm-runner.js';
+import type { RemoteRunner } from './remote-runner.js';
 
 /** One instance type as DescribeInstanceTypes reports it. */
 export interface InstanceTypeFacts {

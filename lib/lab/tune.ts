@@ -4,7 +4,7 @@
  * then, when a NIC changed and Cilium is already installed, a restart of the Cilium agents: an
  * agent reads the device MTU when it starts.
  */
-import type { NodeRunResult } from '../aws/ssm-runner.js';
+import type { NodeRunResult } from './remote-runner.js';
 import { UsageError } from './cli.js';
 import { RemoteStepError, assertStepSucceeded, renderLabScript, runStep, taggedJson, taggedLines, type PhaseDeps } from './remote.js';
 import type { LabTarget } from './target.js';

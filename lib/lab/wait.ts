@@ -4,7 +4,7 @@
  * Ready, or absent from the cluster (it never joined).
  */
 import { RemoteStepError, renderLabScript, runStep, taggedLines, type PhaseDeps } from './remote.js';
-import { describeFailures } from '../aws/ssm-runner.js';
+import { describeFailures } from './remote-runner.js';
 import type { LabTarget } from './target.js';
 
 /** cilium status --wait-duration and kubectl wait --timeout, each. */

@@ -5,7 +5,7 @@
  * agents' `cilium-dbg status` and `hubble observe`), and an in-memory RemoteRunner for the host
  * scripts. Every knob defaults to healthy; a test turns one to break what it is about.
  */
-import type { NodeRunResult, RemoteRunner, RemoteTarget, RunOptions } from '../../lib/aws/ssm-runner.js';
+import type { NodeRunResult, RemoteRunner, RemoteTarget, RunOptions } from '../../lib/lab/remote-runner.js';
 import { IPTABLES_TAG } from '../../lib/checks/scenarios/no-kube-svc-rules.js';
 import { NIC_STATE_TAG } from '../../lib/checks/scenarios/nic-tuning.js';
 import { UPSTREAM_JUNIT_TAG, UPSTREAM_TAG } from '../../lib/checks/scenarios/upstream-connectivity.js';

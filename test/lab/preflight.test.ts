@@ -15,7 +15,7 @@ import {
   type DatapathNeeds,
   type NodeFacts,
 } from '../../lib/lab/preflight.js';
-import type { NodeRunResult } from '../../lib/aws/ssm-runner.js';
+import type { NodeRunResult } from '../../lib/lab/remote-runner.js';
 import { FakeLab, factsLine } from './harness.js';
 
 const XDP_116: DatapathNeeds = { ciliumVersion: '1.16.3', minKernel: '5.4', bpfHostRouting: true, netkit: false, xdp: 'native' };

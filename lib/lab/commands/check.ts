@@ -16,7 +16,6 @@ import { writeJunit } from '../../checks/junit.js';
 import { runChecks, summarize } from '../../checks/runner.js';
 import { labChecks } from '../../checks/suite.js';
 import { DEFAULT_CHECK_OPTIONS, type CheckEnvironment, type CheckOptions, type LabFacts, type ScenarioResult } from '../../checks/types.js';
-import { createKubeClient } from '../../kube/kube-client.js';
 import type { KubeClient } from '../../kube/types.js';
 import type { CommandContext, LabCommand } from '../cli.js';
 import { kubeconfigPath, labStateDir } from '../state.js';
@@ -92,7 +91,9 @@ export function checkCommand(settings: CheckCommandSettings = {}): LabCommand {
       if (!existsSync(path)) {
         throw new Error(`no kubeconfig at ${path}: fetch it first with \`npm run lab -- kubeconfig\``);
       }
-      const kube = (settings.createKube ?? ((p, context) => createKubeClient(p, { context })))(path, target.plan.kubeContext);
+      const kube = settings.createKube
+        ? settings.createKube(path, target.plan.kubeContext)
+        : (await import('../../kube/kube-client.js')).createKubeClient(path, { context: target.plan.kubeContext });
       const options: CheckOptions = {
         ...DEFAULT_CHECK_OPTIONS,
         ...settings.checkOptions,
@@ -114,7 +115,7 @@ export function checkCommand(settings: CheckCommandSettings = {}): LabCommand {
       };
       signals.on('SIGINT', onSigint);
 
-      const env: CheckEnvironment = { kube, remote: ctx.services().remote, lab: labFacts(target), options, signal: controller.signal };
+      const env: CheckEnvironment = { kube, remote: (await ctx.services()).remote, lab: labFacts(target), options, signal: controller.signal };
       const checks = labChecks(ctx.options['upstream'] === true ? { upstream: { junitPath: upstreamJunitPath(ctx, labName) } } : {});
       let results: ScenarioResult[];
       try {

@@ -21,7 +21,7 @@ export function ciliumCommand(settings: CommandSettings = {}): LabCommand {
       checkValuesOffline(ctx);
       const target = await ctx.target();
       const prepared = valuesForTarget(ctx, target);
-      const release = await ctx.reporter.phase('cilium', () => installCilium(phaseDeps(ctx, settings), target, prepared), (r) => `revision ${r.revision} ${r.status}`);
+      const release = await ctx.reporter.phase('cilium', async () => installCilium(await phaseDeps(ctx, settings), target, prepared), (r) => `revision ${r.revision} ${r.status}`);
       return { text: formatRelease(release, prepared), data: { release, sources: prepared.sources } };
     },
   };

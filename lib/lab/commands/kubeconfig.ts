@@ -11,7 +11,7 @@ export function kubeconfigCommand(settings: CommandSettings = {}): LabCommand {
     async run(ctx) {
       const target = await ctx.target();
       const path = kubeconfigPath(target.plan.config.labName);
-      const result = await ctx.reporter.phase('kubeconfig', () => fetchKubeconfig(phaseDeps(ctx, settings), target, path), (r) => r.path);
+      const result = await ctx.reporter.phase('kubeconfig', async () => fetchKubeconfig(await phaseDeps(ctx, settings), target, path), (r) => r.path);
       return { text: kubeconfigUsage(result), data: result };
     },
   };

@@ -3,7 +3,6 @@
  * lives in lib/lifecycle behind LifecycleCloud; the real cloud is lib/aws/lifecycle-cloud.ts,
  * created on first use (so --help, usage errors and `lab cost` never reach AWS).
  */
-import { createLifecycleCloud } from '../../aws/lifecycle-cloud.js';
 import type { LifecycleCloud } from '../../lifecycle/cloud.js';
 import { CostError, formatLabCost, labCost } from '../../lifecycle/cost.js';
 import type { LifecycleDeps } from '../../lifecycle/deps.js';
@@ -19,7 +18,7 @@ import { labStateDir } from '../state.js';
 /** How the commands are built: production uses the defaults; tests hand in a cloud on loopback fakes and short timings. */
 export interface LifecycleSettings {
   /** The cloud for a region (undefined: the SDK's default chain). @default the real AWS clients */
-  readonly createCloud?: (region: string | undefined) => LifecycleCloud;
+  readonly createCloud?: (region: string | undefined) => LifecycleCloud | Promise<LifecycleCloud>;
   readonly timing?: Partial<LifecycleTiming>;
   /** @default () => new Date() */
   readonly now?: () => Date;
@@ -42,8 +41,11 @@ function lifecycleDeps(ctx: CommandContext, settings: LifecycleSettings, cloud: 
   };
 }
 
-function cloudFor(settings: LifecycleSettings, region: string | undefined): LifecycleCloud {
-  return (settings.createCloud ?? ((r) => createLifecycleCloud(r ? { region: r } : {})))(region);
+/** The AWS SDK modules load only here, when a command really needs the cloud (not for --help or usage errors). */
+async function cloudFor(settings: LifecycleSettings, region: string | undefined): Promise<LifecycleCloud> {
+  if (settings.createCloud) return settings.createCloud(region);
+  const { createLifecycleCloud } = await import('../../aws/lifecycle-cloud.js');
+  return createLifecycleCloud(region ? { region } : {});
 }
 
 function downCommand(settings: LifecycleSettings): LabCommand {
@@ -53,7 +55,7 @@ function downCommand(settings: LifecycleSettings): LabCommand {
     options: YES_OPTION,
     async run(ctx) {
       const labName = ctx.config.labName;
-      const deps = lifecycleDeps(ctx, settings, cloudFor(settings, ctx.config.region));
+      const deps = lifecycleDeps(ctx, settings, await cloudFor(settings, ctx.config.region));
       const stateDir = labStateDir(labName, settings.env);
       const plan = await ctx.reporter.phase(
         'find lab',
@@ -102,7 +104,7 @@ function sweepCommand(settings: LifecycleSettings): LabCommand {
         throw new UsageError(`--region: "${regionOption}" is not an AWS region name such as ap-northeast-2`);
       }
       const region = typeof regionOption === 'string' ? regionOption : ctx.config.region;
-      const deps = lifecycleDeps(ctx, settings, cloudFor(settings, region));
+      const deps = lifecycleDeps(ctx, settings, await cloudFor(settings, region));
       const findings = await ctx.reporter.phase(
         'find labs',
         () => findExpiredLabs(deps.cloud, olderThanMs, deps.now()),
@@ -146,7 +148,7 @@ function extendCommand(settings: LifecycleSettings): LabCommand {
         throw new UsageError(`--until: "${until}" is not an ISO 8601 UTC time such as 2026-11-23T22:00:00Z`);
       }
       const request: ExtendRequest = typeof by === 'string' ? { by } : { until: until as string };
-      const deps = lifecycleDeps(ctx, settings, cloudFor(settings, ctx.config.region));
+      const deps = lifecycleDeps(ctx, settings, await cloudFor(settings, ctx.config.region));
       const report = await ctx.reporter.phase('move expiry schedule', () => extendLab(deps.cloud, ctx.config.labName, request, deps.now()), (r) => `${r.from} -> ${r.to}`);
       return { text: formatExtendReport(report), data: report };
     },
@@ -159,7 +161,7 @@ function stopCommand(settings: LifecycleSettings): LabCommand {
     summary: "stop the lab's instances (pause between sessions; volumes and the Elastic IP stay and still cost)",
     async run(ctx) {
       const target = await ctx.reporter.phase('find lab', () => ctx.target(), (t) => `${t.nodes.length} instances`);
-      const deps = lifecycleDeps(ctx, settings, cloudFor(settings, ctx.config.region));
+      const deps = lifecycleDeps(ctx, settings, await cloudFor(settings, ctx.config.region));
       const report = await stopLab(deps, target);
       return { text: formatPowerReport(report, target), data: report };
     },
@@ -172,7 +174,7 @@ function startCommand(settings: LifecycleSettings): LabCommand {
     summary: "start the lab's instances again and wait until they run and their SSM agents are Online",
     async run(ctx) {
       const target = await ctx.reporter.phase('find lab', () => ctx.target(), (t) => `${t.nodes.length} instances`);
-      const deps = lifecycleDeps(ctx, settings, cloudFor(settings, ctx.config.region));
+      const deps = lifecycleDeps(ctx, settings, await cloudFor(settings, ctx.config.region));
       const report = await startLab(deps, target);
       return { text: formatPowerReport(report, target), data: report };
     },

@@ -41,7 +41,7 @@ export function logsCommand(settings: LogsSettings = {}): LabCommand {
       const outOption = ctx.options['out'];
       const outDir = typeof outOption === 'string' && outOption !== '' ? outOption : join('cilium-lab-logs', `${ctx.config.labName}-${runId}`);
       const target = await ctx.target();
-      const deps = phaseDeps(ctx, settings);
+      const deps = await phaseDeps(ctx, settings);
       const result = await ctx.reporter.phase(
         'logs',
         () => collectLogs(deps, target, { outDir, since, runId, sysdump: ctx.options['no-sysdump'] !== true }, settings.budget ?? DEFAULT_LOGS_BUDGET),

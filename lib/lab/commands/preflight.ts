@@ -32,7 +32,7 @@ export function preflightCommand(settings: CommandSettings = {}): LabCommand {
       const target = await ctx.target();
       const prepared = valuesForTarget(ctx, target);
       const needs = datapathNeeds(prepared.version, prepared.values);
-      const report = await ctx.reporter.phase('preflight', () => runPreflight(phaseDeps(ctx, settings), target, needs), (r) => `${r.nodes.length} node(s) ok`);
+      const report = await ctx.reporter.phase('preflight', async () => runPreflight(await phaseDeps(ctx, settings), target, needs), (r) => `${r.nodes.length} node(s) ok`);
       return { text: formatPreflight(report), data: report };
     },
   };

@@ -30,8 +30,8 @@ export function timeoutsOf(settings: CommandSettings): LabTimeouts {
   return { ...DEFAULT_TIMEOUTS, ...settings.timeouts };
 }
 
-export function phaseDeps(ctx: CommandContext, settings: CommandSettings): PhaseDeps {
-  return { services: ctx.services(), info: (line) => ctx.out.info(line), timeouts: timeoutsOf(settings) };
+export async function phaseDeps(ctx: CommandContext, settings: CommandSettings): Promise<PhaseDeps> {
+  return { services: await ctx.services(), info: (line) => ctx.out.info(line), timeouts: timeoutsOf(settings) };
 }
 
 export function wantsXdp(ctx: CommandContext): boolean {

@@ -9,9 +9,9 @@ export function statusCommand(settings: CommandSettings = {}): LabCommand {
     name: 'status',
     summary: 'show the deployed lab: stack outputs, nodes (instance, IPs, state) and kubectl get nodes',
     async run(ctx) {
-      const outputs = await ctx.services().stackOutputs(ctx.config.labName);
+      const outputs = await (await ctx.services()).stackOutputs(ctx.config.labName);
       const target = labTargetFromOutputs(ctx.config.labName, outputs);
-      const status = await collectStatus(phaseDeps(ctx, settings), target, outputs);
+      const status = await collectStatus(await phaseDeps(ctx, settings), target, outputs);
       return { text: formatStatus(status), data: status };
     },
   };

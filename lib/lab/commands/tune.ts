@@ -21,7 +21,7 @@ export function tuneCommand(settings: CommandSettings = {}): LabCommand {
     async run(ctx) {
       const options = tuneOptions(ctx);
       const target = await ctx.target();
-      const summary = await ctx.reporter.phase('tune', () => runTune(phaseDeps(ctx, settings), target, options), (s) => `${s.nodes.length} node(s) tuned`);
+      const summary = await ctx.reporter.phase('tune', async () => runTune(await phaseDeps(ctx, settings), target, options), (s) => `${s.nodes.length} node(s) tuned`);
       return { text: formatTune(summary), data: summary };
     },
   };

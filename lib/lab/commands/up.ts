@@ -34,7 +34,7 @@ export function upCommand(settings: CommandSettings = {}): LabCommand {
       const prepared = valuesForTarget(ctx, target);
       const needs = datapathNeeds(prepared.version, prepared.values);
       const tune = tuneOptions(ctx, needs.xdp !== undefined);
-      const deps = phaseDeps(ctx, settings);
+      const deps = await phaseDeps(ctx, settings);
       const results: Record<string, unknown> = {};
       const { reporter } = ctx;
       const steps: Record<(typeof UP_PHASES)[number], () => Promise<unknown>> = {

@@ -14,7 +14,7 @@ export function waitCommand(settings: CommandSettings = {}): LabCommand {
     summary: 'wait until Cilium reports itself up and every Kubernetes node is Ready',
     async run(ctx) {
       const target = await ctx.target();
-      const summary = await ctx.reporter.phase('wait', () => runWait(phaseDeps(ctx, settings), target), (s) => `${s.nodes.length} node(s) Ready`);
+      const summary = await ctx.reporter.phase('wait', async () => runWait(await phaseDeps(ctx, settings), target), (s) => `${s.nodes.length} node(s) Ready`);
       return { text: formatWait(summary), data: summary };
     },
   };
