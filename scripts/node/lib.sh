@@ -53,11 +53,29 @@ log::error_exit() {
 }
 
 # lab::start_log: every line of the bootstrap also goes to LAB_LOG_FILE (root only).
+LAB_TEE_PID=""
+LAB_CONSOLE_FD=""
 lab::start_log() {
   install -d -m 0700 "$(dirname "$LAB_LOG_FILE")"
   touch "$LAB_LOG_FILE"
   chmod 0600 "$LAB_LOG_FILE"
+  exec {LAB_CONSOLE_FD}>&2
   exec > >(tee -a "$LAB_LOG_FILE") 2>&1
+  LAB_TEE_PID=$!
+}
+
+# lab::flush_log: the tee of lab::start_log writes behind the script; before the log's last lines
+# are read (the failure reason), stop writing to it and give tee up to 5 s to drain. What the
+# script prints afterwards goes to the console only.
+lab::flush_log() {
+  [[ -n "$LAB_TEE_PID" ]] || return 0
+  exec >&"$LAB_CONSOLE_FD" 2>&1
+  local i
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$LAB_TEE_PID" 2>/dev/null || break
+    read -r -t 0.1 <> <(:) || true # a 0.1 s wait without a process (bounded: 50 rounds)
+  done
+  LAB_TEE_PID=""
 }
 
 # lab::deadline_start SECONDS: the whole bootstrap must finish within SECONDS.
@@ -120,6 +138,7 @@ lab::signal() {
 lab::on_exit() {
   local status=$?
   if ((status != 0)) && [[ -z "$LAB_SIGNALLED" ]]; then
+    lab::flush_log
     local tail_lines=""
     if [[ -r "$LAB_LOG_FILE" ]]; then
       tail_lines=$(tail -n 8 "$LAB_LOG_FILE" | tr -c '[:print:]\n' ' ' | tr '\n' '|')

@@ -195,6 +195,25 @@ log::error_exit 7 "kubelet=1.30.14-1.1 is not in the repository"`;
     ]);
   });
 
+  it('waits for the log to be written before it quotes its last lines (tee writes behind the script)', async () => {
+    // A tee that starts late, as on a loaded machine: the reason must still carry the last lines.
+    const dir = mkdtempSync(join(work, 'slow-tee-'));
+    writeFileSync(join(dir, 'tee'), `#!/bin/bash\nsleep 1\nexec ${execFileSync('bash', ['-c', 'command -v tee'], { encoding: 'utf8' }).trim()} "$@"\n`, { mode: 0o755 });
+    const script = `source "${join(NODE_SCRIPTS_DIR, 'worker.sh')}"
+LAB_READY_URL="$URL"
+lab::start_log
+lab::install_traps
+lab::deadline_start 30
+log::info "installing kubelet"
+log::error_exit 7 "kubelet=1.30.14-1.1 is not in the repository"`;
+    let code = 0;
+    const signals = await withHandle(async (url) => {
+      code = await runScript(script, { URL: url, PATH: `${dir}:${process.env.PATH}` });
+    });
+    expect(code).toBe(7);
+    expect(signals.map((s) => s.body.Reason)).toEqual([expect.stringMatching(/last log lines: .*installing kubelet.*ERROR: kubelet=1\.30\.14-1\.1 is not in the repository/)]);
+  });
+
   it('a failing command is named by its source text, never its expanded arguments', async () => {
     const script = `source "${join(NODE_SCRIPTS_DIR, 'worker.sh')}"
 LAB_READY_URL="$URL"
