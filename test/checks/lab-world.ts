@@ -9,6 +9,7 @@ import type { NodeRunResult, RemoteRunner, RemoteTarget, RunOptions } from '../.
 import { IPTABLES_TAG } from '../../lib/checks/scenarios/no-kube-svc-rules.js';
 import { NIC_STATE_TAG } from '../../lib/checks/scenarios/nic-tuning.js';
 import { UPSTREAM_JUNIT_TAG, UPSTREAM_TAG } from '../../lib/checks/scenarios/upstream-connectivity.js';
+import { spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { FakeKubeApi, type ExecCall, type ExecReply } from '../kube/fake-kube-api.js';
 
@@ -127,6 +128,10 @@ export class FakeRemoteRunner implements RemoteRunner {
 
 export class LabWorld {
   // ---- knobs (healthy by default) ----
+  /** The control plane's /etc/kubernetes/admin.conf (kubeadm's, server = the node address), for `lab kubeconfig`. */
+  adminConf = '';
+  /** How often the control plane exported its kubeconfig. */
+  kubeconfigExports = 0;
   /** Pods whose port 80 never answers (curl times out). */
   readonly unreachablePods = new Set<string>();
   /** Backends the ClusterIP load-balances to; default both webpods. */
@@ -334,6 +339,13 @@ export class LabWorld {
         exitCode: 0,
         stdout: `${UPSTREAM_TAG} {"exitCode":${this.upstream.exitCode},"junit":${this.upstream.junit ? 'true' : 'false'}}\n${junit}✅ [cilium-test-1] All 3 tests (30 actions) successful, 0 tests skipped, 0 scenarios skipped.\n`,
       };
+    }
+    if (/^\s*kubeconfig::main "\$@"/m.test(script)) {
+      // The control plane runs the real export script (real openssl) on its admin.conf.
+      if (node !== LAB_NODES[0]?.name) return { exitCode: 1, stdout: '', stderr: `fake node: ${node} has no admin.conf\n` };
+      this.kubeconfigExports += 1;
+      const ran = spawnSync('bash', ['-c', script, 'cilium-lab-remote'], { encoding: 'utf8', env: { ...process.env, LAB_KUBECONFIG: this.adminConf } });
+      return { exitCode: ran.status ?? -1, stdout: ran.stdout, stderr: ran.stderr };
     }
     return { exitCode: 99, stdout: '', stderr: 'fake node: unknown script\n' };
   }

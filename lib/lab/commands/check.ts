@@ -17,7 +17,9 @@ import { runChecks, summarize } from '../../checks/runner.js';
 import { labChecks } from '../../checks/suite.js';
 import { DEFAULT_CHECK_OPTIONS, type CheckEnvironment, type CheckOptions, type LabFacts, type ScenarioResult } from '../../checks/types.js';
 import type { KubeClient } from '../../kube/types.js';
-import type { CommandContext, LabCommand } from '../cli.js';
+import { UsageError, type CommandContext, type LabCommand } from '../cli.js';
+import { fetchKubeconfig } from '../kubeconfig.js';
+import { phaseDeps, type CommandSettings } from './shared.js';
 import { kubeconfigPath, labStateDir } from '../state.js';
 import type { LabTarget } from '../target.js';
 
@@ -27,7 +29,7 @@ export interface SignalSource {
   off(event: 'SIGINT', listener: () => void): unknown;
 }
 
-export interface CheckCommandSettings {
+export interface CheckCommandSettings extends CommandSettings {
   /** Builds the Kubernetes client. @default createKubeClient (client-node) */
   readonly createKube?: (kubeconfigPath: string, context: string) => KubeClient;
   /** Deadlines and intervals (tests shorten them). @default DEFAULT_CHECK_OPTIONS */
@@ -87,9 +89,12 @@ export function checkCommand(settings: CheckCommandSettings = {}): LabCommand {
     async run(ctx) {
       const target = await ctx.reporter.phase('find the lab', () => ctx.target(), (t) => `${t.kubeNodes.length} Kubernetes node(s)`);
       const labName = target.plan.config.labName;
-      const path = typeof ctx.options['kubeconfig'] === 'string' && ctx.options['kubeconfig'] !== '' ? ctx.options['kubeconfig'] : kubeconfigPath(labName);
+      const given = typeof ctx.options['kubeconfig'] === 'string' && ctx.options['kubeconfig'] !== '' ? ctx.options['kubeconfig'] : undefined;
+      const path = given ?? kubeconfigPath(labName);
       if (!existsSync(path)) {
-        throw new Error(`no kubeconfig at ${path}: fetch it first with \`npm run lab -- kubeconfig\``);
+        if (given !== undefined) throw new UsageError(`--kubeconfig ${given}: no such file (leave the option out and lab check fetches the lab's own)`);
+        // A fresh machine (the nightly runner, a new laptop) has no state yet: fetch it as `lab kubeconfig` does.
+        await ctx.reporter.phase('kubeconfig', async () => fetchKubeconfig(await phaseDeps(ctx, settings), target, path), (r) => `fetched to ${r.path}`);
       }
       const kube = settings.createKube
         ? settings.createKube(path, target.plan.kubeContext)
