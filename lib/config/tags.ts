@@ -7,17 +7,23 @@ export const LAB_TAGS = {
   owner: 'cilium-lab:owner',
   expiresAt: 'cilium-lab:expires-at',
   managedBy: 'cilium-lab:managed-by',
+  /** What a cilium-lab stack is: a lab (swept, deleted by the CI role) or the CI access stack (never). */
+  kind: 'cilium-lab:kind',
 } as const;
+
+/** The values of the `cilium-lab:kind` tag. */
+export const STACK_KINDS = { lab: 'lab', ciAccess: 'ci-access' } as const;
 
 /** The expiry tag value of a lab configured without one. */
 export const NO_EXPIRY = 'unset';
 
-/** The four lab tags of a lab, key -> value. */
+/** The lab tags of a lab, key -> value. */
 export function labTags(config: { readonly labName: string; readonly owner: string; readonly expiresAt?: string | undefined }): Record<string, string> {
   return {
     [LAB_TAGS.lab]: config.labName,
     [LAB_TAGS.owner]: config.owner,
     [LAB_TAGS.expiresAt]: config.expiresAt ?? NO_EXPIRY,
     [LAB_TAGS.managedBy]: 'cilium-lab',
+    [LAB_TAGS.kind]: STACK_KINDS.lab,
   };
 }

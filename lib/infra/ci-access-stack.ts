@@ -26,7 +26,7 @@ import type { Construct } from 'constructs';
 import { LabConfigError } from '../config/load.js';
 import { ARTIFACTS_BUCKET_PREFIX, ARTIFACTS_KEY_ROOT } from '../config/artifacts.js';
 import { EXPIRY_ROLE_PATH, EXPIRY_SCHEDULE_GROUP, expiryScheduleName } from '../config/expiry.js';
-import { LAB_TAGS } from '../config/tags.js';
+import { LAB_TAGS, STACK_KINDS } from '../config/tags.js';
 
 export const CI_ACCESS_STACK_NAME = 'CiliumLabCiAccess';
 
@@ -117,10 +117,15 @@ export class CiAccessStack extends Stack {
   constructor(scope: Construct, id: string, props: CiAccessStackProps) {
     super(scope, id, {
       description: `cilium-lab: GitHub OIDC access for the nightly lab workflow of ${props.settings.githubRepo} (${props.settings.branch})`,
+      // The nightly's own access: no DeleteStack (lab sweep, a stray cdk destroy) may take it.
+      terminationProtection: true,
       ...props,
     });
     const { settings } = props;
     Tags.of(this).add(LAB_TAGS.managedBy, 'cilium-lab');
+    // Not a lab: no cilium-lab:lab tag, and its own kind, so lab sweep never picks it and the CI
+    // role's DeleteStack (only kind=lab) cannot touch it.
+    Tags.of(this).add(LAB_TAGS.kind, STACK_KINDS.ciAccess);
 
     // One provider per URL and account: import the existing one when there is one.
     // https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
@@ -167,7 +172,13 @@ export class CiAccessStack extends Stack {
         // resources with the stack's own role (CDK's cfn-exec-role).
         actions: ['cloudformation:DeleteStack'],
         resources: [`arn:${partition}:cloudformation:*:${account}:stack/*/*`],
-        conditions: { StringEquals: { [`aws:ResourceTag/${LAB_TAGS.managedBy}`]: 'cilium-lab' } },
+        // Only stacks tagged as labs (kind=lab and a cilium-lab:lab tag): never this access stack,
+        // nor a stack of anyone else's. CloudFormation supports aws:ResourceTag on DeleteStack
+        // (Service Authorization Reference, "Actions defined by AWS CloudFormation").
+        conditions: {
+          StringEquals: { [`aws:ResourceTag/${LAB_TAGS.managedBy}`]: 'cilium-lab', [`aws:ResourceTag/${LAB_TAGS.kind}`]: STACK_KINDS.lab },
+          Null: { [`aws:ResourceTag/${LAB_TAGS.lab}`]: 'false' },
+        },
       }),
       new iam.PolicyStatement({
         sid: 'DeleteLabLeftovers',

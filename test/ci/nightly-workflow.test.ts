@@ -160,7 +160,9 @@ describe('the teardown job', () => {
     expect(fallback.run).toBe('npx cdk destroy --force -c labName="$LAB_NAME"');
     const sweep = stepNamed('teardown', /sweep/);
     expect(sweep.if).toBe('always()');
-    expect(sweep.run).toMatch(/^mkdir -p reports\nnpm run --silent lab -- sweep --older-than 3h --yes --json > reports\/sweep\.json\n$/);
+    // Its own labs only: the owner tag the deploy step gives them.
+    expect(sweep.run).toMatch(/^mkdir -p reports\nnpm run --silent lab -- sweep --older-than 3h --owner "github:\$\{GITHUB_REPOSITORY\}" --yes --json > reports\/sweep\.json\n$/);
+    expect(stepNamed('lab', /cdk deploy/).run).toContain('-c owner="github:${GITHUB_REPOSITORY}"');
   });
 
   it('times the teardown too: its reports go into a job summary and an artifact, whatever happened', () => {

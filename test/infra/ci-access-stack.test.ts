@@ -114,11 +114,23 @@ describe('CiliumLabCiAccess for octo-org/cilium-lab', () => {
     expect(actions.filter((a: string) => a === '*' || a.endsWith(':*'))).toEqual([]);
   });
 
-  it('deletes, stops and starts only resources tagged as cilium-lab labs', () => {
-    for (const action of ['cloudformation:DeleteStack', 'ec2:StopInstances']) {
-      const statement = statementsOf(json).find((s: any) => [s.Action].flat().includes(action));
-      expect(statement.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/cilium-lab:managed-by': 'cilium-lab' } });
-    }
+  it('stops and starts only instances tagged as cilium-lab labs', () => {
+    const statement = statementsOf(json).find((s: any) => [s.Action].flat().includes('ec2:StopInstances'));
+    expect(statement.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/cilium-lab:managed-by': 'cilium-lab' } });
+  });
+
+  it('deletes only stacks tagged as labs (kind=lab and a lab tag): never this stack, whose kind is ci-access', () => {
+    const statement = statementsOf(json).find((s: any) => [s.Action].flat().includes('cloudformation:DeleteStack'));
+    expect(statement.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/cilium-lab:managed-by': 'cilium-lab', 'aws:ResourceTag/cilium-lab:kind': 'lab' },
+      Null: { 'aws:ResourceTag/cilium-lab:lab': 'false' },
+    });
+    const stackTags = Object.fromEntries(ciStack.tags.renderTags()?.map((t: { Key: string; Value: string }) => [t.Key, t.Value]) ?? []);
+    expect(stackTags).toEqual({ 'cilium-lab:managed-by': 'cilium-lab', 'cilium-lab:kind': 'ci-access' });
+  });
+
+  it('has termination protection (no DeleteStack takes it until someone turns it off on purpose)', () => {
+    expect(ciStack.terminationProtection).toBe(true);
   });
 
   it('assumes only the CDK bootstrap roles', () => {

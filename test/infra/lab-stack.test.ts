@@ -113,9 +113,10 @@ describe('LabStack with the default (study) config', () => {
     template.hasOutput('NodeK8sSSessionCommand', { Value: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('aws ssm start-session')])] } });
   });
 
-  it('tags every taggable resource with lab, owner, expiry and manager', () => {
+  it('tags every taggable resource with lab, owner, expiry, manager and kind', () => {
     const expected = [
       { Key: 'cilium-lab:expires-at', Value: 'unset' },
+      { Key: 'cilium-lab:kind', Value: 'lab' },
       { Key: 'cilium-lab:lab', Value: 'cilium-lab' },
       { Key: 'cilium-lab:managed-by', Value: 'cilium-lab' },
       { Key: 'cilium-lab:owner', Value: 'study-group' },
@@ -123,6 +124,10 @@ describe('LabStack with the default (study) config', () => {
     for (const type of ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::Instance', 'AWS::EC2::SecurityGroup', 'AWS::EC2::EIP', 'AWS::SecretsManager::Secret', 'AWS::IAM::Role']) {
       for (const [, r] of resourcesOfType(json, type)) expect(r.Properties.Tags).toEqual(expect.arrayContaining(expected));
     }
+  });
+
+  it('carries the same tags on the stack itself (what lab sweep and the CI role\'s DeleteStack condition read)', () => {
+    expect(lab.stack.tags.renderTags()).toEqual(expect.arrayContaining([{ Key: 'cilium-lab:kind', Value: 'lab' }, { Key: 'cilium-lab:lab', Value: 'cilium-lab' }]));
   });
 
   it('skips the kube-proxy addon and sets the study CIDRs in the control plane bootstrap', () => {

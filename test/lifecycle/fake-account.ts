@@ -16,6 +16,8 @@
  *     and its log group in its stack, gone with it. The function's IAM role is not in the tagging
  *     API's listing: GetResources does not return IAM users and roles.
  *   - Stop/StartInstances move through stopping/pending for `instanceTransitionMs`.
+ *   - DeleteStack of a stack with termination protection answers ValidationError, as
+ *     CloudFormation does ("... cannot be deleted while TerminationProtection is enabled").
  *
  * `log` records every mutating call, in order, for assertions about order.
  */
@@ -24,7 +26,7 @@ import { expiryScheduleName } from '../../lib/config/expiry.js';
 import { loadLabConfig } from '../../lib/config/load.js';
 import { OUTPUTS } from '../../lib/config/outputs.js';
 import { planLab, type LabPlan } from '../../lib/config/plan.js';
-import { LAB_TAGS, NO_EXPIRY } from '../../lib/config/tags.js';
+import { LAB_TAGS, NO_EXPIRY, STACK_KINDS } from '../../lib/config/tags.js';
 import type { LifecycleCloud } from '../../lib/lifecycle/cloud.js';
 import type { LifecycleTiming } from '../../lib/lifecycle/timing.js';
 import { CFN_QUERY, EC2_QUERY, FakeQueryServer, QueryFault, listParam, type QueryParams, type XmlValue } from '../aws/fake-query-server.js';
@@ -110,6 +112,7 @@ export interface FakeStack {
   /** The next N deletes end DELETE_FAILED on the lab security group, whatever else holds. */
   failDeletes: number;
   deleteEndsAt?: number;
+  terminationProtection?: boolean;
 }
 
 export interface FakeSchedule {
@@ -137,6 +140,10 @@ export interface LabOptions {
   readonly instanceState?: string;
   /** Without the managed-by tag (not a cilium-lab stack). */
   readonly foreign?: boolean;
+  /** The cilium-lab:owner tag. @default study-group */
+  readonly owner?: string;
+  /** Deployed before the cilium-lab:kind tag existed (recognised by its LabConfig output). */
+  readonly withoutKindTag?: boolean;
   /** With the artifacts bucket, the auto-delete Lambda function and its log group as stack resources (deleted with the stack). */
   readonly artifacts?: boolean;
 }
@@ -300,12 +307,38 @@ export class FakeAccount {
     return arn;
   }
 
+  /** The CI access stack as CiAccessStack makes it: managed-by and kind=ci-access tags, no lab tag, termination protection, created long ago. */
+  addCiAccessStack(name = 'CiliumLabCiAccess'): FakeStack {
+    const tags: Tags = { [LAB_TAGS.managedBy]: 'cilium-lab', [LAB_TAGS.kind]: STACK_KINDS.ciAccess };
+    const stack: FakeStack = {
+      id: this.arn('cloudformation', `stack/${name}/${nextId('uuid').slice(5)}`),
+      name,
+      status: 'CREATE_COMPLETE',
+      creationTime: new Date(Date.now() - 90 * 24 * 60 * 60_000),
+      tags,
+      outputs: { RoleArn: `arn:aws:iam::${ACCOUNT}:role/${name}-NightlyRole-AbC` },
+      resources: [],
+      events: [],
+      failDeletes: 0,
+      terminationProtection: true,
+    };
+    this.stacks.push(stack);
+    this.tagged.set(stack.id, tags);
+    return stack;
+  }
+
   /** A deployed lab as LabStack makes it: VPC (with its default group), the lab security group, instances, outputs, tags, the expiry schedule. */
   addLab(name: string, options: LabOptions = {}): FakeLab {
     const plan = planLab(loadLabConfig({ context: { labName: name, region: REGION, ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}), ...options.deployed } }));
     const tags: Tags = options.foreign
       ? { project: 'something-else' }
-      : { [LAB_TAGS.lab]: name, [LAB_TAGS.owner]: 'study-group', [LAB_TAGS.expiresAt]: options.expiresAt ?? NO_EXPIRY, [LAB_TAGS.managedBy]: 'cilium-lab' };
+      : {
+          [LAB_TAGS.lab]: name,
+          [LAB_TAGS.owner]: options.owner ?? 'study-group',
+          [LAB_TAGS.expiresAt]: options.expiresAt ?? NO_EXPIRY,
+          [LAB_TAGS.managedBy]: 'cilium-lab',
+          ...(options.withoutKindTag ? {} : { [LAB_TAGS.kind]: STACK_KINDS.lab }),
+        };
     const stackId = this.arn('cloudformation', `stack/${name}/${nextId('uuid').slice(5)}`);
     const resources: FakeStackResource[] = [];
     const instanceIds: string[] = [];
@@ -500,6 +533,7 @@ export class FakeAccount {
       return; // DeleteStack of a missing stack succeeds
     }
     this.log.push(`DeleteStack ${stack.name}`);
+    if (stack.terminationProtection) throw new QueryFault('ValidationError', `Stack [${stack.name}] cannot be deleted while TerminationProtection is enabled`);
     if (stack.status === 'DELETE_COMPLETE' || stack.status === 'DELETE_IN_PROGRESS') return;
     stack.status = 'DELETE_IN_PROGRESS';
     stack.deleteEndsAt = Date.now() + this.deleteStackMs;

@@ -44,7 +44,7 @@ function population(): void {
 describe('findExpiredLabs', () => {
   it('sweeps past expiries and old labs without one; keeps extended, young and future labs; skips stale listings', async () => {
     population();
-    const findings = await findExpiredLabs(account.cloud(), 3 * HOUR, new Date());
+    const findings = await findExpiredLabs(account.cloud(), { olderThanMs: 3 * HOUR }, new Date());
     expect(findings.expired.map((c) => c.labName).sort()).toEqual(['expired-lab', 'forgotten-lab']);
     expect(findings.kept.map((c) => c.labName).sort()).toEqual(['extended-lab', 'future-lab', 'young-lab']);
     expect(findings.stale).toEqual([expect.stringContaining(':stack/deleted-lab/')]);
@@ -56,8 +56,52 @@ describe('findExpiredLabs', () => {
   it('falls back to the expiry tag when the schedule is gone', async () => {
     account.addLab('tag-only', { expiresAt: iso(Date.now() - HOUR) });
     account.schedules.clear();
-    const findings = await findExpiredLabs(account.cloud(), 3 * HOUR, new Date());
+    const findings = await findExpiredLabs(account.cloud(), { olderThanMs: 3 * HOUR }, new Date());
     expect(findings.expired.map((c) => [c.labName, c.expirySource])).toEqual([['tag-only', 'tag']]);
+  });
+});
+
+describe('what sweep may touch (the CI account holds the CI access stack and people\'s labs too)', () => {
+  it('never picks the CI access stack (managed-by tag, no lab tag, older than any --older-than), nor a stack without the lab tag', async () => {
+    account.addCiAccessStack();
+    account.addLab('forgotten-lab', { creationTime: new Date(Date.now() - 5 * HOUR) });
+    const findings = await findExpiredLabs(account.cloud(), { olderThanMs: 3 * HOUR }, new Date());
+    expect(findings.expired.map((c) => c.labName)).toEqual(['forgotten-lab']);
+    expect(findings.ignored).toEqual([{ stackName: 'CiliumLabCiAccess', why: 'not a lab (cilium-lab:kind=ci-access)' }]);
+  });
+
+  it('recognises a lab deployed before the kind tag by its LabConfig output, and nothing without either', async () => {
+    account.addLab('older-lab', { creationTime: new Date(Date.now() - 5 * HOUR), withoutKindTag: true });
+    const bare = account.addLab('bare-stack', { creationTime: new Date(Date.now() - 5 * HOUR), withoutKindTag: true, noResources: true });
+    expect(bare.stack.outputs).toEqual({});
+    const findings = await findExpiredLabs(account.cloud(), { olderThanMs: 3 * HOUR }, new Date());
+    expect(findings.expired.map((c) => c.labName)).toEqual(['older-lab']);
+    expect(findings.ignored).toEqual([{ stackName: 'bare-stack', why: 'not a lab (no cilium-lab:kind=lab tag, no LabConfig output)' }]);
+  });
+
+  it('sweeps a rolled-back lab (no outputs, kind=lab) like any other', async () => {
+    account.addLab('rolled-back', { creationTime: new Date(Date.now() - 5 * HOUR), noResources: true, status: 'ROLLBACK_COMPLETE' });
+    const findings = await findExpiredLabs(account.cloud(), { olderThanMs: 3 * HOUR }, new Date());
+    expect(findings.expired.map((c) => c.labName)).toEqual(['rolled-back']);
+  });
+
+  it('with --owner takes only that owner\'s labs; the CI access stack survives a full sweep --yes', async () => {
+    account.addCiAccessStack();
+    account.addLab('nightly-1', { creationTime: new Date(Date.now() - 5 * HOUR), owner: 'github:study/cilium-lab' });
+    account.addLab('alice-lab', { creationTime: new Date(Date.now() - 5 * HOUR), owner: 'alice' });
+    const run = await cli.run(['sweep', '--older-than', '3h', '--owner', 'github:study/cilium-lab', '--yes']);
+    expect(run.code).toBe(0);
+    expect(account.mutations().filter((e) => e.startsWith('DeleteStack'))).toEqual(['DeleteStack nightly-1']);
+    expect(run.result).toContain("leave alice-lab: another owner's lab (cilium-lab:owner=alice)");
+    expect(run.result).toContain('leave CiliumLabCiAccess: not a lab (cilium-lab:kind=ci-access)');
+    expect(account.stackNamed('CiliumLabCiAccess')?.status).toBe('CREATE_COMPLETE');
+    expect(account.stackNamed('alice-lab')?.status).toBe('CREATE_COMPLETE');
+  });
+
+  it('cannot delete the CI access stack even by name: termination protection (the fake answers as CloudFormation does)', async () => {
+    account.addCiAccessStack();
+    await expect(account.cloud().deleteStack('CiliumLabCiAccess')).rejects.toThrow('Stack [CiliumLabCiAccess] cannot be deleted while TerminationProtection is enabled');
+    expect(account.stackNamed('CiliumLabCiAccess')?.status).toBe('CREATE_COMPLETE');
   });
 });
 

@@ -93,6 +93,7 @@ function sweepCommand(settings: LifecycleSettings): LabCommand {
     options: {
       'older-than': { type: 'string', description: 'sweep labs without an expiry created longer ago than this (30m, 3h, 1d)', default: '3h' },
       region: { type: 'string', description: 'the region to sweep (default: -c region, or the SDK default region)' },
+      owner: { type: 'string', description: 'only labs with this cilium-lab:owner tag (the nightly passes its own, github:<owner>/<repo>)' },
       ...YES_OPTION,
     },
     async run(ctx) {
@@ -104,10 +105,13 @@ function sweepCommand(settings: LifecycleSettings): LabCommand {
         throw new UsageError(`--region: "${regionOption}" is not an AWS region name such as ap-northeast-2`);
       }
       const region = typeof regionOption === 'string' ? regionOption : ctx.config.region;
+      const ownerOption = ctx.options['owner'];
+      if (ownerOption === '') throw new UsageError('--owner: give the cilium-lab:owner tag value of the labs to sweep (e.g. github:owner/repo)');
+      const owner = typeof ownerOption === 'string' ? ownerOption : undefined;
       const deps = lifecycleDeps(ctx, settings, await cloudFor(settings, region));
       const findings = await ctx.reporter.phase(
         'find labs',
-        () => findExpiredLabs(deps.cloud, olderThanMs, deps.now()),
+        () => findExpiredLabs(deps.cloud, { olderThanMs, ...(owner !== undefined ? { owner } : {}) }, deps.now()),
         (f) => `${f.expired.length} to sweep, ${f.kept.length} kept`,
       );
       const listing = formatFindings(findings, region);
