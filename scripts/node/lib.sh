@@ -5,6 +5,13 @@
 # "# lab:include lib.sh"; run by hand, the role scripts source it instead.
 set -o errexit -o nounset -o pipefail -o errtrace
 
+# Bash built-ins these scripts rely on instead of forking date(1): EPOCHSECONDS (bash 5.0),
+# printf '%(...)T' (4.2), {fd}> redirections (4.1). Ubuntu 22.04 ships bash 5.1, 24.04 bash 5.2.
+if ((BASH_VERSINFO[0] < 5)); then
+  echo "cilium-lab: these scripts need bash >= 5.0 (this is ${BASH_VERSION})" >&2
+  exit 1
+fi
+
 LAB_LOG_FILE="${LAB_LOG_FILE:-/var/log/cilium-lab/bootstrap.log}"
 LAB_LAST_ERROR=""
 LAB_SIGNALLED=""
