@@ -103,28 +103,48 @@ export const KUBERNETES_MINORS: Readonly<Record<string, KubernetesMinor>> = {
   '1.34': { kubeadmApi: 'v1beta4' },
 };
 
-/** Cilium minors the lab installs, what each one is e2e-tested with, and the CLI pinned for it. */
+/** Cilium minors the lab installs, what each one is e2e-tested with, and the CLIs pinned for it. */
 export interface CiliumMinor {
   /** Kubernetes minors listed as e2e-tested in that release's `network/kubernetes/compatibility.rst`. */
   readonly kubernetesMinors: readonly string[];
   /** Minimum kernel for the agent (`operations/system_requirements.rst`). */
   readonly minKernel: string;
-  /** cilium-cli release pinned for this minor (cilium/cilium-cli releases). */
+  /** cilium-cli release pinned for this minor: one of CLI_RELEASES.ciliumCli whose README lists this minor. */
   readonly cliVersion: string;
+  /** Hubble CLI release pinned for this minor: the newest patch of the same minor (there is no v1.20 Hubble CLI yet). */
+  readonly hubbleCliVersion: string;
 }
 
+/**
+ * Releases of the CLIs the control plane downloads that exist, read from the repositories' tags
+ * (so a pin can be checked against them; a pin that was never released fails the whole boot with
+ * HTTP 404). Each asset is `<tool>-linux-<arch>.tar.gz` with a `.sha256sum` beside it (the
+ * repositories' Makefile `release` targets).
+ *   cilium/cilium-cli @ e694be34c478 (2026-08-21): v0.16.0-v0.16.24, v0.17.0, v0.18.0-v0.18.9,
+ *     v0.19.0-v0.19.7 (stable.txt: v0.19.7); no v0.20.x. README per tag: v0.16.24 and v0.18.0-6
+ *     support "Cilium 1.15 and newer", v0.18.7-v0.19.7 "1.16 and newer".
+ *   cilium/hubble @ 75d3a68c727d (2026-08-05): newest v1.16.6, v1.17.5, v1.18.6, v1.19.4 (stable.txt);
+ *     no v1.20.x.
+ *   helm/helm @ e9b85e4de16a (2026-08-20): v3.16.2 exists; newest v3.16.4, v3.17.4, v3.18.6, v3.19.5.
+ */
+export const CLI_RELEASES = {
+  ciliumCli: ['v0.16.24', 'v0.18.9', 'v0.19.7'],
+  hubbleCli: ['v1.16.6', 'v1.17.5', 'v1.18.6', 'v1.19.4'],
+  helm: ['v3.16.2', 'v3.16.4', 'v3.19.5'],
+} as const;
+
 export const CILIUM_MINORS: Readonly<Record<string, CiliumMinor>> = {
-  '1.16': { kubernetesMinors: ['1.27', '1.28', '1.29', '1.30'], minKernel: '5.4', cliVersion: 'v0.16.24' },
-  '1.17': { kubernetesMinors: ['1.29', '1.30', '1.31', '1.32'], minKernel: '5.4', cliVersion: 'v0.18.9' },
-  '1.18': { kubernetesMinors: ['1.30', '1.31', '1.32', '1.33'], minKernel: '5.10', cliVersion: 'v0.18.9' },
-  '1.19': { kubernetesMinors: ['1.31', '1.32', '1.33', '1.34'], minKernel: '5.10', cliVersion: 'v0.19.7' },
-  '1.20': { kubernetesMinors: ['1.32', '1.33', '1.34', '1.35'], minKernel: '5.10', cliVersion: 'v0.20.0' },
+  '1.16': { kubernetesMinors: ['1.27', '1.28', '1.29', '1.30'], minKernel: '5.4', cliVersion: 'v0.16.24', hubbleCliVersion: 'v1.16.6' },
+  '1.17': { kubernetesMinors: ['1.29', '1.30', '1.31', '1.32'], minKernel: '5.4', cliVersion: 'v0.18.9', hubbleCliVersion: 'v1.17.5' },
+  '1.18': { kubernetesMinors: ['1.30', '1.31', '1.32', '1.33'], minKernel: '5.10', cliVersion: 'v0.18.9', hubbleCliVersion: 'v1.18.6' },
+  '1.19': { kubernetesMinors: ['1.31', '1.32', '1.33', '1.34'], minKernel: '5.10', cliVersion: 'v0.19.7', hubbleCliVersion: 'v1.19.4' },
+  // cilium-cli v0.20.0 was never released: v0.19.7 is the newest and supports "Cilium 1.17 and newer".
+  '1.20': { kubernetesMinors: ['1.32', '1.33', '1.34', '1.35'], minKernel: '5.10', cliVersion: 'v0.19.7', hubbleCliVersion: 'v1.19.4' },
 };
 
-/** Tools installed on the control plane, pinned; each download is checked against its published sha256. */
+/** Tools installed on the control plane for every Cilium minor, pinned; each download is checked against its published sha256. */
 export const CONTROL_PLANE_TOOLS = {
-  helmVersion: 'v3.16.2',
-  hubbleCliVersion: 'v1.16.3',
+  helmVersion: 'v3.16.4',
 } as const;
 
 /** `major.minor` of a `major.minor.patch` version string. */

@@ -95,7 +95,7 @@ export function planLab(config: LabConfig): LabPlan {
     tools: {
       helmVersion: CONTROL_PLANE_TOOLS.helmVersion,
       ciliumCliVersion: ciliumMinor.cliVersion,
-      hubbleCliVersion: CONTROL_PLANE_TOOLS.hubbleCliVersion,
+      hubbleCliVersion: ciliumMinor.hubbleCliVersion,
     },
   };
 }

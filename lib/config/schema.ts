@@ -163,8 +163,13 @@ export const LabConfigSchema = z
       .prefault({}),
     bootstrap: z
       .strictObject({
-        /** How long `cdk deploy` waits for every node to join before it fails. @default 30 */
-        timeoutMinutes: int(10, 60, 'a node needs about 8 minutes; CloudFormation waits at most this long').default(30),
+        /**
+         * How long `cdk deploy` waits for every node to join before it fails. At least 15: the
+         * control plane installs packages, the AWS CLI snap and three pinned CLIs, pulls the
+         * control-plane images and runs `kubeadm init` (6-10 minutes when every mirror is quick),
+         * and the node stops its own work 2 minutes earlier to report why it failed. @default 30
+         */
+        timeoutMinutes: int(15, 60, 'a control plane needs 6-10 minutes when every mirror answers quickly, and stops 2 minutes early to report a failure; CloudFormation waits at most this long').default(30),
       })
       .prefault({}),
   })

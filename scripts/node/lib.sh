@@ -14,6 +14,9 @@ fi
 
 LAB_LOG_FILE="${LAB_LOG_FILE:-/var/log/cilium-lab/bootstrap.log}"
 LAB_LAST_ERROR=""
+# Set by an attempt whose failure cannot heal (HTTP 404, a package version that does not exist, a
+# kubeadm preflight error): retry::until_deadline stops at once with it as the reason.
+LAB_PERMANENT_ERROR=""
 LAB_SIGNALLED=""
 LAB_DEADLINE=0
 
@@ -98,15 +101,32 @@ lab::seconds_left() {
   echo "$LAB_SECONDS_LEFT"
 }
 
+# lab::attempt_seconds MAX: how long the next single attempt may take (LAB_ATTEMPT_SECONDS): MAX,
+# or what is left of the deadline when less (at least 1), so no attempt outlives the deadline and
+# a failing node still has the time to tell CloudFormation why.
+lab::attempt_seconds() {
+  lab::seconds_left >/dev/null
+  LAB_ATTEMPT_SECONDS=$1
+  ((LAB_SECONDS_LEFT >= LAB_ATTEMPT_SECONDS)) || LAB_ATTEMPT_SECONDS=$LAB_SECONDS_LEFT
+  ((LAB_ATTEMPT_SECONDS >= 1)) || LAB_ATTEMPT_SECONDS=1
+}
+
 # retry::until_deadline WHAT MAX_INTERVAL COMMAND...: runs COMMAND until it succeeds, backing
-# off from 2 s up to MAX_INTERVAL s, and gives up (status 1) when the bootstrap deadline passes.
+# off from 2 s up to MAX_INTERVAL s, and gives up (status 1) when the bootstrap deadline passes,
+# or at once when an attempt set LAB_PERMANENT_ERROR (a failure that retrying cannot fix).
 # COMMAND runs in a condition, where errexit is off: functions given here must `|| return 1`.
 retry::until_deadline() {
   local what=$1 max_interval=$2
   shift 2
   local attempt=1 delay=2 left
   ((delay <= max_interval)) || delay=$max_interval
+  LAB_PERMANENT_ERROR=""
   until "$@"; do
+    if [[ -n "$LAB_PERMANENT_ERROR" ]]; then
+      LAB_LAST_ERROR="${what}: ${LAB_PERMANENT_ERROR} (attempt ${attempt}; not retried)"
+      log::info "$LAB_LAST_ERROR"
+      return 1
+    fi
     lab::seconds_left >/dev/null
     left=$LAB_SECONDS_LEFT
     if ((left <= 0)); then
@@ -167,15 +187,50 @@ lab::install_traps() {
   trap lab::on_exit EXIT
 }
 
-# apt::install PACKAGE...: apt-get install that waits for the boot-time unattended-upgrades lock.
-apt::install() {
-  retry::until_deadline "apt-get install $*" 30 \
-    env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -y -q install "$@"
+# apt::update_once: one `apt-get update` that FAILS when any source failed. Plain `apt-get
+# update` exits 0 with a dropped index (a pkgs.k8s.io blip) and the install then finds no
+# package; APT::Update::Error-Mode=any (apt >= 2.1.16, apt's NEWS; Ubuntu 22.04 ships 2.4) makes
+# it an error. Waits for the boot-time unattended-upgrades lock within the attempt's time.
+apt::update_once() {
+  lab::attempt_seconds 300
+  timeout --kill-after=10 "$LAB_ATTEMPT_SECONDS" env DEBIAN_FRONTEND=noninteractive \
+    apt-get -o APT::Update::Error-Mode=any -o DPkg::Lock::Timeout="$LAB_ATTEMPT_SECONDS" -q update
 }
 
 apt::update() {
-  retry::until_deadline "apt-get update" 30 \
-    env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -q update
+  retry::until_deadline "apt-get update" 30 apt::update_once
+}
+
+APT_INSTALL_FAILED=""
+
+# apt::install_once PACKAGE...: one install attempt. After a failed attempt the next one updates
+# the indexes first. A version or package that an up-to-date index does not have is permanent.
+apt::install_once() {
+  local out status=0
+  if [[ -n "$APT_INSTALL_FAILED" ]]; then
+    apt::update_once || return 1
+  fi
+  out=$(mktemp)
+  lab::attempt_seconds 600
+  timeout --kill-after=10 "$LAB_ATTEMPT_SECONDS" env DEBIAN_FRONTEND=noninteractive \
+    apt-get -o DPkg::Lock::Timeout="$LAB_ATTEMPT_SECONDS" -y -q install "$@" >"$out" 2>&1 || status=$?
+  cat -- "$out" >&2
+  if ((status != 0)); then
+    APT_INSTALL_FAILED=1
+    # apt-get's words for a package or version the (just updated) index does not have.
+    if grep -Eq "^E: (Version '[^']*' for '[^']*' was not found|Unable to locate package )" "$out"; then
+      LAB_PERMANENT_ERROR=$(grep -E '^E: ' "$out" | head -n 1 | cut -c 4-300)
+    fi
+  fi
+  rm -f -- "$out"
+  return "$status"
+}
+
+# apt::install PACKAGE...: apt-get install, retried until the deadline unless the package or
+# version does not exist.
+apt::install() {
+  APT_INSTALL_FAILED=""
+  retry::until_deadline "apt-get install $*" 30 apt::install_once "$@"
 }
 
 # net::default_route_interface: the device of the default IPv4 route with the lowest metric
@@ -188,8 +243,27 @@ net::default_route_interface() {
     END { if (best != "") print best }'
 }
 
-# net::download URL FILE: bounded download, retried until the deadline.
+# net::download_once URL FILE: one download, bounded by 120 s or the time left. HTTP 408, 429 and
+# 5xx (and network errors) may heal; any other 4xx (404: a release that was never published, 403)
+# is permanent.
+net::download_once() {
+  local url=$1 file=$2 code status=0
+  lab::attempt_seconds 120
+  code=$(curl --silent --show-error --location --max-time "$LAB_ATTEMPT_SECONDS" --output "$file" \
+    --write-out '%{http_code}' -- "$url") || status=$?
+  if ((status == 0)) && [[ "$code" == 2?? ]]; then
+    return 0
+  fi
+  rm -f -- "$file"
+  case "$code" in
+    408 | 429 | 5??) ;;
+    4??) LAB_PERMANENT_ERROR="HTTP ${code} from ${url}" ;;
+  esac
+  log::info "download ${url}: curl exit ${status}, HTTP ${code:-none}"
+  return 1
+}
+
+# net::download URL FILE: a download retried until the deadline, unless it cannot heal.
 net::download() {
-  retry::until_deadline "download $1" 20 \
-    curl --fail --silent --show-error --location --max-time 120 --output "$2" "$1"
+  retry::until_deadline "download $1" 20 net::download_once "$1" "$2"
 }

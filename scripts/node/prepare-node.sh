@@ -48,7 +48,9 @@ node::configure_containerd() {
 }
 
 node::install_containerd() {
-  apt::install containerd apt-transport-https ca-certificates curl gpg
+  # conntrack: kubeadm < 1.32 requires it in preflight, and kubelet packages built since 2025-09
+  # no longer depend on it (kubernetes/release d2a7ae37; kubernetes/kubernetes#135306).
+  apt::install containerd conntrack apt-transport-https ca-certificates curl gpg
   node::configure_containerd /etc/containerd/config.toml
   systemctl restart containerd
   systemctl enable containerd >/dev/null

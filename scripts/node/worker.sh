@@ -71,12 +71,24 @@ YAML
   )
 }
 
-# worker::join_once CONFIG: one join attempt; a failed attempt is reset so the next starts clean.
+# worker::join_once CONFIG: one join attempt (at most 300 s or the time left); a failed attempt
+# is reset so the next starts clean. A preflight error ("[ERROR ...]" from kubeadm's checks of
+# this machine) does not heal by retrying: it is permanent.
 worker::join_once() {
   [[ ! -f /etc/kubernetes/kubelet.conf ]] || return 0
-  if timeout 300 kubeadm join --config "$1"; then
+  local out status=0
+  out=$(mktemp)
+  lab::attempt_seconds 300
+  timeout --kill-after=10 "$LAB_ATTEMPT_SECONDS" kubeadm join --config "$1" >"$out" 2>&1 || status=$?
+  cat -- "$out" >&2
+  if ((status == 0)); then
+    rm -f -- "$out"
     return 0
   fi
+  if grep -q '^error execution phase preflight' "$out" && grep -q '\[ERROR ' "$out"; then
+    LAB_PERMANENT_ERROR="kubeadm preflight: $(grep -o '\[ERROR [^]]*\]: .*' "$out" | head -n 1 | cut -c 1-300)"
+  fi
+  rm -f -- "$out"
   kubeadm reset --force >/dev/null 2>&1 || true
   return 1
 }

@@ -281,3 +281,107 @@ lab::signal SUCCESS "test host ready"`;
     expect(clock.elapsed()).toBe(1);
   });
 });
+
+describe('errors that cannot heal stop the retries at once; the others are retried (stand-ins on PATH, fake clock)', () => {
+  /** A bin directory whose tools answer from a script of answers: the Nth call gets line N (the last line repeats). */
+  const standIns = (tools: Record<string, string[]>) => {
+    const dir = mkdtempSync(join(work, 'bin-'));
+    for (const [tool, answers] of Object.entries(tools)) {
+      // Each answer: "<exit code>|<stdout text>" (\n written as \\n). Calls are counted in <tool>.n and logged with their arguments.
+      writeFileSync(join(dir, `${tool}.answers`), `${answers.join('\n')}\n`);
+      writeFileSync(
+        join(dir, tool),
+        `#!/bin/bash
+n=$(( $(cat "${dir}/${tool}.n" 2>/dev/null || echo 0) + 1 )); echo "$n" >"${dir}/${tool}.n"
+printf '%s\\n' "$*" >>"${dir}/${tool}.calls"
+line=$(sed -n "\${n}p" "${dir}/${tool}.answers"); [[ -n "$line" ]] || line=$(tail -n 1 "${dir}/${tool}.answers")
+printf '%b' "\${line#*|}"
+exit "\${line%%|*}"
+`,
+        { mode: 0o755 },
+      );
+    }
+    const calls = (tool: string): string[] => {
+      try {
+        return readFileSync(join(dir, `${tool}.calls`), 'utf8').split('\n').filter(Boolean);
+      } catch {
+        return [];
+      }
+    };
+    return { path: `${dir}:${process.env.PATH}`, calls };
+  };
+  const clockEnv = () => {
+    const file = join(work, `clock-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(file, '1795428900\n');
+    return { LAB_FAKE_CLOCK_FILE: file };
+  };
+  const run = (body: string, path: string) => bash('worker.sh', `lab::deadline_start 1500\n${body}\necho "status=$? reason=$LAB_LAST_ERROR"`, { PATH: path, ...clockEnv() });
+
+  it('net::download: HTTP 404 (a release that was never published) fails after one attempt, naming the status', () => {
+    const bin = standIns({ curl: ['0|404'] });
+    const result = run(`net::download https://github.com/cilium/cilium-cli/releases/download/v0.20.0/cilium-linux-amd64.tar.gz "${work}/dl"`, bin.path);
+    expect(result.stdout).toContain('status=1 reason=download https://github.com/cilium/cilium-cli/releases/download/v0.20.0/cilium-linux-amd64.tar.gz: HTTP 404 from https://github.com/cilium/cilium-cli/releases/download/v0.20.0/cilium-linux-amd64.tar.gz (attempt 1; not retried)');
+    expect(bin.calls('curl')).toHaveLength(1);
+  });
+
+  it.each([['503'], ['429'], ['408'], ['000']])('net::download: HTTP %s (or no answer) is retried and succeeds on the next attempt', (code) => {
+    const bin = standIns({ curl: [`${code === '000' ? 28 : 0}|${code}`, '0|200'] });
+    const result = run(`net::download https://dl.k8s.io/x "${work}/dl"`, bin.path);
+    expect(result.stdout).toContain('status=0 reason=');
+    expect(bin.calls('curl')).toHaveLength(2);
+  });
+
+  it('net::download: bounds each attempt by the time left (--max-time), never past the deadline', () => {
+    const bin = standIns({ curl: ['0|200'] });
+    const result = bash('worker.sh', `lab::deadline_start 45\nnet::download https://dl.k8s.io/x "${work}/dl"; echo "status=$?"`, { PATH: bin.path, ...clockEnv() });
+    expect(result.stdout).toContain('status=0');
+    expect(bin.calls('curl')[0]).toMatch(/--max-time 45 /);
+  });
+
+  it("apt::install: a version the index does not have (\"Version '1.30.99-1.1' for 'kubelet' was not found\") fails after one attempt", () => {
+    const bin = standIns({ 'apt-get': ["100|Reading package lists...\\nE: Version '1.30.99-1.1' for 'kubelet' was not found\\n"] });
+    const result = run('apt::install kubelet=1.30.99-1.1', bin.path);
+    expect(result.stdout).toContain("status=1 reason=apt-get install kubelet=1.30.99-1.1: Version '1.30.99-1.1' for 'kubelet' was not found (attempt 1; not retried)");
+    expect(bin.calls('apt-get')).toHaveLength(1);
+  });
+
+  it('apt::install: a failure that can heal is retried with a fresh apt-get update first (which fails on any failed source)', () => {
+    const bin = standIns({ 'apt-get': ['100|E: Could not get lock /var/lib/dpkg/lock-frontend\\n', '0|', '0|done\\n'] });
+    const result = run('apt::install conntrack', bin.path);
+    expect(result.stdout).toContain('status=0 reason=');
+    const calls = bin.calls('apt-get');
+    expect(calls).toHaveLength(3);
+    expect(calls[1]).toMatch(/-o APT::Update::Error-Mode=any .*update$/);
+    expect(calls[2]).toMatch(/-y -q install conntrack$/);
+  });
+
+  it('apt::update: a dropped source (Error-Mode=any makes apt-get exit 100) is retried, not taken for success', () => {
+    const bin = standIns({ 'apt-get': ['100|E: Failed to fetch https://pkgs.k8s.io/core:/stable:/v1.30/deb/InRelease  503\\n', '0|'] });
+    const result = run('apt::update', bin.path);
+    expect(result.stdout).toContain('status=0 reason=');
+    expect(bin.calls('apt-get')).toEqual([expect.stringMatching(/APT::Update::Error-Mode=any/), expect.stringMatching(/APT::Update::Error-Mode=any/)]);
+  });
+
+  it('kubeadm join: a preflight [ERROR ...] is permanent; an API server not reachable yet is retried', () => {
+    const preflight = standIns({
+      kubeadm: [
+        '1|[preflight] Running pre-flight checks\\nerror execution phase preflight: [preflight] Some fatal errors occurred:\\n\\t[ERROR FileAvailable--etc-kubernetes-pki-ca.crt]: /etc/kubernetes/pki/ca.crt already exists\\n',
+      ],
+    });
+    const permanent = run(`retry::until_deadline "kubeadm join" 30 worker::join_once "${work}/join.yaml"`, preflight.path);
+    expect(permanent.stdout).toContain('status=1 reason=kubeadm join: kubeadm preflight: [ERROR FileAvailable--etc-kubernetes-pki-ca.crt]: /etc/kubernetes/pki/ca.crt already exists (attempt 1; not retried)');
+
+    const notYet = standIns({ kubeadm: ['1|error execution phase preflight: couldn\'t validate the identity of the API Server: Get "https://192.168.10.10:6443": connection refused\\n', '0|', '0|This node has joined the cluster\\n'] });
+    const healed = run(`retry::until_deadline "kubeadm join" 30 worker::join_once "${work}/join.yaml"`, notYet.path);
+    expect(healed.stdout).toContain('status=0 reason=');
+    // join, reset after the failure, join again
+    expect(notYet.calls('kubeadm').map((c) => c.split(' ')[0])).toEqual(['join', 'reset', 'join']);
+  });
+
+  it('prepare-node installs conntrack (kubeadm < 1.32 preflight needs it; kubelet packages no longer pull it in)', () => {
+    const bin = standIns({ 'apt-get': ['0|'], containerd: ['0|SystemdCgroup = false\\n'], systemctl: ['0|'] });
+    const result = bash('worker.sh', `lab::deadline_start 1500\nnode::configure_containerd() { :; }\nnode::install_containerd; echo "status=$?"`, { PATH: bin.path, ...clockEnv() });
+    expect(result.stdout).toContain('status=0');
+    expect(bin.calls('apt-get')[0]).toMatch(/ install containerd conntrack /);
+  });
+});
