@@ -15,7 +15,7 @@ import { LabInstance } from './lab-instance.js';
 import { LabNetwork } from './lab-network.js';
 import { NodeReadiness } from './node-readiness.js';
 import { ROLE_SCRIPTS, nodeScriptValues } from './node-script-values.js';
-import { renderNodeScript, type NodeScripts } from './node-user-data.js';
+import { renderNodeUserData, type NodeScripts } from './node-user-data.js';
 
 export interface LabStackProps extends StackProps {
   readonly plan: LabPlan;
@@ -69,7 +69,7 @@ export class LabStack extends Stack {
         vpc: this.network.vpc,
         securityGroup: this.network.securityGroup,
         amiParameterName: plan.amiParameterName,
-        userData: renderNodeScript(props.nodeScripts, ROLE_SCRIPTS[node.role], nodeScriptValues(plan, node, refs)),
+        userData: renderNodeUserData(props.nodeScripts, ROLE_SCRIPTS[node.role], nodeScriptValues(plan, node, refs)),
         rootVolumeGiB: config.nodes.rootVolumeGiB,
         keyPairName: config.access.keyPairName,
       });

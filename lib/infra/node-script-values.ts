@@ -31,6 +31,8 @@ export function nodeScriptValues(plan: LabPlan, node: LabNode, refs: CloudRefs):
     LAB_NODE_IP: node.privateIp,
     LAB_READY_URL: refs.readyUrl,
     LAB_DEADLINE_SECONDS: String(config.bootstrap.timeoutMinutes * 60 - SIGNAL_MARGIN_SECONDS),
+    // Every lab host by name on every host, as the study's scripts set up /etc/hosts.
+    LAB_HOSTS: plan.instances.map((n) => `${n.privateIp} ${n.name}`).join(','),
   };
   if (node.role === 'testpc') {
     return common;

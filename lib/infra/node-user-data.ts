@@ -12,6 +12,7 @@
  * `renderNodeScript` is pure: script sources in, user data out. `readNodeScripts` is the I/O.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { gzipSync, strToU8 } from 'fflate';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -85,7 +86,101 @@ export function renderNodeScript(scripts: NodeScripts, entry: string, values: Sc
   const block = declared.map((name) => `readonly ${name}=${shellQuote(values[name] as string)}`).join('\n');
   const withValues =
     source.slice(0, begin.index) + `# lab:values (rendered)\n${block}\n` + source.slice(end.index + end[0].length + 1);
-  return stripComments(expandIncludes(scripts, entry, withValues));
+  return dropUnusedFunctions(stripComments(expandIncludes(scripts, entry, withValues)));
+}
+
+/** The rendered values block of `entry` (one `readonly NAME='value'` line per value). */
+function renderedValuesBlock(scripts: NodeScripts, entry: string, values: ScriptValues): string {
+  return valueNames(scripts[entry] ?? '', entry)
+    .map((name) => `readonly ${name}=${shellQuote(values[name] as string)}`)
+    .join('\n');
+}
+
+/** Where a node unpacks its boot script (root only; kept for reading after the boot). */
+export const UNPACKED_SCRIPT_DIR = '/var/lib/cilium-lab';
+
+/** gzip + base64, deterministic on every machine: fflate is pure JavaScript (no platform zlib) and the gzip header carries no time. */
+function packText(text: string): string {
+  const packed = Buffer.from(gzipSync(strToU8(text), { level: 9, mem: 8, mtime: 0 })).toString('base64');
+  return packed.replace(/.{1,76}/g, '$&\n');
+}
+
+/**
+ * The user data of a node: `renderNodeScript` of `entry`, with everything but its values block
+ * gzip-compressed and base64-encoded (EC2 takes 16 KB of user data: the control plane's script
+ * alone is near that). The values stay plain text, because CloudFormation fills some of them in
+ * (region, signal URL, secret ARN, Elastic IP). At boot the node rebuilds the exact script under
+ * /var/lib/cilium-lab (0700, root) and runs it; `unpackUserData` does the same offline.
+ */
+export function renderNodeUserData(scripts: NodeScripts, entry: string, values: ScriptValues): string {
+  const script = renderNodeScript(scripts, entry, values);
+  const block = renderedValuesBlock(scripts, entry, values);
+  const at = script.indexOf(`\n${block}\n`);
+  if (block === '' || at < 0 || script.indexOf(`\n${block}\n`, at + 1) >= 0) {
+    throw new Error(`${entry}: the rendered values block is not found exactly once in the script`);
+  }
+  const before = script.slice(0, at + 1);
+  const after = script.slice(at + 1 + block.length + 1);
+  const target = `${UNPACKED_SCRIPT_DIR}/${entry}`;
+  return [
+    '#!/usr/bin/env bash',
+    `# cilium-lab: ${entry}, packed (gzip + base64 around its values) to fit EC2's 16 KB; unpacked to ${target} and run from there.`,
+    'set -o errexit -o nounset -o pipefail',
+    'umask 077',
+    `install -d -m 0700 ${UNPACKED_SCRIPT_DIR}`,
+    '{',
+    "base64 -d <<'LAB_PACKED_HEAD' | gzip -dc",
+    `${packText(before)}LAB_PACKED_HEAD`,
+    "cat <<'LAB_VALUES'",
+    block,
+    'LAB_VALUES',
+    "base64 -d <<'LAB_PACKED_TAIL' | gzip -dc",
+    `${packText(after)}LAB_PACKED_TAIL`,
+    `} >${target}`,
+    `exec bash ${target}`,
+    '',
+  ].join('\n');
+}
+
+/** A function definition at the top level of a script: `name() {` up to the first `}` in column 0. */
+const FUNCTION_START = /^([A-Za-z_][A-Za-z0-9_:]*)\(\) \{\s*$/;
+
+/**
+ * The script without the top-level functions nothing in it calls (an included library brings
+ * more than each role needs, and user data is capped at 16 KB). A function counts as used when its
+ * name appears as a word anywhere outside its own body (a call, a trap string, another used
+ * function), so nothing that might run is dropped.
+ */
+export function dropUnusedFunctions(script: string): string {
+  const lines = script.split('\n');
+  const functions: { name: string; start: number; end: number }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const name = FUNCTION_START.exec(lines[i] as string)?.[1];
+    if (name === undefined) continue;
+    const end = lines.findIndex((line, j) => j > i && line === '}');
+    if (end < 0) throw new Error(`function ${name} (line ${i + 1}) has no closing brace in column 0`);
+    functions.push({ name, start: i, end });
+    i = end;
+  }
+  const bodyOf = (f: { start: number; end: number }) => lines.slice(f.start + 1, f.end).join('\n');
+  const inFunction = new Set(functions.flatMap((f) => Array.from({ length: f.end - f.start + 1 }, (_, k) => f.start + k)));
+  const topLevel = lines.filter((_, i) => !inFunction.has(i)).join('\n');
+  const mentions = (text: string, name: string) => new RegExp(`(^|[^A-Za-z0-9_:])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9_:])`, 'm').test(text);
+  const used = new Set<string>();
+  let frontier = topLevel;
+  for (;;) {
+    const added = functions.filter((f) => !used.has(f.name) && mentions(frontier, f.name));
+    if (added.length === 0) break;
+    for (const f of added) used.add(f.name);
+    frontier = added.map(bodyOf).join('\n');
+  }
+  const dropped = new Set(functions.filter((f) => !used.has(f.name)).flatMap((f) => Array.from({ length: f.end - f.start + 1 }, (_, k) => f.start + k)));
+  const kept = lines.filter((_, i) => !dropped.has(i));
+  if (dropped.size === 0) return kept.join('\n');
+  // The library's globals of a dropped function stay: shellcheck may call them unused here (the
+  // sources themselves are linted with SC2034 on).
+  const directive = '# shellcheck disable=SC2034 # globals of library functions this script does not call';
+  return (kept[0]?.startsWith('#!') ? [kept[0], directive, ...kept.slice(1)] : [directive, ...kept]).join('\n');
 }
 
 const HEREDOC_START = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/;

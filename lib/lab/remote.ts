@@ -61,8 +61,11 @@ export function renderLabScript(name: string, values: ScriptValues = {}, env: Re
     return `${key}=${shellQuote(value)}`;
   });
   if (assignments.length === 0) return rendered;
-  const [first, ...rest] = rendered.split('\n');
-  return first?.startsWith('#!') ? [first, ...assignments, ...rest].join('\n') : [...assignments, rendered].join('\n');
+  // After the shebang and any file-wide shellcheck directive (which must come before the first command).
+  const lines = rendered.split('\n');
+  const head = lines.findIndex((line) => !line.startsWith('#'));
+  const at = head < 0 ? lines.length : head;
+  return [...lines.slice(0, at), ...assignments, ...lines.slice(at)].join('\n');
 }
 
 /** Every line of `stdout` that starts with `TAG `, without the tag. */

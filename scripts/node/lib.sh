@@ -233,6 +233,24 @@ apt::install() {
   retry::until_deadline "apt-get install $*" 30 apt::install_once "$@"
 }
 
+# lab::write_hosts FILE: every lab host (LAB_HOSTS: "ip name,ip name,...") in FILE, as one block
+# between markers that a rerun replaces (the study's hosts know each other by name).
+lab::write_hosts() {
+  local file=$1 tmp entry entries
+  tmp=$(mktemp)
+  sed '/^# cilium-lab hosts begin$/,/^# cilium-lab hosts end$/d' "$file" >"$tmp"
+  IFS=, read -ra entries <<<"$LAB_HOSTS"
+  {
+    echo '# cilium-lab hosts begin'
+    for entry in "${entries[@]}"; do
+      printf '%s\n' "$entry"
+    done
+    echo '# cilium-lab hosts end'
+  } >>"$tmp"
+  cat -- "$tmp" >"$file"
+  rm -f -- "$tmp"
+}
+
 # net::default_route_interface: the device of the default IPv4 route with the lowest metric
 # (tune-nic.sh tunes it, node-facts.sh and collect-logs.sh read it: always the same NIC).
 net::default_route_interface() {

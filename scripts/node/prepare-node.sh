@@ -9,9 +9,7 @@ node::set_hostname() {
   hostnamectl set-hostname "$LAB_NODE_NAME"
   # cloud-init would put the EC2 name (ip-192-168-10-10) back at the next boot.
   printf 'preserve_hostname: true\n' >/etc/cloud/cloud.cfg.d/99-cilium-lab-hostname.cfg
-  if ! grep -q "[[:space:]]${LAB_NODE_NAME}\$" /etc/hosts; then
-    printf '%s %s\n' "$LAB_NODE_IP" "$LAB_NODE_NAME" >>/etc/hosts
-  fi
+  lab::write_hosts /etc/hosts
 }
 
 node::disable_swap() {

@@ -28,22 +28,10 @@ export function resourcesOfType(json: Record<string, any>, type: string): [strin
   return Object.entries(json.Resources as Record<string, any>).filter(([, r]) => r.Type === type);
 }
 
-/**
- * The user data of an instance as the text EC2 would receive, with CloudFormation references
- * replaced by realistic stand-ins (so it can be linted and inspected as a script).
- */
-export function userDataText(instance: any): string {
-  const joined = instance.Properties.UserData['Fn::Base64'];
-  const parts: unknown[] = typeof joined === 'string' ? [joined] : joined['Fn::Join'][1];
-  return parts
-    .map((part) => {
-      if (typeof part === 'string') return part;
-      const p = part as Record<string, any>;
-      if (p.Ref === 'AWS::Region') return 'ap-northeast-2';
-      if (p.Ref?.startsWith('JoinSecret')) return 'arn:aws:secretsmanager:ap-northeast-2:111122223333:secret:JoinSecret-AbCdEf';
-      if (p.Ref?.startsWith('ReadinessHandle')) return 'https://cloudformation-waitcondition-ap-northeast-2.s3.amazonaws.com/arn%3Aaws%3Acloudformation/handle?X-Amz-Signature=abc';
-      if (p['Fn::GetAtt']?.[1] === 'PublicIp') return '203.0.113.10';
-      throw new Error(`unexpected reference in user data: ${JSON.stringify(part)}`);
-    })
-    .join('');
-}
+import { unpackUserData, userDataText } from '../../lib/infra/user-data-text.js';
+
+/** The user data of an instance as EC2 receives it (packed), references replaced by stand-ins of their real length. */
+export const packedUserData = (instance: any): string => userDataText(instance);
+
+/** The script the instance runs: its user data unpacked. */
+export const userDataScript = (instance: any): string => unpackUserData(userDataText(instance));

@@ -89,6 +89,7 @@ describe("the autoDeleteObjects function's logs", () => {
     for (const resource of [handler, role]) {
       expect(resource.Properties.Tags).toEqual([
         { Key: 'cilium-lab:expires-at', Value: 'unset' },
+        { Key: 'cilium-lab:kind', Value: 'lab' },
         { Key: 'cilium-lab:lab', Value: 'kans-w3' },
         { Key: 'cilium-lab:managed-by', Value: 'cilium-lab' },
         { Key: 'cilium-lab:owner', Value: 'study-group' },

@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { resourcesOfType, synthLab, userDataText } from '../helpers/synth.js';
+import { resourcesOfType, synthLab, userDataScript } from '../helpers/synth.js';
 
 const instanceNamed = (json: Record<string, any>, name: string) => {
   const found = resourcesOfType(json, 'AWS::EC2::Instance').find(([, r]) => r.Properties.Tags.some((t: any) => t.Key === 'Name' && t.Value === name));
@@ -81,7 +81,7 @@ describe('LabStack with the default (study) config', () => {
   });
 
   it('puts the Elastic IP into the API server certSANs of the control plane user data', () => {
-    expect(userDataText(instanceNamed(json, 'k8s-s'))).toContain("readonly LAB_PUBLIC_IP='203.0.113.10'");
+    expect(userDataScript(instanceNamed(json, 'k8s-s'))).toContain("readonly LAB_PUBLIC_IP='203.0.113.10'");
   });
 
   it('waits for all four instances to signal, within the bootstrap timeout', () => {
@@ -131,14 +131,14 @@ describe('LabStack with the default (study) config', () => {
   });
 
   it('skips the kube-proxy addon and sets the study CIDRs in the control plane bootstrap', () => {
-    const script = userDataText(instanceNamed(json, 'k8s-s'));
+    const script = userDataScript(instanceNamed(json, 'k8s-s'));
     expect(script).toContain("readonly LAB_POD_CIDR='172.16.0.0/16'");
     expect(script).toContain("readonly LAB_SERVICE_CIDR='10.10.0.0/16'");
     expect(script).toContain('  - addon/kube-proxy');
   });
 
   it('points the workers at the control plane private IP', () => {
-    expect(userDataText(instanceNamed(json, 'k8s-w2'))).toContain("readonly LAB_CONTROL_PLANE_ENDPOINT='192.168.10.10:6443'");
+    expect(userDataScript(instanceNamed(json, 'k8s-w2'))).toContain("readonly LAB_CONTROL_PLANE_ENDPOINT='192.168.10.10:6443'");
   });
 });
 
@@ -197,13 +197,13 @@ describe('LabStack follows the config', () => {
     const { json, template } = synthLab({ 'nodes.rootVolumeGiB': '50', 'bootstrap.timeoutMinutes': '40' });
     expect(instanceNamed(json, 'k8s-s').Properties.BlockDeviceMappings[0].Ebs.VolumeSize).toBe(50);
     template.hasResourceProperties('AWS::CloudFormation::WaitCondition', { Timeout: '2400' });
-    expect(userDataText(instanceNamed(json, 'k8s-s'))).toContain("readonly LAB_DEADLINE_SECONDS='2280'");
+    expect(userDataScript(instanceNamed(json, 'k8s-s'))).toContain("readonly LAB_DEADLINE_SECONDS='2280'");
   });
 
   it('uses kubeadm v1beta4 for Kubernetes 1.31', () => {
     const { json } = synthLab({ 'kubernetes.version': '1.31.6', 'cilium.version': '1.17.18' });
-    expect(userDataText(instanceNamed(json, 'k8s-w1'))).toContain("readonly LAB_KUBEADM_API='v1beta4'");
-    expect(userDataText(instanceNamed(json, 'k8s-w1'))).toContain("readonly LAB_K8S_PACKAGE_VERSION='1.31.6-1.1'");
+    expect(userDataScript(instanceNamed(json, 'k8s-w1'))).toContain("readonly LAB_KUBEADM_API='v1beta4'");
+    expect(userDataScript(instanceNamed(json, 'k8s-w1'))).toContain("readonly LAB_K8S_PACKAGE_VERSION='1.31.6-1.1'");
   });
 
   it('deploys into the configured region', () => {

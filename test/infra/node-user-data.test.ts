@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NODE_SCRIPTS_DIR, USER_DATA_LIMIT_BYTES, readNodeScripts, renderNodeScript, shellQuote, stripComments, valueNames } from '../../lib/infra/node-user-data.js';
-import { resourcesOfType, synthLab, userDataText } from '../helpers/synth.js';
+import { NODE_SCRIPTS_DIR, UNPACKED_SCRIPT_DIR, USER_DATA_LIMIT_BYTES, dropUnusedFunctions, readNodeScripts, renderNodeScript, shellQuote, stripComments, valueNames } from '../../lib/infra/node-user-data.js';
+import { READY_URL_STAND_IN } from '../../lib/infra/user-data-text.js';
+import { packedUserData, resourcesOfType, synthLab, userDataScript } from '../helpers/synth.js';
 
 const scripts = readNodeScripts();
 
@@ -76,21 +77,92 @@ describe('rendered user data', () => {
   const labs = [
     ['Kubernetes 1.30 (kubeadm v1beta3)', synthLab()],
     ['Kubernetes 1.31 (kubeadm v1beta4)', synthLab({ 'kubernetes.version': '1.31.6', 'cilium.version': '1.17.18' })],
+    ['50 workers', synthLab({ 'workers.count': '50' })],
   ] as const;
-  const cases = labs.flatMap(([label, lab]) =>
-    resourcesOfType(lab.json, 'AWS::EC2::Instance').map(([id, instance]) => [`${label} ${id}`, userDataText(instance)] as const),
-  );
+  const instances = labs.flatMap(([label, lab]) => resourcesOfType(lab.json, 'AWS::EC2::Instance').map(([id, instance]) => [`${label} ${id}`, instance] as const));
+  const scriptCases = instances.filter(([id]) => !/50 workers NodeK8sW([2-9]|\d\d)/.test(id)).map(([id, instance]) => [id, userDataScript(instance)] as const);
+  const packed = instances.map(([id, instance]) => [id, packedUserData(instance)] as const);
 
-  it.each(cases)('%s passes shellcheck and bash -n', (_id, text) => {
+  it.each(scriptCases)('%s: the script the node runs passes shellcheck and bash -n', (_id, text) => {
     expect(lint(text, 'user-data.sh')).toBe('');
   });
 
-  it.each(cases)('%s fits the 16 KB user data limit', (_id, text) => {
+  it.each(packed.filter((_, i) => i < 8))('%s: the packed user data passes shellcheck and bash -n', (_id, text) => {
+    expect(lint(text, 'packed-user-data.sh')).toBe('');
+  });
+
+  it.each(packed)('%s fits the 16 KB user data limit (references at their real length)', (_id, text) => {
     expect(Buffer.byteLength(text)).toBeLessThan(USER_DATA_LIMIT_BYTES);
   });
 
-  it.each(cases)('%s has no template marker left', (_id, text) => {
+  it.each(scriptCases)('%s has no template marker left', (_id, text) => {
     expect(text).not.toMatch(/# lab:(include|standalone-only|values begin)/);
+  });
+
+  it('unpacks in bash (base64 -d | gzip -dc, as the node does) to exactly the rendered script, values in place', () => {
+    const [, instance] = instances[0] as (typeof instances)[number];
+    const text = packedUserData(instance);
+    const dir = mkdtempSync(join(tmpdir(), 'unpack-'));
+    // The node writes to /var/lib/cilium-lab and execs the script; here: a temp dir, and cat instead of exec.
+    const local = text.replaceAll(UNPACKED_SCRIPT_DIR, dir).replace(/^exec bash (\S+)$/m, 'cat $1');
+    const ran = spawnSync('bash', ['-c', local], { encoding: 'utf8' });
+    expect(ran.status).toBe(0);
+    expect(ran.stdout).toBe(userDataScript(instance));
+    expect(ran.stdout).toContain(`readonly LAB_READY_URL='${READY_URL_STAND_IN}'`);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, 'control-plane.sh')).mode & 0o777).toBe(0o600);
+  });
+
+  it('packs the same script to the same bytes every time (deterministic synth: no time in the gzip header)', () => {
+    const again = synthLab();
+    const [, first] = resourcesOfType(labs[0][1].json, 'AWS::EC2::Instance')[0] as [string, any];
+    const [, second] = resourcesOfType(again.json, 'AWS::EC2::Instance')[0] as [string, any];
+    expect(JSON.stringify(second.Properties.UserData)).toBe(JSON.stringify(first.Properties.UserData));
+  });
+
+  it('keeps the values CloudFormation fills in outside the packed parts', () => {
+    const [, instance] = instances[0] as (typeof instances)[number];
+    const parts = instance.Properties.UserData['Fn::Base64']['Fn::Join'][1] as unknown[];
+    const text = parts.map((p) => (typeof p === 'string' ? p : '<ref>')).join('');
+    expect(text).toMatch(/<<'LAB_VALUES'\n(readonly [A-Z_0-9]+='[^\n]*'\n)+LAB_VALUES\n/);
+    const values = /<<'LAB_VALUES'\n([\s\S]*?)\nLAB_VALUES/.exec(text)?.[1] ?? '';
+    expect(values.split('\n').filter((l) => l.includes('<ref>')).map((l) => l.split('=')[0]).sort()).toEqual([
+      'readonly LAB_JOIN_SECRET_ID',
+      'readonly LAB_PUBLIC_IP',
+      'readonly LAB_READY_URL',
+      'readonly LAB_REGION',
+    ]);
+  });
+});
+
+describe('dropUnusedFunctions', () => {
+  it('drops library functions nothing calls, keeps those called directly, from other kept functions or from a trap string', () => {
+    const script = [
+      '#!/usr/bin/env bash',
+      'a::used() {',
+      '  b::indirect',
+      '}',
+      'b::indirect() {',
+      '  echo b',
+      '}',
+      'c::unused() {',
+      '  echo c',
+      '}',
+      'd::trapped() {',
+      '  echo d',
+      '}',
+      "trap 'd::trapped' EXIT",
+      'a::used',
+    ].join('\n');
+    const out = dropUnusedFunctions(script);
+    expect(out).not.toContain('c::unused');
+    for (const kept of ['a::used() {', 'b::indirect() {', 'd::trapped() {']) expect(out).toContain(kept);
+    expect(out.split('\n')[1]).toMatch(/^# shellcheck disable=SC2034 /);
+  });
+
+  it('leaves a script whose functions are all used as it was', () => {
+    const script = '#!/usr/bin/env bash\nf::x() {\n  :\n}\nf::x';
+    expect(dropUnusedFunctions(script)).toBe(script);
   });
 });
 

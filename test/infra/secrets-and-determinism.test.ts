@@ -1,9 +1,9 @@
-import { resourcesOfType, synthLab, userDataText } from '../helpers/synth.js';
+import { resourcesOfType, synthLab, userDataScript } from '../helpers/synth.js';
 
 describe('no secret in the template', () => {
   const { json } = synthLab({ 'access.operatorCidr': '198.51.100.7/32', 'access.keyPairName': 'study-key', 'workers.count': '3' });
   const text = JSON.stringify(json);
-  const userData = resourcesOfType(json, 'AWS::EC2::Instance').map(([, i]) => userDataText(i)).join('\n');
+  const userData = resourcesOfType(json, 'AWS::EC2::Instance').map(([, i]) => userDataScript(i)).join('\n');
 
   it.each([
     ['a kubeadm bootstrap token', /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/],

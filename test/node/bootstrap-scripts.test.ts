@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { NODE_SCRIPTS_DIR } from '../../lib/infra/node-user-data.js';
+import { resourcesOfType, synthLab, userDataScript } from '../helpers/synth.js';
 
 const work = mkdtempSync(join(tmpdir(), 'cilium-lab-node-'));
 
@@ -383,5 +384,34 @@ exit "\${line%%|*}"
     const result = bash('worker.sh', `lab::deadline_start 1500\nnode::configure_containerd() { :; }\nnode::install_containerd; echo "status=$?"`, { PATH: bin.path, ...clockEnv() });
     expect(result.stdout).toContain('status=0');
     expect(bin.calls('apt-get')[0]).toMatch(/ install containerd conntrack /);
+  });
+});
+
+describe('study fidelity of the hosts', () => {
+  it('writes every lab host into /etc/hosts as one block a rerun replaces, keeping the other lines', () => {
+    const hosts = join(work, 'hosts');
+    writeFileSync(hosts, '127.0.0.1 localhost\n::1 ip6-localhost\n');
+    const body = `LAB_HOSTS="192.168.10.10 k8s-s,192.168.10.101 k8s-w1,192.168.20.100 testpc"; lab::write_hosts "${hosts}"; lab::write_hosts "${hosts}"`;
+    expect(bash('worker.sh', body).status).toBe(0);
+    expect(readFileSync(hosts, 'utf8')).toBe(
+      '127.0.0.1 localhost\n::1 ip6-localhost\n# cilium-lab hosts begin\n192.168.10.10 k8s-s\n192.168.10.101 k8s-w1\n192.168.20.100 testpc\n# cilium-lab hosts end\n',
+    );
+  });
+
+  it('gives every instance the names of all lab hosts (LAB_HOSTS in each values block)', () => {
+    const lab = synthLab({ 'workers.count': '3' });
+    for (const [, instance] of resourcesOfType(lab.json, 'AWS::EC2::Instance')) {
+      expect(userDataScript(instance)).toContain(
+        "readonly LAB_HOSTS='192.168.10.10 k8s-s,192.168.10.101 k8s-w1,192.168.10.102 k8s-w2,192.168.10.103 k8s-w3,192.168.20.100 testpc'",
+      );
+    }
+  });
+
+  it("testpc serves the study's page: its own name, from apache2", () => {
+    const dir = mkdtempSync(join(work, 'www-'));
+    const result = bash('testpc.sh', `testpc::web_page "${dir}"`);
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(dir, 'index.html'), 'utf8')).toBe('<h1>Web Server : testpc</h1>\n');
+    expect(readFileSync(join(NODE_SCRIPTS_DIR, 'testpc.sh'), 'utf8')).toMatch(/apt::install [^\n]*\bapache2\b/);
   });
 });
