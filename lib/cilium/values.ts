@@ -177,7 +177,15 @@ export interface LabComputedValues {
   /** The agent reaches the API here: without kube-proxy the kubernetes.default ClusterIP is not programmed yet. */
   readonly k8sServiceHost: string;
   readonly k8sServicePort: number;
-  /** Destinations in this CIDR are routed natively, without masquerading. */
+  /**
+   * Destinations in this CIDR are routed natively, without masquerading: the POD CIDR. Cilium's
+   * BPF masquerading exempts only this range (and other nodes' own addresses) from SNAT
+   * (bpf/lib/nat.h snat_v4_needs_masquerade, v1.16.3 lines 618-666; Documentation/network/
+   * concepts/masquerading.rst). The study's value, the VPC CIDR, left pod-to-pod traffic across
+   * nodes SNATed to the node IP (so identities and client IPs were lost), and sent pod traffic to
+   * non-node VPC hosts (testpc, the VPC resolver) with pod source addresses the VPC cannot route
+   * back. With the pod CIDR, pods keep their IPs among themselves and reach the VPC as their node.
+   */
   readonly ipv4NativeRoutingCIDR: string;
 }
 
@@ -185,7 +193,7 @@ export function labComputedValues(plan: LabPlan): LabComputedValues {
   return {
     k8sServiceHost: plan.controlPlane.privateIp,
     k8sServicePort: KUBE_API_PORT,
-    ipv4NativeRoutingCIDR: plan.config.network.vpcCidr,
+    ipv4NativeRoutingCIDR: plan.config.kubernetes.podCidr,
   };
 }
 

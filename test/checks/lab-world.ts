@@ -63,7 +63,7 @@ export function agentStatusJson(k: AgentStatusKnobs, node: string): Json {
       },
     },
     routing: { 'inter-host-routing-mode': k.interHost, 'intra-host-routing-mode': k.intraHost, 'tunnel-protocol': 'VXLAN' },
-    masquerading: { enabled: k.masqMode !== 'disabled', mode: k.masqMode === 'disabled' ? undefined : k.masqMode, enabledProtocols: { ipv4: true }, 'snat-exclusion-cidr-v4': '192.168.0.0/16' },
+    masquerading: { enabled: k.masqMode !== 'disabled', mode: k.masqMode === 'disabled' ? undefined : k.masqMode, enabledProtocols: { ipv4: true }, 'snat-exclusion-cidr-v4': '172.16.0.0/16' },
     hubble: { state: 'Ok', msg: `Current/Max Flows: 4095/4095 (100.00%), Flows/s: 12.3 on ${node}` },
     'ipam': { 'ipv4': ['172.16.0.10'] },
   };

@@ -54,6 +54,13 @@ describe('the shipped helm-values files', () => {
   it('xdp.yaml turns on native XDP acceleration', () => {
     expect(flattenValues(xdp)).toEqual({ 'loadBalancer.acceleration': 'native' });
   });
+  const studyOriginal = loadValuesFile(new URL('study-original.yaml', SHIPPED_VALUES_DIR));
+  it.each(supportedChartVersions())('study-original.yaml fits the cilium %s chart', (version) => {
+    expect(checkValuesAgainstChart(studyOriginal, loadChartKeys(version))).toEqual([]);
+  });
+  it("study-original.yaml holds exactly the study's native-routing CIDR, the VPC", () => {
+    expect(flattenValues(studyOriginal)).toEqual({ ipv4NativeRoutingCIDR: '192.168.0.0/16' });
+  });
 });
 
 describe('checkValuesAgainstChart', () => {
@@ -117,16 +124,17 @@ describe('assertValuesFitChart', () => {
 });
 
 describe('labComputedValues', () => {
-  it('gives the study addresses for the default config', () => {
-    expect(studyComputed).toEqual({ k8sServiceHost: '192.168.10.10', k8sServicePort: 6443, ipv4NativeRoutingCIDR: '192.168.0.0/16' });
+  it('gives the study addresses for the default config, and the pod CIDR as the native-routing CIDR', () => {
+    expect(studyComputed).toEqual({ k8sServiceHost: '192.168.10.10', k8sServicePort: 6443, ipv4NativeRoutingCIDR: '172.16.0.0/16' });
   });
   it('follows the control-plane IP of the config', () => {
     expect(labComputedValues(planOf({ 'controlPlane.ip': '192.168.10.20' })).k8sServiceHost).toBe('192.168.10.20');
   });
-  it('follows the VPC CIDR of the config', () => {
-    const plan = planOf({ 'network.vpcCidr': '10.20.0.0/16', 'network.nodeSubnetCidr': '10.20.10.0/24', 'network.testSubnetCidr': '10.20.20.0/24', 'controlPlane.ip': '10.20.10.10', 'workers.firstIp': '10.20.10.101', 'testpc.ip': '10.20.20.100' });
-    expect(labComputedValues(plan).ipv4NativeRoutingCIDR).toBe('10.20.0.0/16');
+  it('follows the pod CIDR of the config, not the VPC (pods keep their IPs among themselves, reach the VPC as their node)', () => {
+    const plan = planOf({ 'kubernetes.podCidr': '172.20.0.0/16', 'network.vpcCidr': '10.20.0.0/16', 'network.nodeSubnetCidr': '10.20.10.0/24', 'network.testSubnetCidr': '10.20.20.0/24', 'controlPlane.ip': '10.20.10.10', 'workers.firstIp': '10.20.10.101', 'testpc.ip': '10.20.20.100' });
+    expect(labComputedValues(plan).ipv4NativeRoutingCIDR).toBe('172.20.0.0/16');
   });
+
 });
 
 describe('composeCiliumValues', () => {

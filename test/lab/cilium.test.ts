@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 /**
  * `lab cilium`: the values composed and checked before any cloud call, and the Helm script the
  * control plane receives, through the CLI on fakes of SSM and CloudFormation.
@@ -42,10 +43,17 @@ describe('composeLabCiliumValues', () => {
       kubeProxyReplacement: true,
       k8sServiceHost: '192.168.10.10',
       k8sServicePort: 6443,
-      ipv4NativeRoutingCIDR: '192.168.0.0/16',
+      ipv4NativeRoutingCIDR: '172.16.0.0/16',
       loadBalancer: { acceleration: 'best-effort' },
     });
     expect(prepared.sources).toEqual(['helm-values/cilium.yaml', 'helm-values/xdp.yaml', expect.stringMatching(/^values computed/), file]);
+  });
+
+  it("keeps the study's exact native-routing CIDR as an opt-in file (helm-values/study-original.yaml) that wins over the computed pod CIDR", () => {
+    const file = fileURLToPath(new URL('../../helm-values/study-original.yaml', import.meta.url));
+    const prepared = composeLabCiliumValues(studyPlan, { xdp: true, userValuesFile: file });
+    expect(prepared.values['ipv4NativeRoutingCIDR']).toBe('192.168.0.0/16');
+    expect(composeLabCiliumValues(studyPlan, { xdp: true }).values['ipv4NativeRoutingCIDR']).toBe('172.16.0.0/16');
   });
 
   it('leaves xdp.yaml out with xdp false', () => {
