@@ -502,7 +502,9 @@ const EC2_PROBES: Readonly<Record<string, Probe>> = {
   'elastic-ip': async (ec2, id) => exists(((await ec2.send(new DescribeAddressesCommand({ AllocationIds: [id] }))).Addresses ?? []).length > 0),
   volume: async (ec2, id) => {
     const volume = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes?.[0];
-    if (!volume || volume.State === 'deleted') return { state: 'gone', detail: volume?.State ?? 'not listed by EC2' };
+    // `deleting` ends in `deleted` without anyone's help (EC2 VolumeState); a stack delete leaves
+    // its root volumes there for a while.
+    if (!volume || volume.State === 'deleted' || volume.State === 'deleting') return { state: 'gone', detail: volume?.State ?? 'not listed by EC2' };
     return { state: 'exists', ...(volume.State ? { detail: volume.State } : {}) };
   },
 };

@@ -14,7 +14,7 @@ import type { LifecycleCloud, StackInfo, StackResource } from './cloud.js';
 import type { LifecycleDeps } from './deps.js';
 import { describeLeftover, labVpcIds, leftoverCount, removeLeftovers, scanLeftovers, type Leftover, type LeftoverScan } from './leftovers.js';
 import { deleteStack, describeFailure, type StackDeletion } from './stack-delete.js';
-import { describeFinding, verifyByTag, type TagVerification } from './verify.js';
+import { describeFinding, verifyByTagSettled, type TagVerification } from './verify.js';
 
 export const MANAGED_BY_VALUE = 'cilium-lab';
 
@@ -156,8 +156,10 @@ export async function runDown(deps: LifecycleDeps, plan: DownPlan, prefix = ''):
 
   const verification = await deps.phase(
     `${prefix}verify by tag`,
-    () => verifyByTag(cloud, plan.labName),
-    (v) => `${v.listed} listed with ${LAB_TAGS.lab}=${plan.labName}: ${v.left.length} left, ${v.stale.length} already deleted, ${v.unverified.length} not checkable`,
+    () => verifyByTagSettled(cloud, plan.labName, timing),
+    (v) =>
+      `${v.listed} listed with ${LAB_TAGS.lab}=${plan.labName}: ${v.left.length} left, ${v.stale.length} already deleted, ${v.unverified.length} not checkable` +
+      (v.rounds > 1 ? ` (after ${v.rounds} looks)` : ''),
   );
 
   let stateDirRemoved = false;

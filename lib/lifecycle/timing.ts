@@ -19,6 +19,14 @@ export interface LifecycleTiming {
   readonly instanceTimeoutMs: number;
   /** How long the SSM agents may take to come Online after a start. */
   readonly agentsTimeoutMs: number;
+  /**
+   * How long `down` keeps re-checking resources the tagging API still lists as present before it
+   * reports them left over: resources of a deleted stack disappear from their services with a
+   * delay (eventual consistency), and the tagging API lags further.
+   */
+  readonly verifySettleMs: number;
+  /** Pause between two of those checks. */
+  readonly verifyPollMs: number;
 }
 
 export const DEFAULT_TIMING: LifecycleTiming = {
@@ -32,6 +40,8 @@ export const DEFAULT_TIMING: LifecycleTiming = {
   instancePollMs: 5_000,
   instanceTimeoutMs: 10 * 60_000,
   agentsTimeoutMs: 10 * 60_000,
+  verifySettleMs: 2 * 60_000,
+  verifyPollMs: 10_000,
 };
 
 export function sleep(ms: number): Promise<void> {

@@ -5,6 +5,7 @@
  * lists is checked with its own service before it is reported as left behind.
  */
 import { LAB_TAGS } from '../config/tags.js';
+import { sleep } from './timing.js';
 import type { LifecycleCloud } from './cloud.js';
 
 export interface TaggedFinding {
@@ -29,6 +30,24 @@ export async function verifyByTag(cloud: LifecycleCloud, labName: string): Promi
   const pick = (state: string): TaggedFinding[] =>
     checks.filter((c) => c.check.state === state).map((c) => ({ arn: c.arn, ...(c.check.detail ? { detail: c.check.detail } : {}) }));
   return { listed: listed.length, left: pick('exists'), stale: pick('gone'), unverified: pick('unverifiable') };
+}
+
+/**
+ * verifyByTag until nothing is left, or until `settleMs` have passed: a resource of a just-deleted
+ * stack may still answer for a while (eventual consistency), so one look is not a verdict. Only
+ * what is still there at the end is reported left; `rounds` says how many looks it took.
+ */
+export async function verifyByTagSettled(
+  cloud: LifecycleCloud,
+  labName: string,
+  timing: { readonly verifySettleMs: number; readonly verifyPollMs: number },
+): Promise<TagVerification & { readonly rounds: number }> {
+  const deadline = Date.now() + timing.verifySettleMs;
+  for (let rounds = 1; ; rounds++) {
+    const verification = await verifyByTag(cloud, labName);
+    if (verification.left.length === 0 || Date.now() + timing.verifyPollMs > deadline) return { ...verification, rounds };
+    await sleep(timing.verifyPollMs);
+  }
 }
 
 export function describeFinding(finding: TaggedFinding): string {

@@ -234,3 +234,33 @@ describe('verification by tag', () => {
     expect(account.ec2.callsTo('DescribeInstances').length).toBeGreaterThanOrEqual(lab.instanceIds.length + 1);
   });
 });
+
+describe('verification by tag through EC2 finishing after CloudFormation', () => {
+  it('counts a root volume still deleting as gone (it ends deleted without help)', async () => {
+    account.volumeDeleteMs = 60_000; // longer than the whole run
+    const lab = account.addLab('volume-lab');
+    const run = await cli.run(['down', '-c', 'labName=volume-lab', '--yes', '--json']);
+    expect(run.code).toBe(0);
+    expect([...account.volumes.values()].map((v) => v.state)).toEqual(lab.instanceIds.map(() => 'deleting'));
+    const report = JSON.parse(run.result) as RunReport & { result: { verification: { stale: { arn: string; detail?: string }[] } } };
+    expect(report.result.verification.stale.filter((s) => s.arn.includes(':volume/')).map((s) => s.detail)).toEqual(lab.instanceIds.map(() => 'deleting'));
+  });
+
+  it('looks again while instances are still shutting down, instead of reporting them left', async () => {
+    account.instanceShutdownMs = 300;
+    account.addLab('slow-lab');
+    const run = await cli.run(['down', '-c', 'labName=slow-lab', '--yes', '--json']);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.result) as RunReport;
+    const verify = report.phases.find((p) => p.name === 'verify by tag');
+    expect(verify?.detail).toMatch(/0 left, .* \(after [2-9]\d* looks\)/);
+  });
+
+  it('still reports what stays after the settle time, naming it', async () => {
+    account.instanceShutdownMs = 60_000;
+    account.addLab('stuck-lab');
+    const run = await cli.run(['down', '-c', 'labName=stuck-lab', '--yes', '--json']);
+    expect(run.code).toBe(1);
+    expect((JSON.parse(run.result) as RunReport).error).toMatch(/LEFT: arn:aws:ec2:.*:instance\/i-\w+ \(shutting-down\)/);
+  });
+});

@@ -16,6 +16,9 @@
  *     and its log group in its stack, gone with it. The function's IAM role is not in the tagging
  *     API's listing: GetResources does not return IAM users and roles.
  *   - Stop/StartInstances move through stopping/pending for `instanceTransitionMs`.
+ *   - A stack delete leaves its instances `shutting-down` for `instanceShutdownMs` before
+ *     `terminated`, and their root volumes `deleting` for `volumeDeleteMs` before they are gone
+ *     (DescribeVolumes then answers InvalidVolume.NotFound): EC2 finishes after CloudFormation.
  *   - DeleteStack of a stack with termination protection answers ValidationError, as
  *     CloudFormation does ("... cannot be deleted while TerminationProtection is enabled").
  *
@@ -48,6 +51,8 @@ export const QUICK_TIMING: LifecycleTiming = {
   instancePollMs: 20,
   instanceTimeoutMs: 3_000,
   agentsTimeoutMs: 1_500,
+  verifySettleMs: 1_000,
+  verifyPollMs: 50,
 };
 
 export type Tags = Record<string, string>;
@@ -74,6 +79,14 @@ export interface FakeSecurityGroup {
   /** DependencyViolation for this long after the first DeleteSecurityGroup. */
   readonly busyForMs?: number;
   firstDeleteAt?: number;
+}
+
+export interface FakeVolume {
+  readonly id: string;
+  readonly instanceId: string;
+  readonly tags: Tags;
+  state: string;
+  goneAt?: number;
 }
 
 export interface FakeInstance {
@@ -180,6 +193,10 @@ export class FakeAccount {
   readonly enis = new Map<string, FakeEni>();
   readonly groups = new Map<string, FakeSecurityGroup>();
   readonly instances = new Map<string, FakeInstance>();
+  readonly volumes = new Map<string, FakeVolume>();
+  /** How long a deleted stack's instances stay shutting-down, and its root volumes deleting. */
+  instanceShutdownMs = 0;
+  volumeDeleteMs = 60;
   readonly vpcs = new Map<string, { id: string; tags: Tags }>();
   readonly stacks: FakeStack[] = [];
   /** What the tagging API lists: ARN -> tags (never forgotten). */
@@ -360,6 +377,10 @@ export class FakeAccount {
         instanceIds.push(id);
         this.instances.set(id, { id, vpcId, state: options.instanceState ?? 'running' });
         this.tagged.set(this.arn('ec2', `instance/${id}`), { ...tags, Name: node.name });
+        // Its root volume, tagged like the instance (the tagging API lists it).
+        const volumeId = nextId('vol');
+        this.volumes.set(volumeId, { id: volumeId, instanceId: id, tags, state: 'in-use' });
+        this.tagged.set(this.arn('ec2', `volume/${volumeId}`), tags);
         // The primary interface goes with the instance (device index 0): never a leftover.
         const eni = nextId('eni');
         this.enis.set(eni, { id: eni, vpcId, status: 'in-use', description: '', tags: {}, groups: [labSecurityGroupId], attachment: { id: nextId('eni-attach'), instanceId: id, deviceIndex: 0 } });
@@ -450,6 +471,9 @@ export class FakeAccount {
         delete instance.transition;
       }
     }
+    for (const volume of [...this.volumes.values()]) {
+      if (volume.goneAt !== undefined && now >= volume.goneAt) this.volumes.delete(volume.id);
+    }
     for (const eni of this.enis.values()) {
       if (eni.detachedAt !== undefined && now >= eni.detachedAt) {
         eni.status = 'available';
@@ -468,7 +492,19 @@ export class FakeAccount {
     // Instances go first, whatever happens after.
     for (const r of stack.resources.filter((r) => r.type === 'AWS::EC2::Instance' && r.status !== 'DELETE_COMPLETE')) {
       const instance = this.instances.get(r.physicalId ?? '');
-      if (instance) instance.state = 'terminated';
+      for (const volume of this.volumes.values()) {
+        if (volume.instanceId !== r.physicalId) continue;
+        volume.state = 'deleting';
+        volume.goneAt = Date.now() + this.volumeDeleteMs;
+      }
+      if (instance) {
+        if (this.instanceShutdownMs > 0) {
+          instance.state = 'shutting-down';
+          instance.transition = { to: 'terminated', at: Date.now() + this.instanceShutdownMs };
+        } else {
+          instance.state = 'terminated';
+        }
+      }
       for (const [id, eni] of this.enis) {
         if (!eni.attachment || eni.attachment.instanceId !== r.physicalId) continue;
         // The primary interface goes with the instance; a secondary one (Cilium ENI mode) stays, detached.
@@ -841,6 +877,14 @@ function ec2Handlers(a: () => FakeAccount): Record<string, (params: QueryParams)
       account.groups.delete(id);
       account.log.push(`DeleteSecurityGroup ${id}`);
       return { return: true };
+    },
+    DescribeVolumes: (params) => {
+      const account = a();
+      account.settle();
+      const ids = listParam(params, 'VolumeId');
+      const missing = ids.find((id) => !account.volumes.has(id));
+      if (missing) throw new QueryFault('InvalidVolume.NotFound', `The volume '${missing}' does not exist.`);
+      return { volumeSet: ids.map((id) => ({ volumeId: id, status: account.volumes.get(id)?.state })) };
     },
     DescribeInstances: (params) => {
       const account = a();
