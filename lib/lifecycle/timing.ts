@@ -31,9 +31,10 @@ export interface LifecycleTiming {
 
 export const DEFAULT_TIMING: LifecycleTiming = {
   stackPollMs: 10_000,
-  // A lab deletes in 3-6 minutes (instances terminate, then the VPC); 40 minutes leaves room for
-  // ENIs that Kubernetes or Cilium detach late.
-  stackDeleteTimeoutMs: 40 * 60_000,
+  // A lab deletes in 3-6 minutes (instances terminate, then the VPC); 20 minutes leaves room for
+  // ENIs that Kubernetes or Cilium detach late, and keeps `lab down`'s worst case (two attempts)
+  // inside the nightly teardown's credentials (lib/lifecycle/nightly-budget.ts).
+  stackDeleteTimeoutMs: 20 * 60_000,
   leftoverTimeoutMs: 5 * 60_000,
   leftoverBackoffBaseMs: 2_000,
   leftoverBackoffMaxMs: 20_000,

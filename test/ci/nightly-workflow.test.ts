@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { loadLabConfig } from '../../lib/config/load.js';
+import { CI_ROLE_MAX_SESSION_SECONDS, downWorstCaseMinutes, teardownBudget } from '../../lib/lifecycle/nightly-budget.js';
 
 const path = fileURLToPath(new URL('../../.github/workflows/nightly-lab.yml', import.meta.url));
 const text = readFileSync(path, 'utf8');
@@ -66,13 +67,14 @@ describe('triggers and safety', () => {
     for (const job of Object.values(jobs)) expect(job.environment).toBeUndefined();
   });
 
-  it('takes AWS credentials from OIDC with the role from a repository variable, action pinned to a major', () => {
-    for (const job of ['lab', 'teardown']) {
+  it('takes AWS credentials from OIDC with the role from a repository variable, never keys', () => {
+    for (const [job, count] of [['lab', 1], ['teardown', 2]] as const) {
       const creds = steps(job).filter((s) => String(s.uses).startsWith('aws-actions/configure-aws-credentials@'));
-      expect(creds).toHaveLength(1);
-      expect(creds[0].uses).toMatch(/@v\d+$/);
-      expect(creds[0].with['role-to-assume']).toMatch(/^\$\{\{ (vars|secrets)\.[A-Z_]+ \}\}$/);
-      expect(creds[0].with).not.toHaveProperty('aws-access-key-id');
+      expect(creds).toHaveLength(count);
+      for (const cred of creds) {
+        expect(cred.with['role-to-assume']).toMatch(/^\$\{\{ (vars|secrets)\.[A-Z_]+ \}\}$/);
+        expect(cred.with).not.toHaveProperty('aws-access-key-id');
+      }
     }
   });
 
@@ -158,7 +160,7 @@ describe('the teardown job', () => {
     const fallback = stepNamed('teardown', /cdk destroy/);
     expect(fallback.if).toBe("failure() && steps.down.outcome == 'failure'");
     expect(fallback.run).toBe('npx cdk destroy --force -c labName="$LAB_NAME"');
-    const sweep = stepNamed('teardown', /sweep/);
+    const sweep = stepNamed('teardown', /lab sweep/);
     expect(sweep.if).toBe('always()');
     // Its own labs only: the owner tag the deploy step gives them.
     expect(sweep.run).toMatch(/^mkdir -p reports\nnpm run --silent lab -- sweep --older-than 3h --owner "github:\$\{GITHUB_REPOSITORY\}" --yes --json > reports\/sweep\.json\n$/);
@@ -179,5 +181,63 @@ describe('the teardown job', () => {
     expect(teardown.env?.LAB_NAME).toBeUndefined();
     expect(jobs.lab.env?.LAB_NAME).toBeUndefined();
     expect(text).not.toMatch(/LAB_NAME=/);
+  });
+});
+
+describe('workflow hygiene', () => {
+  const uses = Object.values(jobs).flatMap((job: any) => (job.steps as any[]).filter((s) => s.uses).map((s) => String(s.uses)));
+
+  it('pins every action by its full commit SHA, with the version in a comment beside it', () => {
+    expect(uses.length).toBeGreaterThan(5);
+    for (const use of uses) expect(use).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+    const lines = text.split('\n').filter((l) => /uses: /.test(l));
+    for (const line of lines) expect(line).toMatch(/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+  });
+
+  it('checks out without persisting the token', () => {
+    for (const job of Object.values(jobs) as any[]) {
+      const checkout = job.steps.find((s: any) => String(s.uses).startsWith('actions/checkout@'));
+      expect(checkout.with['persist-credentials']).toBe(false);
+    }
+  });
+
+  it('runs Node 22 LTS', () => {
+    for (const job of Object.values(jobs) as any[]) {
+      const setup = job.steps.find((s: any) => String(s.uses).startsWith('actions/setup-node@'));
+      expect(setup.with['node-version']).toBe(22);
+    }
+  });
+});
+
+describe('the teardown fits its credentials (lib/lifecycle/nightly-budget.ts)', () => {
+  const budget = teardownBudget();
+  const teardown = jobs['teardown'];
+  const credentials = steps('teardown').filter((s) => String(s.uses).startsWith('aws-actions/configure-aws-credentials@'));
+
+  it("keeps lab down's worst case (two DeleteStacks, leftovers, the settled verification) inside its step", () => {
+    expect(downWorstCaseMinutes()).toBeLessThan(stepNamed('teardown', /lab down/)['timeout-minutes']);
+    expect(stepNamed('teardown', /lab down/)['timeout-minutes']).toBe(budget.downStepMinutes);
+    expect(stepNamed('teardown', /cdk destroy/)['timeout-minutes']).toBe(budget.destroyStepMinutes);
+    expect(stepNamed('teardown', /lab sweep/)['timeout-minutes']).toBe(budget.sweepStepMinutes);
+    expect(teardown['timeout-minutes']).toBe(budget.jobMinutes);
+  });
+
+  it('asks for credentials that outlast each segment, within the role\'s maximum session', () => {
+    expect(credentials.map((s) => s.with['role-duration-seconds'])).toEqual([budget.roleDurationSeconds, budget.roleDurationSeconds]);
+    expect(budget.roleDurationSeconds).toBeLessThanOrEqual(CI_ROLE_MAX_SESSION_SECONDS);
+    // Fresh credentials before the sweep: the first ones cover setup, down and destroy.
+    const names = steps('teardown').map((s) => String(s.name ?? s.uses));
+    expect(names.findIndex((n) => /credentials again/.test(n))).toBeLessThan(names.findIndex((n) => /lab sweep/.test(n)));
+    expect((budget.setupMinutes + budget.downStepMinutes + budget.destroyStepMinutes) * 60).toBeLessThanOrEqual(budget.roleDurationSeconds);
+  });
+
+  it('gives the lab job credentials for the whole job', () => {
+    const lab = steps('lab').find((s) => String(s.uses).startsWith('aws-actions/configure-aws-credentials@'));
+    expect(jobs['lab']['timeout-minutes'] * 60).toBeLessThanOrEqual(lab.with['role-duration-seconds']);
+    expect(lab.with['role-duration-seconds']).toBeLessThanOrEqual(CI_ROLE_MAX_SESSION_SECONDS);
+  });
+
+  it('matches the CI role\'s MaxSessionDuration', () => {
+    expect(readFileSync(new URL('../../lib/infra/ci-access-stack.ts', import.meta.url), 'utf8')).toContain(`maxSessionDuration: Duration.hours(${CI_ROLE_MAX_SESSION_SECONDS / 3600})`);
   });
 });
