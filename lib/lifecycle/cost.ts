@@ -52,7 +52,7 @@ function instancePrice(region: string, instanceType: string, field: string): num
 export function labCost(config: LabConfig, options: { hours?: number; now: Date }): LabCost {
   const region = config.region;
   if (region === undefined) {
-    throw new CostError(`region: lab cost needs the lab's region; pass -c region=... (prices are known for ${known(Object.keys(PRICES))})`);
+    throw new CostError(`region: lab cost needs the lab's region: pass -c region=..., or set AWS_REGION or a region in your AWS profile (prices are known for ${known(Object.keys(PRICES))})`);
   }
   const prices = PRICES[region];
   if (!prices) throw new CostError(`region: no prices for ${region} in lib/lifecycle/prices.ts (known: ${known(Object.keys(PRICES))})`);

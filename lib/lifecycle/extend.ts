@@ -85,6 +85,11 @@ export async function extendLab(cloud: LifecycleCloud, labName: string, request:
   if (!stack || stack.status === 'DELETE_COMPLETE') {
     throw new ExtendError(`there is no stack ${labName}${where}: nothing to extend (pass -c labName=... / -c region=... of the lab you deployed)`);
   }
+  if (stack.status.startsWith('DELETE_')) {
+    // DELETE_IN_PROGRESS (the expiry fired, or lab down runs) or DELETE_FAILED: moving the
+    // schedule would promise a lab that is going away.
+    throw new ExtendError(`stack ${labName}${where} is ${stack.status}: the lab is being deleted, there is nothing to extend (deploy a new one; after DELETE_FAILED run lab down to finish)`);
+  }
   const scheduleName = stack.outputs[OUTPUTS.expirySchedule] ?? expiryScheduleName(labName);
   const schedule = await cloud.getSchedule(scheduleName, EXPIRY_SCHEDULE_GROUP);
   if (!schedule) {

@@ -57,10 +57,14 @@ async function waitFor(deps: LifecycleDeps, nodes: readonly DeployedNode[], want
 export async function stopLab(deps: LifecycleDeps, target: LabTarget): Promise<PowerReport> {
   const nodes = target.nodes;
   const before = await deps.phase('instance states', () => currentStates(deps, nodes), (s) => summarize(s));
-  const toStop = nodes.filter((n) => ['pending', 'running'].includes(before[n.instanceId] ?? ''));
+  // A pending instance cannot be stopped yet (EC2 IncorrectInstanceState until it runs): say so
+  // and leave it, rather than fail the whole stop.
+  const pending = nodes.filter((n) => before[n.instanceId] === 'pending');
+  if (pending.length > 0) deps.info(`${pending.map(label).join(', ')} still starting (pending): not stopped now; run lab stop again once it runs`);
+  const toStop = nodes.filter((n) => before[n.instanceId] === 'running');
   const already = nodes.filter((n) => before[n.instanceId] === 'stopped');
-  if (already.length === nodes.length) {
-    deps.skip('stop instances', 'every instance is already stopped');
+  if (toStop.length === 0 && already.length + pending.length === nodes.length) {
+    deps.skip('stop instances', pending.length > 0 ? 'nothing running to stop' : 'every instance is already stopped');
     return { action: 'stop', changed: [], already: already.map((n) => n.instanceId), states: before, noop: true };
   }
   const deadline = Date.now() + deps.timing.instanceTimeoutMs;
@@ -68,7 +72,8 @@ export async function stopLab(deps: LifecycleDeps, target: LabTarget): Promise<P
     'stop instances',
     async () => {
       if (toStop.length > 0) await deps.cloud.stopInstances(toStop.map((n) => n.instanceId));
-      return waitFor(deps, nodes, 'stopped', deadline);
+      const stopped = await waitFor(deps, nodes.filter((n) => !pending.includes(n)), 'stopped', deadline);
+      return { ...Object.fromEntries(pending.map((n) => [n.instanceId, 'pending'])), ...stopped };
     },
     () => `${toStop.length} stopped`,
   );

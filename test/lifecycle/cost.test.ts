@@ -1,4 +1,9 @@
 /** `lab cost`: the price table against figures computed by hand; no AWS call. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../lib/lab/cli.js';
+import { lifecycleCommands } from '../../lib/lab/commands/lifecycle.js';
 import { loadLabConfig } from '../../lib/config/load.js';
 import { labCost } from '../../lib/lifecycle/cost.js';
 import { PRICES, PRICES_AS_OF, PRICE_SOURCES } from '../../lib/lifecycle/prices.js';
@@ -99,5 +104,53 @@ describe('lab cost', () => {
     const hours = await cli.run(['cost', '--hours', 'lots']);
     expect(hours.code).toBe(2);
     expect(hours.result).toContain('--hours: "lots" is not a positive number of hours');
+  });
+});
+
+describe('lab cost finds the region as every command does', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const key of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  });
+  const run = async (): Promise<{ code: number; result: string }> => {
+    const results: string[] = [];
+    const code = await runCli(['cost'], { commands: lifecycleCommands({ now: () => NOW }), createServices: () => ({}) as never, out: () => ({ info: () => undefined, result: (t) => results.push(t) }) });
+    return { code, result: results.join('\n') };
+  };
+  const isolate = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'aws-config-'));
+    process.env['AWS_CONFIG_FILE'] = join(dir, 'config');
+    process.env['AWS_SHARED_CREDENTIALS_FILE'] = join(dir, 'credentials');
+    delete process.env['AWS_REGION'];
+    delete process.env['AWS_DEFAULT_REGION'];
+    delete process.env['AWS_PROFILE'];
+    return dir;
+  };
+
+  it('from AWS_REGION', async () => {
+    isolate();
+    process.env['AWS_REGION'] = 'us-east-1';
+    const result = await run();
+    expect(result.code).toBe(0);
+    expect(result.result).toContain('lab cilium-lab in us-east-1:');
+  });
+
+  it("from the AWS profile's region (AWS_PROFILE in AWS_CONFIG_FILE)", async () => {
+    const dir = isolate();
+    writeFileSync(join(dir, 'config'), '[profile study]\nregion = ap-northeast-2\n');
+    process.env['AWS_PROFILE'] = 'study';
+    const result = await run();
+    expect(result.code).toBe(0);
+    expect(result.result).toContain('lab cilium-lab in ap-northeast-2:');
+  });
+
+  it('says where to set one when there is none', async () => {
+    isolate();
+    const result = await run();
+    expect(result.code).toBe(2);
+    expect(result.result).toContain('region: lab cost needs the lab\'s region: pass -c region=..., or set AWS_REGION or a region in your AWS profile');
   });
 });

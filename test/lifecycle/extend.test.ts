@@ -111,6 +111,14 @@ describe('lab extend', () => {
     expect(account.scheduler.callsTo('PUT /schedules')).toEqual([]);
   });
 
+  it.each(['DELETE_IN_PROGRESS', 'DELETE_FAILED'])('refuses a lab whose stack is %s (being deleted), changing nothing', async (status) => {
+    account.addLab('going-lab', { expiresAt: `${new Date(Date.now() + 3_600_000).toISOString().slice(0, 19)}Z`, status });
+    const run = await cli.run(['extend', '-c', 'labName=going-lab', '--by', '2h']);
+    expect(run.code).toBe(1);
+    expect(run.result).toContain(`stack going-lab in ap-northeast-2 is ${status}: the lab is being deleted`);
+    expect(account.scheduler.callsTo('PUT /schedules')).toEqual([]);
+  });
+
   it('says so when there is no such lab', async () => {
     const run = await cli.run(['extend', '-c', 'labName=no-lab', '--by', '2h']);
     expect(run.code).toBe(1);

@@ -34,7 +34,7 @@ import type { LifecycleCloud } from '../../lib/lifecycle/cloud.js';
 import type { LifecycleTiming } from '../../lib/lifecycle/timing.js';
 import { CFN_QUERY, EC2_QUERY, FakeQueryServer, QueryFault, listParam, type QueryParams, type XmlValue } from '../aws/fake-query-server.js';
 import { FakeS3Server } from '../aws/fake-s3-server.js';
-import { FakeSsmServer, type FakePing } from '../aws/fake-ssm-server.js';
+import { FakeSsmServer, type FakePing, type FakeResponse } from '../aws/fake-ssm-server.js';
 import { FakeJsonServer, JsonFault } from './fake-json-server.js';
 
 export const REGION = 'ap-northeast-2';
@@ -254,8 +254,11 @@ export class FakeAccount {
   }
 
   /** Starts the SSM fake for the instances known now (pings: per instance, default Online). */
-  async startSsm(): Promise<FakeSsmServer> {
-    const nodes = Object.fromEntries([...this.instances.keys()].map((id) => [id, { ping: this.pings.get(id) ?? ['Online'] }]));
+  /** The SSM fake for the instances so far; `respond` answers the scripts sent to them (by instance id). */
+  async startSsm(respond?: (instanceId: string, script: string) => FakeResponse): Promise<FakeSsmServer> {
+    const nodes = Object.fromEntries(
+      [...this.instances.keys()].map((id) => [id, { ping: this.pings.get(id) ?? ['Online'], ...(respond ? { respond: (script: string) => respond(id, script) } : {}) }]),
+    );
     this.ssmServer = await FakeSsmServer.start({ nodes });
     return this.ssmServer;
   }

@@ -14,9 +14,12 @@ import { findExpiredLabs, formatFindings } from '../../lifecycle/sweep.js';
 import { DEFAULT_TIMING, parseDuration, type LifecycleTiming } from '../../lifecycle/timing.js';
 import { UsageError, type CommandContext, type LabCommand, type OptionSpec } from '../cli.js';
 import { labStateDir } from '../state.js';
+import { runWait } from '../wait.js';
+import { phaseDeps, type CommandSettings } from './shared.js';
+import { formatWait } from './wait.js';
 
 /** How the commands are built: production uses the defaults; tests hand in a cloud on loopback fakes and short timings. */
-export interface LifecycleSettings {
+export interface LifecycleSettings extends CommandSettings {
   /** The cloud for a region (undefined: the SDK's default chain). @default the real AWS clients */
   readonly createCloud?: (region: string | undefined) => LifecycleCloud | Promise<LifecycleCloud>;
   readonly timing?: Partial<LifecycleTiming>;
@@ -24,6 +27,8 @@ export interface LifecycleSettings {
   readonly now?: () => Date;
   /** Where the state directories are ($CILIUM_LAB_STATE_DIR). @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** The region when -c region is not given. @default the AWS SDK's (environment, then profile) */
+  readonly defaultRegion?: () => Promise<string | undefined>;
 }
 
 const YES_OPTION: Readonly<Record<string, OptionSpec>> = {
@@ -175,12 +180,32 @@ function stopCommand(settings: LifecycleSettings): LabCommand {
 function startCommand(settings: LifecycleSettings): LabCommand {
   return {
     name: 'start',
-    summary: "start the lab's instances again and wait until they run and their SSM agents are Online",
+    summary: "start the lab's instances again and wait until they run, their SSM agents are Online, and the cluster is back (every node Ready, Cilium up)",
+    options: {
+      'no-cluster-wait': { type: 'boolean', description: 'stop waiting once the SSM agents are Online (a lab without Cilium yet)' },
+    },
     async run(ctx) {
       const target = await ctx.reporter.phase('find lab', () => ctx.target(), (t) => `${t.nodes.length} instances`);
       const deps = lifecycleDeps(ctx, settings, await cloudFor(settings, ctx.config.region));
       const report = await startLab(deps, target);
-      return { text: formatPowerReport(report, target), data: report };
+      if (ctx.options['no-cluster-wait'] === true) {
+        ctx.reporter.skip('cluster back', '--no-cluster-wait');
+        return { text: formatPowerReport(report, target), data: report };
+      }
+      // The agents Online is not the lab back: kubelet, the API server and the Cilium agents come
+      // up after them. The same wait as `lab wait` (cilium status --wait, every node Ready).
+      const cluster = await ctx.reporter.phase(
+        'cluster back',
+        async () => {
+          try {
+            return await runWait(await phaseDeps(ctx, settings), target);
+          } catch (error) {
+            throw new Error(`${(error as Error).message}\nthe instances run again, but the cluster is not back; a lab without Cilium yet: lab up (or lab start --no-cluster-wait)`);
+          }
+        },
+        (w) => `${w.nodes.length} node(s) Ready`,
+      );
+      return { text: `${formatPowerReport(report, target)}\n${formatWait(cluster)}`, data: { ...report, cluster } };
     },
   };
 }
@@ -188,7 +213,7 @@ function startCommand(settings: LifecycleSettings): LabCommand {
 function costCommand(settings: LifecycleSettings): LabCommand {
   return {
     name: 'cost',
-    summary: 'what the configured lab costs per hour, for --hours N and until its expiry (price table in the repo, no AWS call)',
+    summary: "what the configured lab costs per hour, for --hours N and until its expiry (price table in the repo, no AWS call; the region as every command finds it)",
     options: { hours: { type: 'string', description: 'also show the cost of running the lab this many hours' } },
     async run(ctx) {
       const hoursText = ctx.options['hours'];
@@ -198,9 +223,12 @@ function costCommand(settings: LifecycleSettings): LabCommand {
         if (!/^\d+(\.\d+)?$/.test(hoursText.trim()) || !(hours > 0)) throw new UsageError(`--hours: "${hoursText}" is not a positive number of hours`);
       }
       const now = (settings.now ?? (() => new Date()))();
+      // Like every other command: -c region, else the SDK's region (environment, then profile).
+      const region = ctx.config.region ?? (await (settings.defaultRegion ?? (async () => (await import('../../aws/region.js')).sdkDefaultRegion()))());
+      const config = region === undefined ? ctx.config : { ...ctx.config, region };
       const cost = await ctx.reporter.phase('price the lab', async () => {
         try {
-          return labCost(ctx.config, { now, ...(hours !== undefined ? { hours } : {}) });
+          return labCost(config, { now, ...(hours !== undefined ? { hours } : {}) });
         } catch (error) {
           if (error instanceof CostError) throw new UsageError(error.message);
           throw error;
