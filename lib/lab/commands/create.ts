@@ -1,0 +1,116 @@
+/**
+ * `lab create`: from nothing to a checked lab in one command. The same commands a user would run
+ * one by one, as timed phases of one report: deploy (cdk deploy with an expiry), up (preflight,
+ * tune, cilium, wait), check (which fetches the kubeconfig itself). It prints how long the lab
+ * took to go green, how to open the Hubble UI, when the lab expires and what it costs per hour,
+ * and writes the JSON report into the lab's state directory. A failed phase keeps its own reason
+ * (the node and what it said) and the message says how to collect the nodes' logs.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatDuration } from '../../lifecycle/timing.js';
+import { labCost } from '../../lifecycle/cost.js';
+import type { CommandContext, LabCommand, OptionSpec } from '../cli.js';
+import { kubeconfigPath, labStateDir } from '../state.js';
+import { checkCommand } from './check.js';
+import { deployCommand } from './deploy.js';
+import { upCommand } from './up.js';
+
+/** The commands `create` runs, in order (tests hand in their own settings). */
+export interface CreateParts {
+  readonly deploy: LabCommand;
+  readonly up: LabCommand;
+  readonly check: LabCommand;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** Where the state directories are ($CILIUM_LAB_STATE_DIR). @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export class CreateFailedError extends Error {
+  constructor(
+    message: string,
+    readonly result: unknown,
+  ) {
+    super(message);
+    this.name = 'CreateFailedError';
+  }
+}
+
+/** ctx for one of the commands: its own options' defaults, then what the user gave create for them. */
+function contextFor(ctx: CommandContext, command: LabCommand): CommandContext {
+  const options: Record<string, string | boolean | undefined> = {};
+  for (const [name, spec] of Object.entries(command.options ?? {})) options[name] = ctx.options[name] ?? spec.default;
+  return { ...ctx, options };
+}
+
+/** The options of the parts, once each (create passes each on to the part that declares it). */
+function partOptions(parts: readonly LabCommand[]): Record<string, OptionSpec> {
+  const options: Record<string, OptionSpec> = {};
+  for (const part of parts) for (const [name, spec] of Object.entries(part.options ?? {})) options[name] ??= { ...spec, description: `${spec.description} (${part.name})` };
+  return options;
+}
+
+export function createCommand(parts: CreateParts = { deploy: deployCommand, up: upCommand(), check: checkCommand() }): LabCommand {
+  const ordered = [parts.deploy, parts.up, parts.check];
+  return {
+    name: 'create',
+    summary: 'deploy, up and check in one go: from nothing to a checked lab, with the time it took, the Hubble UI, the expiry and the cost',
+    options: partOptions(ordered),
+    async run(ctx) {
+      const now = parts.now ?? (() => new Date());
+      const started = now();
+      const labName = ctx.config.labName;
+      const results: Record<string, unknown> = {};
+      let step: LabCommand = parts.deploy;
+      try {
+        for (const part of ordered) {
+          step = part;
+          results[part.name] = (await part.run(contextFor(ctx, part))).data;
+        }
+      } catch (error) {
+        const message = (error as Error).message;
+        const next =
+          step === parts.deploy
+            ? 'cdk deploy failed: its output above names each failing node and its last log lines (a rolled-back stack leaves no node to inspect); fix and run lab create again'
+            : `the lab is deployed and keeps running until it expires: collect its nodes' logs with \`npm run lab -- logs -c labName=${labName}\`, delete it with \`npm run lab -- down -c labName=${labName} --yes\``;
+        throw new CreateFailedError(`lab create stopped at ${step.name}: ${message}\n\n${next}`, { ...results, failedAt: step.name });
+      }
+      const greenAfterMs = now().getTime() - started.getTime();
+      const deployed = results[parts.deploy.name] as { expiresAt?: string } | undefined;
+      const expiresAt = deployed?.expiresAt ?? ctx.config.expiresAt;
+      let costLine: string;
+      let perHour: number | undefined;
+      try {
+        const region = ctx.config.region ?? (await (await import('../../aws/region.js')).sdkDefaultRegion());
+        perHour = labCost(region ? { ...ctx.config, region } : ctx.config, { now: now() }).perHour;
+        costLine = `costs about $${perHour.toFixed(2)} per hour while running (npm run lab -- cost)`;
+      } catch (error) {
+        costLine = `cost: ${(error as Error).message}`;
+      }
+      const kubeconfig = kubeconfigPath(labName, parts.env);
+      const summary = {
+        labName,
+        greenAfterMs,
+        ...(expiresAt ? { expiresAt } : {}),
+        ...(perHour !== undefined ? { costPerHour: perHour } : {}),
+        kubeconfig,
+        results,
+      };
+      const reportPath = join(labStateDir(labName, parts.env), 'create-report.json');
+      mkdirSync(labStateDir(labName, parts.env), { recursive: true });
+      writeFileSync(reportPath, `${JSON.stringify(ctx.reporter.report(true, { result: summary }), null, 2)}\n`);
+      const text = [
+        ctx.reporter.summary(),
+        '',
+        `Lab ${labName} is green after ${formatDuration(greenAfterMs)}: deployed, Cilium up, every check passed.`,
+        `  kubectl:   export KUBECONFIG=${kubeconfig}`,
+        `  Hubble UI: kubectl -n kube-system port-forward svc/hubble-ui 12000:80, then open http://localhost:12000`,
+        `  expires:   ${expiresAt ?? 'never (deployed without an expiry)'} (npm run lab -- extend --by 2h; npm run lab -- down --yes to delete it now)`,
+        `  ${costLine}`,
+        `  report:    ${reportPath}`,
+      ].join('\n');
+      return { text, data: { ...summary, reportPath } };
+    },
+  };
+}
