@@ -10,12 +10,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, type CommandContext, type LabCommand } from '../../lib/lab/cli.js';
 import { createCommand } from '../../lib/lab/commands/create.js';
-import { deployCommand } from '../../lib/lab/commands/deploy.js';
+import { deployCommandWith } from '../../lib/lab/commands/deploy.js';
+import { FakeAccount } from '../lifecycle/fake-account.js';
 import type { RunReport } from '../../lib/lab/reporter.js';
 
 const NOW = new Date('2026-11-23T09:00:00Z');
 
 let dir = '';
+let account: FakeAccount;
+beforeAll(async () => {
+  account = await FakeAccount.start();
+});
+afterAll(async () => {
+  await account.close();
+});
 let cdkArgs = '';
 const saved = { cdk: process.env['CILIUM_LAB_CDK'], state: process.env['CILIUM_LAB_STATE_DIR'] };
 beforeEach(() => {
@@ -56,7 +64,7 @@ async function create(argv: string[], up: LabCommand, check: LabCommand) {
   const lines: string[] = [];
   let clock = NOW.getTime();
   const code = await runCli(['create', ...argv], {
-    commands: [createCommand({ deploy: deployCommand, up, check, now: () => new Date((clock += 7 * 60_000)) })],
+    commands: [createCommand({ deploy: deployCommandWith({ createCloud: () => account.cloud() }), up, check, now: () => new Date((clock += 7 * 60_000)) })],
     createServices: () => {
       throw new Error('the stand-ins make no AWS call');
     },
@@ -83,7 +91,7 @@ describe('lab create', () => {
       { part: 'check', junit: 'out.xml' },
     ]);
     const report = JSON.parse(run.text.slice(run.text.indexOf('{'))) as RunReport & { result: { greenAfterMs: number; costPerHour: number; expiresAt: string; reportPath: string } };
-    expect(report.phases.map((p) => p.name)).toEqual(['deploy', 'up', 'check']);
+    expect(report.phases.map((p) => p.name)).toEqual(['current expiry', 'deploy', 'up', 'check']);
     expect(report.result.greenAfterMs).toBe(7 * 60_000);
     expect(report.result.costPerHour).toBeCloseTo(0.685, 3);
     expect(existsSync(report.result.reportPath)).toBe(true);

@@ -2,7 +2,8 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, type LabCommand } from '../../lib/lab/cli.js';
-import { deployCommand } from '../../lib/lab/commands/deploy.js';
+import { deployCommandWith } from '../../lib/lab/commands/deploy.js';
+import { FakeAccount } from '../lifecycle/fake-account.js';
 import { cdkDeployArgs, expiryFrom, parseDuration } from '../../lib/lab/deploy.js';
 import type { Output } from '../../lib/lab/reporter.js';
 
@@ -43,7 +44,15 @@ describe('lab CLI', () => {
   writeFileSync(stub, `#!/bin/sh\nprintf '%s\\n' "$@" > "${record}"\n`);
   chmodSync(stub, 0o755);
 
-  const run = async (argv: string[], commands: LabCommand[] = [deployCommand]) => {
+  let account: FakeAccount;
+  beforeAll(async () => {
+    account = await FakeAccount.start();
+  });
+  afterAll(async () => {
+    await account.close();
+  });
+  // The deployed lab's expiry is read from the loopback fakes (CloudFormation, Scheduler).
+  const run = async (argv: string[], commands: LabCommand[] = [deployCommandWith({ createCloud: () => account.cloud() })]) => {
     const lines: string[] = [];
     const out: Output = { info: (l) => lines.push(l), result: (l) => lines.push(l) };
     const noCloud = () => {
@@ -95,6 +104,32 @@ describe('lab CLI', () => {
   it('prints the phase timings as JSON with --json', async () => {
     const { code, text } = await run(['deploy', '--json', '--yes']);
     const report = JSON.parse(text.slice(text.indexOf('{')));
-    expect([code, report.ok, report.phases.map((p: { name: string; status: string }) => `${p.name}:${p.status}`)]).toEqual([0, true, ['deploy:ok']]);
+    expect([code, report.ok, report.phases.map((p: { name: string; status: string }) => `${p.name}:${p.status}`)]).toEqual([0, true, ['current expiry:ok', 'deploy:ok']]);
+  });
+
+  it('refuses an expiresAt in the past before running cdk', async () => {
+    const { code, text } = await run(['deploy', '-c', 'expiresAt=2020-01-01T00:00:00Z']);
+    expect(code).toBe(2);
+    expect(text).toMatch(/expiresAt: 2020-01-01T00:00:00Z is not in the future/);
+    expect(readFileSync(record, 'utf8')).toBe('');
+  });
+
+  it('never cuts short an expiry lab extend moved later: a re-deploy keeps the schedule\'s time', async () => {
+    const later = new Date(Date.now() + 9 * 3_600_000);
+    const laterIso = `${later.toISOString().slice(0, 19)}Z`;
+    account.addLab('extended', { expiresAt: laterIso });
+    const { code, text } = await run(['deploy', '-c', 'labName=extended', '--ttl', '4h', '--yes']);
+    expect(code).toBe(0);
+    expect(readFileSync(record, 'utf8').split('\n')).toContain(`expiresAt=${laterIso}`);
+    expect(text).toContain(`keeping the lab's later expiry ${laterIso}`);
+  });
+
+  it('takes now + --ttl when the lab\'s expiry is earlier than that', async () => {
+    const soon = `${new Date(Date.now() + 3_600_000).toISOString().slice(0, 19)}Z`;
+    account.addLab('short', { expiresAt: soon });
+    const { code } = await run(['deploy', '-c', 'labName=short', '--ttl', '4h', '--yes']);
+    expect(code).toBe(0);
+    const expiry = readFileSync(record, 'utf8').split('\n').find((a) => a.startsWith('expiresAt=')) ?? '';
+    expect(new Date(expiry.slice('expiresAt='.length)).getTime()).toBeGreaterThan(Date.now() + 3.9 * 3_600_000);
   });
 });
