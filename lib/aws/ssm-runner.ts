@@ -2,10 +2,10 @@
  * Remote execution on the lab's nodes over SSM Run Command (document AWS-RunShellScript).
  *
  * The rest of the code base sees only `RemoteRunner` and plain result objects; this file is the
- * one place that knows the SSM API (SendCommand, GetCommandInvocation, CancelCommand,
+ * one place that knows the SSM API (SendCommand, ListCommandInvocations, GetCommandInvocation, CancelCommand,
  * DescribeInstanceInformation) and its quirks:
- *   - GetCommandInvocation answers InvocationDoesNotExist for a moment after SendCommand
- *     (eventual consistency): retried with backoff, like throttling, within the run's deadline.
+ *   - Right after SendCommand an invocation is not listed yet, and GetCommandInvocation answers
+ *     InvocationDoesNotExist (eventual consistency): both are ridden out within the run's deadline.
  *   - AWS-RunShellScript runs the commands as `sh -c _script.sh` (dash on Ubuntu), so the script
  *     is shipped base64-encoded and handed to bash explicitly (see `bashCommand`).
  *   - Output is capped by SSM: the first 24,000 characters of stdout, 8,000 of stderr.
@@ -18,10 +18,13 @@ import {
   CommandInvocationStatus,
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
+  ListCommandInvocationsCommand,
   PingStatus,
   SSMClient,
   SendCommandCommand,
+  type CommandInvocation,
   type GetCommandInvocationCommandOutput,
+  type ListCommandInvocationsCommandOutput,
   type SSMClientConfig,
 } from '@aws-sdk/client-ssm';
 import { setMaxListeners } from 'node:events';
@@ -30,6 +33,7 @@ import {
   SSM_STDOUT_LIMIT,
   MAX_SCRIPT_BYTES,
   MAX_TARGETS_PER_COMMAND,
+  SSM_COMMAND_MAX_BYTES,
   RemoteRunError,
   assertAllSucceeded,
   describeFailures,
@@ -42,7 +46,7 @@ import {
 } from '../lab/remote-runner.js';
 
 // The port's names, for the callers of this adapter (lib/lab/remote-runner.ts defines them).
-export { SSM_STDERR_LIMIT, SSM_STDOUT_LIMIT, MAX_SCRIPT_BYTES, MAX_TARGETS_PER_COMMAND, RemoteRunError, assertAllSucceeded, describeFailures };
+export { SSM_STDERR_LIMIT, SSM_STDOUT_LIMIT, MAX_SCRIPT_BYTES, MAX_TARGETS_PER_COMMAND, SSM_COMMAND_MAX_BYTES, RemoteRunError, assertAllSucceeded, describeFailures };
 export type { NodeRunResult, NodeRunStatus, RemoteRunner, RemoteTarget, RetryOptions, RunOptions };
 
 const TERMINAL_STATUSES: ReadonlySet<string> = new Set<string>([
@@ -84,7 +88,11 @@ export function bashCommand(script: string): string {
     throw new Error(`cilium-lab: the remote script is ${bytes} bytes; at most ${MAX_SCRIPT_BYTES} fit in one SSM command`);
   }
   const encoded = Buffer.from(script, 'utf8').toString('base64');
-  return `exec bash -c "$(printf '%s' '${encoded}' | base64 -d)" cilium-lab-remote`;
+  const command = `exec bash -c "$(printf '%s' '${encoded}' | base64 -d)" cilium-lab-remote`;
+  if (Buffer.byteLength(command) > SSM_COMMAND_MAX_BYTES) {
+    throw new Error(`cilium-lab: the remote command is ${Buffer.byteLength(command)} bytes after base64; SendCommand takes at most ${SSM_COMMAND_MAX_BYTES}`);
+  }
+  return command;
 }
 
 const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
@@ -229,8 +237,9 @@ interface SentBatch {
  * RemoteRunner over SSM Run Command. One multi-target SendCommand per 50 nodes rather than one per
  * node: one API call instead of N (fewer requests to be throttled under a 20-node lab), one
  * CommandId that names the whole run in the console and in ListCommandInvocations, and
- * CancelCommand still takes the subset of instances to stop. GetCommandInvocation is inherently
- * per node and is polled for all nodes concurrently, so a run lasts about as long as its slowest node.
+ * CancelCommand still takes the subset of instances to stop. Each command is followed with one
+ * ListCommandInvocations per poll interval (all its nodes' statuses; a 51-node lab is two calls,
+ * not 51), and each node's output is read once, with GetCommandInvocation, when it is done.
  */
 export class SsmRunner implements RemoteRunner {
   constructor(private readonly ssm: SSMClient) {}
@@ -256,17 +265,15 @@ export class SsmRunner implements RemoteRunner {
       throw new Error(`cilium-lab: SSM SendCommand failed: ${describeError(sendFailure.reason)}`, { cause: sendFailure.reason });
     }
 
-    // A non-retryable error on one node (access denied, unknown command) stops every poller.
+    // One poller per command (a batch of up to 50 nodes): a listing per interval, not a call per node.
+    // A non-retryable error (access denied, unknown command) stops every poller.
     const stop = new AbortController();
-    // Each poller listens on `stop` twice at most (its sleep and its call in flight).
-    setMaxListeners(2 * targets.length + 10, stop.signal);
-    const polls = sent.flatMap((batch) =>
-      batch.targets.map((target) =>
-        this.poll(batch.commandId, target, started, deadline, options, stop.signal).catch((error: unknown) => {
-          if (!stop.signal.aborted) stop.abort(error);
-          throw error;
-        }),
-      ),
+    setMaxListeners(4 * sent.length + 10, stop.signal);
+    const polls = sent.map((batch) =>
+      this.pollBatch(batch, started, deadline, options, stop.signal).catch((error: unknown) => {
+        if (!stop.signal.aborted) stop.abort(error);
+        throw error;
+      }),
     );
     const settled = await Promise.allSettled(polls);
     if (stop.signal.aborted) {
@@ -277,7 +284,7 @@ export class SsmRunner implements RemoteRunner {
         { cause: reason },
       );
     }
-    const results = settled.map((s) => (s as PromiseFulfilledResult<NodeRunResult>).value);
+    const results = settled.flatMap((s) => (s as PromiseFulfilledResult<NodeRunResult[]>).value);
     const finished = await this.cancelTimedOut(results, options);
     const byInstance = new Map(finished.map((r) => [r.instanceId, r]));
     return targets.map((t) => byInstance.get(t.instanceId) as NodeRunResult);
@@ -318,45 +325,99 @@ export class SsmRunner implements RemoteRunner {
     return { commandId, targets: batch };
   }
 
-  /** Polls one node's invocation until it is terminal or the deadline passes. */
-  private async poll(
-    commandId: string,
-    target: RemoteTarget,
-    started: number,
-    deadline: number,
-    options: RunOptions,
-    stop: AbortSignal,
-  ): Promise<NodeRunResult> {
-    const interval = options.pollIntervalMs ?? 1_000;
-    let last: GetCommandInvocationCommandOutput | undefined;
+  /**
+   * Polls one command until every node of its batch is terminal or the deadline passes: one
+   * ListCommandInvocations (every page) per interval gives every node's status; a node that turns
+   * terminal is read once with GetCommandInvocation (its output; the listing has none). Nodes not
+   * listed yet (SSM's eventual consistency right after SendCommand) are simply not done yet.
+   */
+  private async pollBatch(batch: SentBatch, started: number, deadline: number, options: RunOptions, stop: AbortSignal): Promise<NodeRunResult[]> {
+    // Adaptive: a throttled listing doubles the pause between listings (up to 8x); each answered
+    // one halves it back toward the configured interval.
+    const baseInterval = options.pollIntervalMs ?? 1_000;
+    let interval = baseInterval;
+    const done = new Map<string, NodeRunResult>();
+    const lastStatus = new Map<string, string>();
     let lastError: unknown;
     let attempt = 0;
     for (;;) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
       try {
-        const call = callSignal(stop, remaining);
-        const output = await this.ssm
-          .send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: target.instanceId }), { abortSignal: call.signal })
-          .finally(call.done);
+        const listed = await this.listInvocations(batch.commandId, stop, remaining);
         attempt = 0;
-        last = output;
-        const status = terminalStatus(output);
-        if (status) return this.result(commandId, target, status, output, Date.now() - started, false, '');
+        interval = Math.max(baseInterval, Math.floor(interval / 2));
+        const terminal: { target: RemoteTarget; status: NodeRunStatus }[] = [];
+        for (const target of batch.targets) {
+          if (done.has(target.instanceId)) continue;
+          const invocation = listed.get(target.instanceId);
+          if (!invocation) continue;
+          lastStatus.set(target.instanceId, invocation.StatusDetails ?? invocation.Status ?? 'unknown');
+          const status = terminalStatus(invocation);
+          if (status) terminal.push({ target, status });
+        }
+        const outputs = await Promise.all(
+          terminal.map(({ target }) =>
+            this.readInvocation(batch.commandId, target, deadline, options, stop).then(
+              (output) => ({ output, note: '' }),
+              (error: unknown) => {
+                if (stop.aborted || !(errorName(error) === 'InvocationDoesNotExist' || isRetryable(error))) throw error;
+                return { output: {}, note: `finished, but its output could not be read before the deadline (${describeError(error)})` };
+              },
+            ),
+          ),
+        );
+        terminal.forEach(({ target, status }, i) =>
+          done.set(target.instanceId, this.result(batch.commandId, target, status, outputs[i]?.output ?? {}, Date.now() - started, false, outputs[i]?.note ?? '')),
+        );
+        if (done.size === batch.targets.length) break;
         await sleep(Math.min(interval, deadline - Date.now()), stop);
       } catch (error) {
         if (stop.aborted) throw stop.reason;
-        // The call itself ran into the deadline (its abort signal fired).
         if (Date.now() >= deadline || isAbortError(error)) break;
-        // InvocationDoesNotExist: SendCommand's invocations are not visible yet (eventual consistency).
-        if (errorName(error) !== 'InvocationDoesNotExist' && !isRetryable(error)) throw error;
+        if (!isRetryable(error)) throw error;
         lastError = error;
-        await sleep(Math.min(backoffMs(attempt++, options.retry), deadline - Date.now()), stop);
+        if (isThrottlingError(error)) interval = Math.min(8 * baseInterval, interval * 2);
+        await sleep(Math.min(Math.max(interval, backoffMs(attempt++, options.retry)), deadline - Date.now()), stop);
       }
     }
-    const seen = last?.Status ? `last status ${last.StatusDetails ?? last.Status}` : `never seen (${describeError(lastError ?? 'no answer')})`;
-    const note = `no terminal status within ${(options.timeoutMs / 1000).toFixed(1)} s, ${seen}`;
-    return this.result(commandId, target, 'TimedOut', last ?? {}, Date.now() - started, true, note);
+    return batch.targets.map((target) => {
+      const result = done.get(target.instanceId);
+      if (result) return result;
+      const status = lastStatus.get(target.instanceId);
+      const seen = status ? `last status ${status}` : `never listed (${describeError(lastError ?? 'not in ListCommandInvocations yet')})`;
+      const note = `no terminal status within ${(options.timeoutMs / 1000).toFixed(1)} s, ${seen}`;
+      return this.result(batch.commandId, target, 'TimedOut', {}, Date.now() - started, true, note);
+    });
+  }
+
+  /** Every invocation of a command by instance id (ListCommandInvocations, all pages, Details false). */
+  private async listInvocations(commandId: string, stop: AbortSignal, remaining: number): Promise<Map<string, CommandInvocation>> {
+    const found = new Map<string, CommandInvocation>();
+    let token: string | undefined;
+    do {
+      const call = callSignal(stop, remaining);
+      const page: ListCommandInvocationsCommandOutput = await this.ssm
+        .send(new ListCommandInvocationsCommand({ CommandId: commandId, MaxResults: 50, ...(token ? { NextToken: token } : {}) }), { abortSignal: call.signal })
+        .finally(call.done);
+      for (const invocation of page.CommandInvocations ?? []) if (invocation.InstanceId) found.set(invocation.InstanceId, invocation);
+      token = page.NextToken;
+    } while (token);
+    return found;
+  }
+
+  /** One node's finished invocation with its output, retried through InvocationDoesNotExist and throttling until the deadline. */
+  private async readInvocation(commandId: string, target: RemoteTarget, deadline: number, options: RunOptions, stop: AbortSignal): Promise<Partial<GetCommandInvocationCommandOutput>> {
+    return withRetries(
+      async () => {
+        const call = callSignal(stop, Math.max(1, deadline - Date.now()));
+        return this.ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: target.instanceId }), { abortSignal: call.signal }).finally(call.done);
+      },
+      (error) => errorName(error) === 'InvocationDoesNotExist' || isRetryable(error),
+      deadline,
+      options.retry,
+      stop,
+    );
   }
 
   private result(

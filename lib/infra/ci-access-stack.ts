@@ -211,7 +211,8 @@ export class CiAccessStack extends Stack {
       new iam.PolicyStatement({
         sid: 'FollowCommands',
         // No resource-level permissions for these actions.
-        actions: ['ssm:GetCommandInvocation', 'ssm:CancelCommand', 'ssm:DescribeInstanceInformation'],
+        // ListCommandInvocations: the runner polls one listing per command (lib/aws/ssm-runner.ts).
+        actions: ['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations', 'ssm:CancelCommand', 'ssm:DescribeInstanceInformation'],
         resources: ['*'],
       }),
       new iam.PolicyStatement({
@@ -288,7 +289,7 @@ export class CiAccessStack extends Stack {
         'lab down deletes security groups left in a lab VPC outside CloudFormation; their ids are not known in advance.',
       ],
       ['Action::ec2:Describe*', 'Read-only: the lab CLI describes instances, instance types, ENIs and security groups; EC2 Describe actions have no resource-level permissions.'],
-      ['Resource::*', 'ec2:Describe*, tag:GetResources, ssm:GetCommandInvocation, ssm:CancelCommand and ssm:DescribeInstanceInformation support no resource-level permissions (AWS Service Authorization Reference).'],
+      ['Resource::*', 'ec2:Describe*, tag:GetResources, ssm:GetCommandInvocation, ssm:ListCommandInvocations, ssm:CancelCommand and ssm:DescribeInstanceInformation support no resource-level permissions (AWS Service Authorization Reference).'],
       [
         'Resource::arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:instance/*',
         'SendCommand is limited by the condition ssm:resourceTag/cilium-lab:managed-by=cilium-lab to the instances of cilium-lab labs, whose ids change every deploy.',

@@ -10,8 +10,13 @@ export const SSM_STDOUT_LIMIT = 24_000;
 export const SSM_STDERR_LIMIT = 8_000;
 /** SendCommand accepts at most 50 instance IDs. */
 export const MAX_TARGETS_PER_COMMAND = 50;
-/** The script travels as one shell argument (base64): Linux caps one argument at 128 KiB. */
-export const MAX_SCRIPT_BYTES = 90_000;
+/**
+ * SendCommand refuses a command whose document (with its parameters) is over 64 KB
+ * (MaxDocumentSizeExceeded: "The size limit of a document is 64 KB", SSM API reference).
+ */
+export const SSM_COMMAND_MAX_BYTES = 64 * 1024;
+/** The largest script that fits once base64-encoded (4/3) inside the bash wrapper under that limit. */
+export const MAX_SCRIPT_BYTES = 48_000;
 
 export interface RemoteTarget {
   /** The lab's name for the node (control-plane, worker-1, ...), used in results and messages. */

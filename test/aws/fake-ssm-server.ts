@@ -64,6 +64,8 @@ export interface FakeSsmOptions {
   readonly nodes: Readonly<Record<string, FakeNode>>;
   /** The first N SendCommand calls answer ThrottlingException. */
   readonly throttleSendCommand?: number;
+  /** The first N ListCommandInvocations calls answer ThrottlingException. */
+  readonly throttleList?: number;
 }
 
 export interface RecordedCall {
@@ -130,6 +132,7 @@ const STATUS_OF_DETAILS: Record<NonNullable<FakeNode['statusDetails']>, string> 
 export class FakeSsmServer extends LoopbackFake {
   readonly calls: RecordedCall[] = [];
   private readonly invocations = new Map<string, Invocation>();
+  private listCalls = 0;
   private readonly getCalls = new Map<string, number>();
   private readonly pingRound = new Map<string, number>();
   private readonly workDirs: string[] = [];
@@ -212,6 +215,8 @@ export class FakeSsmServer extends LoopbackFake {
         return this.sendCommand(body);
       case 'GetCommandInvocation':
         return this.getCommandInvocation(body);
+      case 'ListCommandInvocations':
+        return this.listCommandInvocations(body);
       case 'CancelCommand':
         return this.cancelCommand(body);
       case 'DescribeInstanceInformation':
@@ -377,6 +382,28 @@ export class FakeSsmServer extends LoopbackFake {
       StandardErrorUrl: '',
       CloudWatchOutputConfig: { CloudWatchLogGroupName: '', CloudWatchOutputEnabled: false },
     };
+  }
+
+  /**
+   * ListCommandInvocations of one command (Details false): each invocation's status, paged by
+   * MaxResults (1-50). An invocation not visible yet (appearAfterMs) is not listed, as on the real
+   * service right after SendCommand.
+   */
+  private listCommandInvocations(body: Record<string, unknown>): unknown {
+    if (++this.listCalls <= (this.options.throttleList ?? 0)) throw new FakeError('ThrottlingException', 'Rate exceeded');
+    const maxResults = Number(body['MaxResults'] ?? 50);
+    if (!(maxResults >= 1 && maxResults <= 50)) throw new FakeError('ValidationException', 'MaxResults must be between 1 and 50');
+    if (body['Details'] === true) throw new FakeError('ValidationException', 'this fake answers Details=false only');
+    const commandId = String(body['CommandId'] ?? '');
+    const now = Date.now();
+    const listed = [...this.invocations.values()]
+      .filter((i) => i.commandId === commandId)
+      .map((i) => [i, this.view(i, now)] as const)
+      .filter((pair): pair is readonly [Invocation, View] => pair[1] !== undefined)
+      .map(([i, view]) => ({ CommandId: i.commandId, InstanceId: i.instanceId, DocumentName: 'AWS-RunShellScript', Status: view.Status, StatusDetails: view.StatusDetails }));
+    const offset = Number(body['NextToken'] ?? 0);
+    const page = listed.slice(offset, offset + maxResults);
+    return { CommandInvocations: page, ...(offset + maxResults < listed.length ? { NextToken: String(offset + maxResults) } : {}) };
   }
 
   private cancelCommand(body: Record<string, unknown>): unknown {

@@ -4,7 +4,10 @@
  */
 import {
   assertAllSucceeded,
+  bashCommand,
   describeFailures,
+  MAX_SCRIPT_BYTES,
+  SSM_COMMAND_MAX_BYTES,
   RemoteRunError,
   SsmRunner,
   SSM_STDERR_LIMIT,
@@ -83,15 +86,43 @@ describe('SsmRunner.runOnNodes', () => {
     expect(new Set(results.map((r) => r.commandId)).size).toBe(1);
   });
 
-  it('retries InvocationDoesNotExist right after SendCommand until the invocation appears', async () => {
+  it('rides out invocations not listed yet right after SendCommand, and reads each output once when it is done', async () => {
     // Given a node whose invocation is invisible for 400 ms after SendCommand
     const { fake, runner, targets } = await givenNodes({ late: { appearAfterMs: 400, runMs: 50, stdout: 'done\n' } });
     // When the script runs
     const [result] = await runner.runOnNodes(targets, 'true', QUICK);
-    // Then the race was seen and ridden out
-    const misses = fake.callsTo('GetCommandInvocation', targets[0]?.instanceId).filter((c) => c.errorType === 'InvocationDoesNotExist');
-    expect(misses.length).toBeGreaterThanOrEqual(2);
+    // Then the listings went on until it showed up, and its output was read with one call
+    const listings = fake.callsTo('ListCommandInvocations');
+    expect(listings.length).toBeGreaterThanOrEqual(4);
+    expect(fake.callsTo('GetCommandInvocation', targets[0]?.instanceId)).toHaveLength(1);
     expect(result).toMatchObject({ status: 'Success', exitCode: 0, stdout: 'done\n' });
+  });
+
+  it('polls one ListCommandInvocations per command per interval, not a call per node (20 nodes)', async () => {
+    const nodes = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`node-${i + 1}`, { runMs: 300 + i * 5, stdout: `n${i}\n` }]));
+    const { fake, runner, targets } = await givenNodes(nodes);
+    const { value: results, ms } = await timed(() => runner.runOnNodes(targets, 'true', QUICK));
+    expect(results.every((r) => r.status === 'Success')).toBe(true);
+    // about one listing per 50 ms poll (and per page), never one per node per poll
+    expect(fake.callsTo('ListCommandInvocations').length).toBeLessThanOrEqual(Math.ceil(ms / 50) + 2);
+    expect(fake.callsTo('GetCommandInvocation')).toHaveLength(20);
+  });
+
+  it('reads a 51-node run as two commands, each listed page by page', async () => {
+    const nodes = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`node-${i + 1}`, { runMs: 30 }]));
+    const { fake, runner, targets } = await givenNodes(nodes);
+    const results = await runner.runOnNodes(targets, 'true', QUICK);
+    expect(results.map((r) => r.status)).toEqual(targets.map(() => 'Success'));
+    const commands = new Set(fake.callsTo('ListCommandInvocations').map((c) => c.body['CommandId']));
+    expect(commands.size).toBe(2);
+    expect(fake.callsTo('ListCommandInvocations').every((c) => c.body['MaxResults'] === 50)).toBe(true);
+  });
+
+  it('rides out throttling of ListCommandInvocations', async () => {
+    const { fake, runner, targets } = await givenNodes({ a: { runMs: 50 }, b: { runMs: 60 } }, { throttleList: 3 });
+    const results = await runner.runOnNodes(targets, 'true', QUICK);
+    expect(results.map((r) => r.status)).toEqual(['Success', 'Success']);
+    expect(fake.callsTo('ListCommandInvocations').filter((c) => c.errorType === 'ThrottlingException').length).toBeGreaterThanOrEqual(3);
   });
 
   it('rides out throttling of SendCommand and GetCommandInvocation', async () => {
@@ -136,7 +167,7 @@ describe('SsmRunner.runOnNodes', () => {
     const { value: results, ms } = await timed(() => runner.runOnNodes(targets, 'true', { ...QUICK, timeoutMs: 800 }));
     // Then the node timed out by the deadline, naming the last error
     expect(results[0]).toMatchObject({ status: 'TimedOut', deadlineExceeded: true });
-    expect(results[0]?.note).toContain('never seen (InvocationDoesNotExist');
+    expect(results[0]?.note).toContain('never listed (not in ListCommandInvocations yet)');
     expect(ms).toBeLessThan(2_000);
     expect(fake.callsTo('CancelCommand')).toHaveLength(1);
   });
@@ -281,5 +312,25 @@ describe('waitForAgentsOnline', () => {
     await expect(wait).rejects.toThrow(
       `the SSM agent is not Online on 2 instance(s) by the deadline: ${ids[0]} (ConnectionLost), ${ids[1]} (not registered with SSM)`,
     );
+  });
+});
+
+describe('the size of one command (SendCommand: MaxDocumentSizeExceeded over 64 KB)', () => {
+  it('fits the largest script it accepts into 64 KB after base64, and refuses a larger one before any call', () => {
+    expect(Buffer.byteLength(bashCommand('x'.repeat(MAX_SCRIPT_BYTES)))).toBeLessThanOrEqual(SSM_COMMAND_MAX_BYTES);
+    expect(SSM_COMMAND_MAX_BYTES).toBe(65_536);
+    expect(() => bashCommand('x'.repeat(MAX_SCRIPT_BYTES + 1))).toThrow(`the remote script is ${MAX_SCRIPT_BYTES + 1} bytes; at most ${MAX_SCRIPT_BYTES} fit in one SSM command`);
+  });
+
+  it('leaves room for every script the lab ships (the largest, collect-logs.sh, with its URLs)', async () => {
+    const { renderLabScript } = await import('../../lib/lab/remote.js');
+    const largest = renderLabScript('collect-logs.sh', {
+      LAB_NODE_LOGS_URL: `https://b.s3.ap-northeast-2.amazonaws.com/logs/x/k8s-s/node-logs.tar.gz?${'q'.repeat(1500)}`,
+      LAB_SYSDUMP_URL: `https://b.s3.ap-northeast-2.amazonaws.com/logs/x/k8s-s/cilium-sysdump.zip?${'q'.repeat(1500)}`,
+      LAB_LOGS_SINCE: '6 hours ago',
+      LAB_SYSDUMP_TIMEOUT_SECONDS: '480',
+      LAB_UPLOAD_TIMEOUT_SECONDS: '600',
+    });
+    expect(Buffer.byteLength(largest)).toBeLessThan(MAX_SCRIPT_BYTES / 2);
   });
 });

@@ -105,6 +105,7 @@ describe('CiliumLabCiAccess for octo-org/cilium-lab', () => {
         'ssm:CancelCommand',
         'ssm:DescribeInstanceInformation',
         'ssm:GetCommandInvocation',
+        'ssm:ListCommandInvocations',
         'ssm:SendCommand',
         'ssm:SendCommand',
         'sts:AssumeRole',
