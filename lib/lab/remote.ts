@@ -30,7 +30,8 @@ export const DEFAULT_TIMEOUTS: LabTimeouts = {
   factsMs: 120_000,
   tuneMs: 180_000,
   restartMs: 6 * 60_000,
-  ciliumMs: 15 * 60_000,
+  // cilium-install.sh: repository and pull (4 min at most), helm --wait (10 min), rollout (3 min).
+  ciliumMs: 18 * 60_000,
   waitMs: 12 * 60_000,
   quickMs: 60_000,
 };

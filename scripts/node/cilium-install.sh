@@ -7,15 +7,24 @@
 # Steps: write the values (sent base64) to a private temp file; `helm repo add cilium` (with
 # --force-update: idempotent, and it refreshes the index so a newer pinned version is found);
 # pull the pinned chart (its values.yaml is what `helm show values` prints; its
-# values.schema.json comes with it); check each key with python3; then
-#   helm upgrade --install cilium cilium/cilium --version V -n kube-system -f values.yaml --wait --timeout 10m
-# Re-running with the same values changes nothing in the cluster (a new Helm revision only).
+# values.schema.json comes with it); check each key with python3; recover a release an
+# interrupted run left pending (pending-install: uninstall; pending-upgrade/-rollback: rollback),
+# or the next upgrade fails with "another operation is in progress"; then install THE CHART THAT
+# WAS CHECKED (the pulled directory, not a second download):
+#   helm upgrade --install cilium <pulled chart> -n kube-system -f values.yaml --wait --timeout 10m
+# and wait for the rollout of every Cilium component (Helm's --wait accepts a DaemonSet with
+# maxUnavailable 2 of 3 agents not ready), naming each pod that is not ready, its node and why.
+# Re-running is safe but not a no-op: each run is a new Helm revision, and the chart issues new
+# Hubble TLS certificates on every upgrade (hubble.tls.auto.method: helm, its default), so the
+# relay and agents pick up new Secrets.
 #
 # Output: helm's own lines, then as the last stdout line the release as `helm list -o json`
 # prints it:  CILIUM_LAB_HELM [{"name":"cilium","revision":"1","status":"deployed",...}]
 # A key the pulled chart does not know prints `CILIUM_LAB_UNKNOWN_KEY <path>` and exits 3.
 # Exit status: 0 installed; 2 missing tool or bad parameter; 3 a key the chart does not know;
-# 4 repository or chart not reachable; other: helm upgrade failed (its status code).
+# 4 repository or chart not reachable; 5 a pending release that could not be recovered;
+# 6 a component did not roll out (CILIUM_LAB_NOT_READY lines: component, pod, node, reason);
+# other: helm upgrade failed (its status code).
 # shellcheck source-path=SCRIPTDIR
 set -o errexit -o nounset -o pipefail
 
@@ -110,6 +119,59 @@ print(f"all {len(paths)} keys are in the pulled chart", file=sys.stderr)
 PY
 }
 
+# install::chart_version DIR: the version in the pulled chart's Chart.yaml.
+install::chart_version() {
+  sed -n -E 's/^version:[[:space:]]*"?([^"[:space:]]+)"?[[:space:]]*$/\1/p' "$1/Chart.yaml" | head -n 1
+}
+
+# install::recover_pending: a release an interrupted run left pending-* blocks every later
+# upgrade ("another operation (install/upgrade/rollback) is in progress"). A pending-install never
+# got installed: uninstall it; a pending-upgrade/-rollback goes back to its last revision.
+install::recover_pending() {
+  local json status
+  json=$(helm status cilium --namespace kube-system --output json 2>/dev/null) || return 0
+  status=$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("info", {}).get("status", ""))' <<<"$json") || return 0
+  case "$status" in
+    pending-install)
+      log::info "release cilium is pending-install (an interrupted first install): uninstalling it"
+      helm uninstall cilium --namespace kube-system --wait >&2 || log::error_exit 5 "release cilium is pending-install and helm uninstall failed"
+      printf 'CILIUM_LAB_RECOVERED uninstalled a release left pending-install\n'
+      ;;
+    pending-upgrade | pending-rollback)
+      log::info "release cilium is ${status} (an interrupted run): rolling back to its last revision"
+      helm rollback cilium --namespace kube-system --wait >&2 || log::error_exit 5 "release cilium is ${status} and helm rollback failed"
+      printf 'CILIUM_LAB_RECOVERED rolled back a release left %s\n' "$status"
+      ;;
+  esac
+}
+
+# The Cilium components and their pods' label, in rollout order.
+readonly INSTALL_COMPONENTS="daemonset/cilium=k8s-app=cilium daemonset/cilium-envoy=k8s-app=cilium-envoy deployment/cilium-operator=io.cilium/app=operator deployment/hubble-relay=k8s-app=hubble-relay deployment/hubble-ui=k8s-app=hubble-ui"
+
+# install::rollout: waits for every component the release has (within the time left); prints a
+# CILIUM_LAB_NOT_READY line per pod that is not ready (component, pod, node, waiting reason or
+# phase) and exits 6 naming them.
+install::rollout() {
+  local entry component selector failed=""
+  for entry in $INSTALL_COMPONENTS; do
+    component=${entry%%=*}
+    selector=${entry#*=}
+    kubectl --namespace kube-system get "$component" --output name >/dev/null 2>&1 || continue
+    lab::attempt_seconds 180
+    if kubectl --namespace kube-system rollout status "$component" --timeout "${LAB_ATTEMPT_SECONDS}s" >&2; then
+      continue
+    fi
+    failed="${failed:+${failed}, }${component}"
+    kubectl --namespace kube-system get pods --selector "$selector" --output \
+      jsonpath='{range .items[*]}{.metadata.name}{" "}{.spec.nodeName}{" "}{.status.phase}{" "}{.status.containerStatuses[*].ready}{" "}{.status.containerStatuses[*].state.waiting.reason}{"\n"}{end}' |
+      while read -r pod node phase ready reason; do
+        [[ "$ready" == *false* || "$phase" != Running ]] || continue
+        printf 'CILIUM_LAB_NOT_READY %s %s %s %s\n' "$component" "$pod" "${node:-unscheduled}" "${reason:-$phase}"
+      done
+  done
+  [[ -z "$failed" ]] || log::error_exit 6 "not rolled out: ${failed} (see the CILIUM_LAB_NOT_READY lines: pod, node, reason)"
+}
+
 install::main() {
   : "${LAB_NODE_NAME:=$(uname -n)}"
   lab::deadline_start 240
@@ -134,9 +196,18 @@ install::main() {
   ((status == 0)) ||
     log::error_exit "$status" "the values do not fit the cilium ${LAB_CILIUM_VERSION} chart pulled from ${LAB_HELM_REPO_URL} (see CILIUM_LAB_UNKNOWN_KEY lines); nothing was installed"
 
-  log::info "helm upgrade --install cilium ${LAB_CILIUM_VERSION} (waits up to ${LAB_HELM_TIMEOUT})"
-  helm upgrade --install cilium cilium/cilium --version "$LAB_CILIUM_VERSION" --namespace kube-system \
+  local chart="${INSTALL_WORK}/chart/cilium" pulled
+  pulled=$(install::chart_version "$chart")
+  [[ "$pulled" == "$LAB_CILIUM_VERSION" ]] ||
+    log::error_exit 4 "the pulled chart is version '${pulled}', not ${LAB_CILIUM_VERSION}; nothing was installed"
+
+  install::recover_pending
+  log::info "helm upgrade --install cilium ${LAB_CILIUM_VERSION} from the checked chart (waits up to ${LAB_HELM_TIMEOUT})"
+  helm upgrade --install cilium "$chart" --namespace kube-system \
     -f "${INSTALL_WORK}/values.yaml" --wait --timeout "$LAB_HELM_TIMEOUT"
+  # Helm has waited already: what is still rolling out gets 3 more minutes in all.
+  lab::deadline_start 180
+  install::rollout
   printf 'CILIUM_LAB_HELM %s\n' "$(helm list --namespace kube-system --filter '^cilium$' --output json)"
 }
 

@@ -75,7 +75,9 @@ describe('ciliumInstallScript', () => {
     expect(script).toContain("readonly LAB_CILIUM_VERSION='1.16.3'");
     expect(script).toContain("readonly LAB_HELM_REPO_URL='https://helm.cilium.io'");
     expect(script).toContain("readonly LAB_HELM_TIMEOUT='10m'");
-    expect(script).toContain('helm upgrade --install cilium cilium/cilium --version "$LAB_CILIUM_VERSION" --namespace kube-system \\');
+    // the pulled and checked chart directory, not a second download
+    expect(script).toContain('helm pull cilium/cilium --version "$LAB_CILIUM_VERSION" --untar');
+    expect(script).toContain('helm upgrade --install cilium "$chart" --namespace kube-system \\');
     expect(script).toContain('-f "${INSTALL_WORK}/values.yaml" --wait --timeout "$LAB_HELM_TIMEOUT"');
     expect(script).toContain('helm repo add cilium "$LAB_HELM_REPO_URL" --force-update');
     expect(shippedValues(script)).toMatchObject({ k8sServiceHost: '192.168.10.10', loadBalancer: { acceleration: 'native' } });
@@ -117,7 +119,7 @@ describe('lab cilium against fakes of SSM and CloudFormation', () => {
     expect(sends[0]?.body['InstanceIds']).toEqual([lab.instanceId('k8s-s')]);
     const script = lab.ssm.scriptsSent()[0] ?? '';
     expect(scriptKind(script)).toBe('install');
-    expect(script).toContain('helm upgrade --install cilium cilium/cilium --version "$LAB_CILIUM_VERSION"');
+    expect(script).toContain('helm upgrade --install cilium "$chart"');
     expect(script).toContain("readonly LAB_CILIUM_VERSION='1.16.3'");
     // The SSM deadline covers helm's own 10 minutes (here: the test's short budget)
     expect((sends[0]?.body['Parameters'] as Record<string, string[]>)['executionTimeout']).toEqual(['5']);

@@ -155,7 +155,14 @@ describe('cilium-install.sh', () => {
     const made = calls();
     expect(made[0]).toBe('helm repo add cilium https://helm.cilium.io --force-update');
     expect(made[1]).toMatch(/^helm pull cilium\/cilium --version 1\.16\.3 --untar --untardir \S+\/chart$/);
-    expect(made[2]).toMatch(/^helm upgrade --install cilium cilium\/cilium --version 1\.16\.3 --namespace kube-system -f \S+\/values\.yaml --wait --timeout 10m$/);
+    // no pending release to recover; the chart that was checked (the pulled directory) is the one installed
+    expect(made[2]).toBe('helm status cilium --namespace kube-system --output json');
+    expect(made[3]).toMatch(/^helm upgrade --install cilium \S+\/chart\/cilium --namespace kube-system -f \S+\/values\.yaml --wait --timeout 10m$/);
+    // then every component the release has rolled out (the agent DaemonSet and the operator here)
+    expect(made.filter((c) => c.includes('rollout status'))).toEqual([
+      expect.stringMatching(/^kubectl --namespace kube-system rollout status daemonset\/cilium --timeout \d+s$/),
+      expect.stringMatching(/^kubectl --namespace kube-system rollout status deployment\/cilium-operator --timeout \d+s$/),
+    ]);
     expect(parseYaml(readFileSync(join(work, 'installed-values.yaml'), 'utf8'))).toEqual(values);
     expect(parseHelmRelease(result.stdout)).toMatchObject({ revision: '2', status: 'deployed' });
   });
@@ -171,6 +178,47 @@ describe('cilium-install.sh', () => {
   itIf(pythonYamlSkip)('fails with helm upgrade\'s own status when the install fails', async () => {
     const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), { ...chartEnv(), STUB_UPGRADE_EXIT: '1' });
     expect(result.exitCode).toBe(1);
+    expect(result.stdout).not.toContain('CILIUM_LAB_HELM');
+  });
+
+  (pythonYamlSkip === undefined ? it.each : it.skip.each)([
+    ['pending-install', 'helm uninstall cilium --namespace kube-system --wait', 'uninstalled a release left pending-install'],
+    ['pending-upgrade', 'helm rollback cilium --namespace kube-system --wait', 'rolled back a release left pending-upgrade'],
+    ['pending-rollback', 'helm rollback cilium --namespace kube-system --wait', 'rolled back a release left pending-rollback'],
+  ])('recovers a release an interrupted run left %s before upgrading, saying what it did', async (status, recovery, said) => {
+    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), { ...chartEnv(), STUB_RELEASE_STATUS: status });
+    expect(result.exitCode).toBe(0);
+    const made = calls();
+    expect(made.indexOf(recovery)).toBeGreaterThan(-1);
+    expect(made.indexOf(recovery)).toBeLessThan(made.findIndex((c) => c.startsWith('helm upgrade')));
+    expect(taggedLines(result.stdout, 'CILIUM_LAB_RECOVERED')).toEqual([said]);
+  });
+
+  itIf(pythonYamlSkip)('leaves a deployed release alone', async () => {
+    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), { ...chartEnv(), STUB_RELEASE_STATUS: 'deployed' });
+    expect(result.exitCode).toBe(0);
+    expect(calls().some((c) => /helm (uninstall|rollback)/.test(c))).toBe(false);
+  });
+
+  itIf(pythonYamlSkip)('refuses a pulled chart of another version than the one checked for, installing nothing', async () => {
+    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), { ...chartEnv(), STUB_CHART_VERSION: '1.16.4' });
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toContain("the pulled chart is version '1.16.4', not 1.16.3");
+    expect(calls().some((c) => c.startsWith('helm upgrade'))).toBe(false);
+  });
+
+  itIf(pythonYamlSkip)('fails when a component does not roll out after Helm is done, naming each pod that is not ready, its node and why', async () => {
+    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), {
+      ...chartEnv(),
+      STUB_COMPONENTS: 'daemonset/cilium daemonset/cilium-envoy deployment/cilium-operator deployment/hubble-relay',
+      STUB_ROLLOUT_FAIL: 'daemonset/cilium',
+      STUB_PODS: 'cilium-x7k2p k8s-s Running true \ncilium-b9q4m k8s-w1 Running false CrashLoopBackOff\ncilium-h3v8d k8s-w2 Pending  \n',
+    });
+    expect(result.exitCode).toBe(6);
+    expect(taggedLines(result.stdout, 'CILIUM_LAB_NOT_READY')).toEqual(['daemonset/cilium cilium-b9q4m k8s-w1 CrashLoopBackOff', 'daemonset/cilium cilium-h3v8d k8s-w2 Pending']);
+    expect(result.stderr).toContain('not rolled out: daemonset/cilium');
+    // every present component was waited for; hubble-ui, absent here, was skipped
+    expect(calls().filter((c) => c.includes('rollout status')).map((c) => c.split(' ')[5])).toEqual(['daemonset/cilium', 'daemonset/cilium-envoy', 'deployment/cilium-operator', 'deployment/hubble-relay']);
     expect(result.stdout).not.toContain('CILIUM_LAB_HELM');
   });
 
