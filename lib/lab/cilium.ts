@@ -112,6 +112,18 @@ export async function installCilium(deps: PhaseDeps, target: LabTarget, prepared
         `regenerate the fixture with scripts/extract-chart-facts.ts from the published chart, or remove the key.`,
     );
   }
+  for (const recovered of taggedLines(result.stdout, 'CILIUM_LAB_RECOVERED')) deps.info(`  ${cp.name}: ${recovered}`);
+  const notReady = taggedLines(result.stdout, 'CILIUM_LAB_NOT_READY');
+  if (notReady.length > 0) {
+    const rows = notReady.map((line) => {
+      const [component, pod, node, ...reason] = line.split(' ');
+      return `  - ${component}: pod ${pod} on ${node}: ${reason.join(' ') || 'not ready'}`;
+    });
+    throw new RemoteStepError(
+      `cilium-lab: Helm installed cilium ${prepared.version}, but not every component rolled out:\n${rows.join('\n')}\n` +
+        'its logs: kubectl -n kube-system logs <pod> (or npm run lab -- logs, which adds a cilium sysdump)',
+    );
+  }
   assertStepSucceeded([result], 'helm upgrade --install cilium');
   const release = parseHelmRelease(result.stdout);
   if (!release) throw new RemoteStepError(`cilium-lab: helm upgrade --install ended on ${cp.name} but helm list shows no release "cilium" in kube-system`);

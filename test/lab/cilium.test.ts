@@ -154,7 +154,35 @@ describe('lab cilium against fakes of SSM and CloudFormation', () => {
     expect(run.result).toContain('| Error: UPGRADE FAILED: context deadline exceeded');
   });
 
-  it('re-running sends the same values again (helm upgrade with the same values changes nothing)', async () => {
+  it('names each pod that did not roll out after Helm, with its node and why', async () => {
+    lab = await FakeLab.start({
+      nodes: {
+        'k8s-s': {
+          answers: {
+            install: {
+              exitCode: 6,
+              stdout: 'CILIUM_LAB_NOT_READY daemonset/cilium cilium-b9q4m k8s-w1 CrashLoopBackOff\nCILIUM_LAB_NOT_READY deployment/hubble-relay hubble-relay-5d8 k8s-w2 Pending\n',
+              stderr: 'ERROR: not rolled out: daemonset/cilium, deployment/hubble-relay\n',
+            },
+          },
+        },
+      },
+    });
+    const run = await lab.run(['cilium']);
+    expect(run.code).toBe(1);
+    expect(run.result).toContain('not every component rolled out:\n  - daemonset/cilium: pod cilium-b9q4m on k8s-w1: CrashLoopBackOff\n  - deployment/hubble-relay: pod hubble-relay-5d8 on k8s-w2: Pending');
+  });
+
+  it('says what it recovered (a release an interrupted run left pending)', async () => {
+    lab = await FakeLab.start({
+      nodes: { 'k8s-s': { answers: { install: { stdout: `CILIUM_LAB_RECOVERED rolled back a release left pending-upgrade\n${helmLine()}\n` } } } },
+    });
+    const run = await lab.run(['cilium']);
+    expect(run.code).toBe(0);
+    expect(run.all).toContain('k8s-s: rolled back a release left pending-upgrade');
+  });
+
+  it('re-running sends the same values again (a new Helm revision; the cluster keeps its settings)', async () => {
     lab = await FakeLab.start();
     expect((await lab.run(['cilium'])).code).toBe(0);
     expect((await lab.run(['cilium'])).code).toBe(0);
