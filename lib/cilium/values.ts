@@ -304,3 +304,47 @@ export function loadValuesFile(file: string | URL): HelmValues {
   }
   return parseValuesText(text, source);
 }
+
+/** A value as the agent reads it: true for true and "true". */
+const isTrue = (value: unknown): boolean => value === true || value === 'true';
+const valueAt = (values: HelmValues, path: string): unknown =>
+  path.split('.').reduce<unknown>((node, key) => (isPlainObject(node) ? (node as HelmValues)[key] : undefined), values);
+
+/**
+ * Combinations the Cilium agent refuses at start (it then never becomes Ready), or silently
+ * ignores, checked before anything is installed. Absent keys take the chart's defaults
+ * (kubeProxyReplacement false, routingMode tunnel, bpf.masquerade false, enableIPv4Masquerade
+ * true). The rules are the agent's own, the same in 1.16.3 to 1.20 (cilium/cilium):
+ *   - installNoConntrackIptablesRules needs kube-proxy replacement, BPF masquerading when
+ *     masquerading is on, and native routing (daemon/cmd/kube_proxy_replacement.go
+ *     initKubeProxyReplacementOptions; daemon/cmd/daemon_main.go, fatal in tunnel mode);
+ *   - loadBalancer.acceleration is only set up with BPF NodePort, which kube-proxy replacement
+ *     turns on; without it the setting is ignored without a word (kube_proxy_replacement.go
+ *     finishKubeProxyReplacementInit);
+ *   - native routing with IPv4 masquerading needs ipv4NativeRoutingCIDR unless ip-masq-agent or
+ *     ENI/Alibaba Cloud IPAM is on (pkg/option/config.go checkIPv4NativeRoutingCIDR).
+ */
+export function agentRefusals(values: HelmValues): string[] {
+  const kpr = isTrue(valueAt(values, 'kubeProxyReplacement'));
+  const routingMode = valueAt(values, 'routingMode') ?? 'tunnel';
+  const native = routingMode === 'native';
+  const masquerade = valueAt(values, 'enableIPv4Masquerade') === undefined || isTrue(valueAt(values, 'enableIPv4Masquerade'));
+  const bpfMasquerade = isTrue(valueAt(values, 'bpf.masquerade'));
+  const ipMasqAgent = isTrue(valueAt(values, 'ipMasqAgent.enabled'));
+  const ipam = String(valueAt(values, 'ipam.mode') ?? 'cluster-pool');
+  const problems: string[] = [];
+  if (isTrue(valueAt(values, 'installNoConntrackIptablesRules'))) {
+    if (!kpr) problems.push('installNoConntrackIptablesRules: needs kubeProxyReplacement: true (the agent refuses to start without it); set both, or drop installNoConntrackIptablesRules');
+    if (masquerade && !bpfMasquerade) problems.push('installNoConntrackIptablesRules: needs bpf.masquerade: true while masquerading is on (the agent refuses to start); set bpf.masquerade: true');
+    if (!native) problems.push(`installNoConntrackIptablesRules: needs routingMode: native (routingMode is ${String(routingMode)}; the agent exits in tunnel mode)`);
+  }
+  const acceleration = valueAt(values, 'loadBalancer.acceleration');
+  if ((acceleration === 'native' || acceleration === 'best-effort') && !kpr) {
+    problems.push(`loadBalancer.acceleration: ${String(acceleration)} does nothing without kubeProxyReplacement: true (XDP serves BPF NodePort, which kube-proxy replacement turns on); use --no-xdp or keep kube-proxy replacement`);
+  }
+  const cidr = valueAt(values, 'ipv4NativeRoutingCIDR');
+  if (native && masquerade && (cidr === undefined || cidr === null || cidr === '') && !ipMasqAgent && ipam !== 'eni' && ipam !== 'alibabacloud') {
+    problems.push('ipv4NativeRoutingCIDR: routingMode native needs it (the agent refuses to start without it); leave it to the lab (the pod CIDR), or enable ipMasqAgent');
+  }
+  return problems;
+}

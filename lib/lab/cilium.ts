@@ -11,6 +11,8 @@
 import { KUBERNETES_PASSTHROUGH_KEYS, type ChartKeys } from '../cilium/chart-keys.js';
 import {
   SHIPPED_VALUES_DIR,
+  CiliumValuesError,
+  agentRefusals,
   assertValuesFitChart,
   composeCiliumValues,
   flattenValues,
@@ -64,6 +66,8 @@ export function composeLabCiliumValues(plan: LabPlan, options: CiliumValueOption
   ];
   const values = composeCiliumValues({ base, overlays, computed: labComputedValues(plan), ...(user ? { userOverrides: user } : {}) });
   assertValuesFitChart(values, chart, `the composed values (${sources.join(' + ')})`);
+  const refused = agentRefusals(values);
+  if (refused.length > 0) throw new CiliumValuesError(refused, `the composed values (${sources.join(' + ')}) would not give a running Cilium ${version}`);
   const header = [`Cilium ${version} values of lab ${plan.config.labName}, written by the lab CLI (lab cilium).`, 'Merged in this order, later wins:', ...sources.map((s) => `  - ${s}`)].join('\n');
   return { version, values, yaml: renderCiliumValuesYaml(values, header), sources };
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadLabConfig } from '../../lib/config/load.js';
 import { planLab } from '../../lib/config/plan.js';
-import { CiliumValuesError } from '../../lib/cilium/values.js';
+import { CiliumValuesError, agentRefusals, supportedChartVersions } from '../../lib/cilium/values.js';
 import { ciliumInstallScript, composeLabCiliumValues, parseHelmRelease } from '../../lib/lab/cilium.js';
 import { FakeLab, helmLine, scriptKind } from './harness.js';
 
@@ -188,5 +188,53 @@ describe('lab cilium against fakes of SSM and CloudFormation', () => {
     expect((await lab.run(['cilium'])).code).toBe(0);
     const [first, second] = lab.ssm.scriptsSent();
     expect(second).toBe(first);
+  });
+});
+
+describe('combinations the Cilium agent refuses at start, refused before any cloud call', () => {
+  const versions = supportedChartVersions();
+  const planFor = (version: string) => {
+    // a Kubernetes minor each Cilium minor is tested with
+    const kubernetes: Record<string, string> = { '1.16': '1.30.14', '1.17': '1.31.6', '1.18': '1.32.0', '1.19': '1.33.0', '1.20': '1.34.0' };
+    return planLab(loadLabConfig({ context: { 'cilium.version': version, 'kubernetes.version': kubernetes[version.split('.').slice(0, 2).join('.')] ?? '1.30.14' } }));
+  };
+
+  it.each(versions)('cilium %s: the lab default composes with no refusal', (version) => {
+    expect(() => composeLabCiliumValues(planFor(version), { xdp: true })).not.toThrow();
+  });
+
+  it.each(versions)('cilium %s: kube-proxy replacement off refuses installNoConntrackIptablesRules and an XDP that would be ignored', (version) => {
+    const file = valuesFile(`kpr-off-${version}.yaml`, 'kubeProxyReplacement: false\n');
+    expect(() => composeLabCiliumValues(planFor(version), { xdp: true, userValuesFile: file })).toThrow(
+      /would not give a running Cilium[\s\S]*installNoConntrackIptablesRules: needs kubeProxyReplacement: true[\s\S]*loadBalancer\.acceleration: native does nothing without kubeProxyReplacement: true/,
+    );
+  });
+
+  it.each(versions)('cilium %s: native routing without a native-routing CIDR is refused', (version) => {
+    const file = valuesFile(`no-cidr-${version}.yaml`, 'ipv4NativeRoutingCIDR: ""\n');
+    expect(() => composeLabCiliumValues(planFor(version), { xdp: false, userValuesFile: file })).toThrow(/ipv4NativeRoutingCIDR: routingMode native needs it/);
+  });
+
+  it('refuses installNoConntrackIptablesRules without BPF masquerading, and in tunnel mode', () => {
+    expect(agentRefusals({ kubeProxyReplacement: true, routingMode: 'native', ipv4NativeRoutingCIDR: '172.16.0.0/16', installNoConntrackIptablesRules: true, bpf: { masquerade: false } })).toEqual([
+      'installNoConntrackIptablesRules: needs bpf.masquerade: true while masquerading is on (the agent refuses to start); set bpf.masquerade: true',
+    ]);
+    expect(agentRefusals({ kubeProxyReplacement: 'true', installNoConntrackIptablesRules: true, bpf: { masquerade: true } })).toEqual([
+      'installNoConntrackIptablesRules: needs routingMode: native (routingMode is tunnel; the agent exits in tunnel mode)',
+    ]);
+    // ip-masq-agent makes the native-routing CIDR optional
+    expect(agentRefusals({ routingMode: 'native', ipMasqAgent: { enabled: true }, bpf: { masquerade: true } })).toEqual([]);
+  });
+
+  it('lab cilium refuses such values before any AWS call', async () => {
+    const lab = await FakeLab.start();
+    try {
+      const run = await lab.run(['cilium', '--values', valuesFile('kpr.yaml', 'kubeProxyReplacement: false\n')]);
+      expect(run.code).toBe(1);
+      expect(run.result).toContain('installNoConntrackIptablesRules: needs kubeProxyReplacement: true');
+      expect(lab.totalCalls()).toBe(0);
+    } finally {
+      await lab.close();
+    }
   });
 });
