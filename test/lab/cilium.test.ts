@@ -114,15 +114,16 @@ describe('lab cilium against fakes of SSM and CloudFormation', () => {
     const run = await lab.run(['cilium']);
     expect(run.code).toBe(0);
     expect(run.result).toContain('Helm release cilium in kube-system is deployed (revision 1, chart cilium-1.16.3');
+    // first the NICs of the Kubernetes nodes (XDP is on), then the install on the control plane only
     const sends = lab.ssm.callsTo('SendCommand');
-    expect(sends).toHaveLength(1);
-    expect(sends[0]?.body['InstanceIds']).toEqual([lab.instanceId('k8s-s')]);
-    const script = lab.ssm.scriptsSent()[0] ?? '';
+    expect(sends).toHaveLength(2);
+    expect(sends[1]?.body['InstanceIds']).toEqual([lab.instanceId('k8s-s')]);
+    const script = lab.ssm.scriptsSent()[1] ?? '';
     expect(scriptKind(script)).toBe('install');
     expect(script).toContain('helm upgrade --install cilium "$chart"');
     expect(script).toContain("readonly LAB_CILIUM_VERSION='1.16.3'");
     // The SSM deadline covers helm's own 10 minutes (here: the test's short budget)
-    expect((sends[0]?.body['Parameters'] as Record<string, string[]>)['executionTimeout']).toEqual(['5']);
+    expect((sends[1]?.body['Parameters'] as Record<string, string[]>)['executionTimeout']).toEqual(['5']);
   });
 
   it('takes the chart version and addresses of the deployed lab, not of the command line defaults', async () => {
@@ -186,7 +187,7 @@ describe('lab cilium against fakes of SSM and CloudFormation', () => {
     lab = await FakeLab.start();
     expect((await lab.run(['cilium'])).code).toBe(0);
     expect((await lab.run(['cilium'])).code).toBe(0);
-    const [first, second] = lab.ssm.scriptsSent();
+    const [first, second] = lab.ssm.scriptsSent().filter((s) => scriptKind(s) === 'install');
     expect(second).toBe(first);
   });
 });
@@ -235,6 +236,45 @@ describe('combinations the Cilium agent refuses at start, refused before any clo
       expect(lab.totalCalls()).toBe(0);
     } finally {
       await lab.close();
+    }
+  });
+});
+
+describe('lab cilium with XDP on NICs that are not tuned', () => {
+  const untuned = (mtu: number, channels: number) => ({
+    answers: { nicstate: { stdout: `CILIUM_LAB_NIC_STATE {"interface":"ens5","mtu":${mtu},"wantMtu":null,"channels":${channels},"maxChannels":4,"wantChannels":null}\n` } },
+  });
+
+  it('refuses before installing, naming each node, what it found and the fix (lab tune, or --no-xdp)', async () => {
+    const lab = await FakeLab.start({ nodes: { 'k8s-w1': untuned(9001, 4), 'k8s-w2': untuned(3498, 4) } });
+    try {
+      const run = await lab.run(['cilium']);
+      expect(run.code).toBe(1);
+      expect(run.result).toContain('XDP acceleration would not attach');
+      expect(run.result).toContain('k8s-w1: ens5 MTU 9001 (XDP needs <= 3498), 4 of 4 combined channels (XDP needs <= 2)');
+      expect(run.result).toContain('k8s-w2: ens5 4 of 4 combined channels (XDP needs <= 2)');
+      expect(run.result).toContain('npm run lab -- tune');
+      expect(lab.ssm.scriptsSent().some((s) => scriptKind(s) === 'install')).toBe(false);
+    } finally {
+      await lab.close();
+    }
+  });
+
+  it('installs on tuned NICs, and with --no-xdp does not look at them', async () => {
+    const lab = await FakeLab.start({ nodes: { 'k8s-w1': untuned(9001, 4) } });
+    try {
+      const run = await lab.run(['cilium', '--no-xdp']);
+      expect(run.code).toBe(0);
+      expect(lab.ssm.scriptsSent().some((s) => scriptKind(s) === 'nicstate')).toBe(false);
+    } finally {
+      await lab.close();
+    }
+    const tuned = await FakeLab.start();
+    try {
+      expect((await tuned.run(['cilium'])).code).toBe(0);
+      expect(tuned.ssm.scriptsSent().map((s) => scriptKind(s))).toEqual(['nicstate', 'install']);
+    } finally {
+      await tuned.close();
     }
   });
 });

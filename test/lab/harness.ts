@@ -28,7 +28,7 @@ export const QUICK_TIMEOUTS: LabTimeouts = {
   quickMs: 5_000,
 };
 
-export type ScriptKind = 'facts' | 'tune' | 'restart' | 'install' | 'wait' | 'kubeconfig' | 'kubectl' | 'logs';
+export type ScriptKind = 'facts' | 'tune' | 'restart' | 'install' | 'wait' | 'kubeconfig' | 'kubectl' | 'logs' | 'nicstate';
 
 /** Which lab script a shipped script is, by the main function it calls. */
 export function scriptKind(script: string): ScriptKind | undefined {
@@ -41,6 +41,7 @@ export function scriptKind(script: string): ScriptKind | undefined {
     ['kubeconfig', /^\s*kubeconfig::main "\$@"/m],
     ['logs', /^\s*collect::main "\$@"/m],
     ['kubectl', /kubectl get nodes -o wide/],
+    ['nicstate', /CILIUM_LAB_NIC_STATE \{/],
   ];
   return marks.find(([, re]) => re.test(script))?.[0];
 }
@@ -77,6 +78,7 @@ export function healthyAnswers(plan: LabPlan): Answers {
     tune: { stdout: `NIC ens5 ...\n${nicLine()}\n` },
     restart: { stdout: 'CILIUM_LAB_AGENTS absent\n' },
     install: { stdout: `Release "cilium" has been upgraded.\n${helmLine()}\n` },
+    nicstate: { stdout: 'CILIUM_LAB_NIC_STATE {"interface":"ens5","mtu":3498,"wantMtu":3498,"channels":2,"maxChannels":4,"wantChannels":2}\n' },
     wait: { stdout: `${plan.instances.filter((n) => n.role !== 'testpc').map((n) => `CILIUM_LAB_NODE ${n.name} True`).join('\n')}\n` },
     kubectl: { stdout: 'NAME     STATUS   ROLES           AGE   VERSION\nk8s-s    Ready    control-plane   1h    v1.30.14\n' },
   };

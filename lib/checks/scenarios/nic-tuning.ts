@@ -16,16 +16,17 @@ export const CHANNELS_UNIT = '/etc/systemd/system/cilium-lab-nic-channels.servic
 export const NIC_STATE_SCRIPT = `set -o nounset -o pipefail
 num() { if [[ "$1" =~ ^[0-9]+$ ]]; then printf '%s' "$1"; else printf 'null'; fi; }
 iface=$(ip -4 route show default | awk '{ for (i = 1; i < NF; i++) if ($i == "dev") { print $(i + 1); exit } }')
-mtu=""; channels=""; want_mtu=""; want_channels=""
+mtu=""; channels=""; max_channels=""; want_mtu=""; want_channels=""
 if [[ -n "$iface" && -e "/sys/class/net/$iface" ]]; then
   mtu=$(cat "/sys/class/net/$iface/mtu")
   channels=$(ethtool -l "$iface" 2>/dev/null | awk '/^Current hardware settings:/ { s = 1 } s && /^Combined:/ { print $2; exit }')
+  max_channels=$(ethtool -l "$iface" 2>/dev/null | awk '/^Pre-set maximums:/ { s = 1 } s && /^Combined:/ { print $2; exit }')
 fi
 if [[ -f ${NETPLAN_FILE} ]]; then want_mtu=$(awk '$1 == "mtu:" { print $2; exit }' ${NETPLAN_FILE}); fi
 if [[ -f ${CHANNELS_UNIT} ]]; then want_channels=$(sed -n 's/^ExecStart=.* combined \\([0-9][0-9]*\\)$/\\1/p' ${CHANNELS_UNIT} | head -n 1); fi
 echo "interface \${iface:-none}: mtu \${mtu:-?} (persisted \${want_mtu:-none}), channels \${channels:-?} (persisted \${want_channels:-none})"
-printf '${NIC_STATE_TAG} {"interface":"%s","mtu":%s,"wantMtu":%s,"channels":%s,"wantChannels":%s}\\n' \\
-  "\${iface}" "$(num "$mtu")" "$(num "$want_mtu")" "$(num "$channels")" "$(num "$want_channels")"
+printf '${NIC_STATE_TAG} {"interface":"%s","mtu":%s,"wantMtu":%s,"channels":%s,"maxChannels":%s,"wantChannels":%s}\\n' \\
+  "\${iface}" "$(num "$mtu")" "$(num "$want_mtu")" "$(num "$channels")" "$(num "$max_channels")" "$(num "$want_channels")"
 `;
 
 interface NicState {

@@ -1,6 +1,8 @@
 /** `lab cilium`: Cilium through Helm on the control plane, with the documented values checked against the chart. */
 import type { LabCommand } from '../cli.js';
 import { installCilium, type HelmRelease, type LabCiliumValues } from '../cilium.js';
+import { assertNicsReadyForXdp } from '../nic-gate.js';
+import { datapathNeeds } from '../preflight.js';
 import { NO_XDP_OPTION, VALUES_OPTION, checkValuesOffline, phaseDeps, valuesForTarget, type CommandSettings } from './shared.js';
 
 export function formatRelease(release: HelmRelease, prepared: LabCiliumValues): string {
@@ -21,6 +23,10 @@ export function ciliumCommand(settings: CommandSettings = {}): LabCommand {
       checkValuesOffline(ctx);
       const target = await ctx.target();
       const prepared = valuesForTarget(ctx, target);
+      // `lab up` tunes right before; alone, `lab cilium` must not install an XDP the NICs refuse.
+      if (datapathNeeds(prepared.version, prepared.values).xdp === 'native') {
+        await ctx.reporter.phase('NICs ready for XDP', async () => assertNicsReadyForXdp(await phaseDeps(ctx, settings), target), (s) => `${s.length} node(s) tuned`);
+      }
       const release = await ctx.reporter.phase('cilium', async () => installCilium(await phaseDeps(ctx, settings), target, prepared), (r) => `revision ${r.revision} ${r.status}`);
       return { text: formatRelease(release, prepared), data: { release, sources: prepared.sources } };
     },
