@@ -5,7 +5,7 @@
  */
 import type { LabNode, LabPlan } from '../config/plan.js';
 import type { ScriptValues } from './node-user-data.js';
-import { KUBE_API_PORT } from '../config/catalog.js';
+import { KUBE_API_PORT, KUBERNETES_MINORS } from '../config/catalog.js';
 
 export interface CloudRefs {
   readonly region: string;
@@ -41,6 +41,8 @@ export function nodeScriptValues(plan: LabPlan, node: LabNode, refs: CloudRefs):
     ...common,
     LAB_REGION: refs.region,
     LAB_K8S_MINOR: plan.kubernetes.minor,
+    // A maintained minor whose pkgs.k8s.io key is current (prepare-node.sh node::kubernetes_keyring).
+    LAB_K8S_KEY_MINOR: Object.keys(KUBERNETES_MINORS).at(-1) as string,
     LAB_K8S_PACKAGE_VERSION: plan.kubernetes.packageVersion,
     LAB_KUBEADM_API: plan.kubernetes.kubeadmApi,
     LAB_CONTROL_PLANE_ENDPOINT: `${plan.controlPlane.privateIp}:${KUBE_API_PORT}`,

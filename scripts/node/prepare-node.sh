@@ -54,14 +54,38 @@ node::install_containerd() {
   systemctl enable containerd >/dev/null
 }
 
+# node::kubernetes_keyring KEYRING: the pkgs.k8s.io signing keys served with the pinned minor
+# and with a maintained one (LAB_K8S_KEY_MINOR), dearmored into one keyring. One key signs every
+# minor's repository ("the same signing key is used for all repositories", Kubernetes docs,
+# Installing kubeadm), but an old minor may serve a stale copy of it (kubernetes/release#3818):
+# with both copies apt verifies whichever is current. A key that cannot be had (404) is skipped.
+node::kubernetes_keyring() {
+  local keyring=$1 minor got="" tmp
+  tmp=$(mktemp)
+  for minor in "$LAB_K8S_MINOR" "$LAB_K8S_KEY_MINOR"; do
+    if net::download "https://pkgs.k8s.io/core:/stable:/v${minor}/deb/Release.key" "${tmp}.${minor}"; then
+      gpg --batch --dearmor <"${tmp}.${minor}" >>"$tmp"
+      got="${got:+${got} }v${minor}"
+    else
+      log::info "no signing key served for v${minor} (${LAB_LAST_ERROR}); trying the next"
+      LAB_LAST_ERROR=""
+    fi
+    rm -f -- "${tmp}.${minor}"
+    [[ "$LAB_K8S_MINOR" != "$LAB_K8S_KEY_MINOR" ]] || break
+  done
+  [[ -n "$got" ]] || log::error_exit 13 "no pkgs.k8s.io signing key could be downloaded (v${LAB_K8S_MINOR}, v${LAB_K8S_KEY_MINOR})"
+  install -m 0644 "$tmp" "$keyring"
+  rm -f -- "$tmp"
+  log::info "pkgs.k8s.io signing keys of ${got} in ${keyring}"
+}
+
 # node::install_kubernetes: kubelet, kubeadm and kubectl at exactly LAB_K8S_PACKAGE_VERSION from
 # the pkgs.k8s.io repository of LAB_K8S_MINOR, held so unattended upgrades leave them alone.
 node::install_kubernetes() {
   local repo="https://pkgs.k8s.io/core:/stable:/v${LAB_K8S_MINOR}/deb/"
   local keyring=/etc/apt/keyrings/kubernetes-apt-keyring.gpg
   install -d -m 0755 /etc/apt/keyrings
-  net::download "${repo}Release.key" /tmp/kubernetes-release.key
-  gpg --batch --yes --dearmor --output "$keyring" /tmp/kubernetes-release.key
+  node::kubernetes_keyring "$keyring"
   printf 'deb [signed-by=%s] %s /\n' "$keyring" "$repo" >/etc/apt/sources.list.d/kubernetes.list
   apt::update
   apt::install "kubelet=${LAB_K8S_PACKAGE_VERSION}" "kubeadm=${LAB_K8S_PACKAGE_VERSION}" "kubectl=${LAB_K8S_PACKAGE_VERSION}"

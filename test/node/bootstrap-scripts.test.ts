@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { NODE_SCRIPTS_DIR } from '../../lib/infra/node-user-data.js';
 import { resourcesOfType, synthLab, userDataScript } from '../helpers/synth.js';
+import { KUBERNETES_MINORS } from '../../lib/config/catalog.js';
 
 const work = mkdtempSync(join(tmpdir(), 'cilium-lab-node-'));
 
@@ -413,5 +414,69 @@ describe('study fidelity of the hosts', () => {
     expect(result.status).toBe(0);
     expect(readFileSync(join(dir, 'index.html'), 'utf8')).toBe('<h1>Web Server : testpc</h1>\n');
     expect(readFileSync(join(NODE_SCRIPTS_DIR, 'testpc.sh'), 'utf8')).toMatch(/apt::install [^\n]*\bapache2\b/);
+  });
+});
+
+describe('pkgs.k8s.io signing keys (kubernetes/release#3818: an old minor may serve a stale key)', () => {
+  /** curl that writes "key of <url>" to --output and answers 404 for URLs matching `missing`; gpg that marks what it dearmored. */
+  const tools = (missing: RegExp | undefined) => {
+    const dir = mkdtempSync(join(work, 'keys-'));
+    writeFileSync(
+      join(dir, 'curl'),
+      `#!/bin/bash
+out=""; url=""; prev=""
+for a in "$@"; do [[ "$prev" == --output ]] && out=$a; [[ "$a" == https://* ]] && url=$a; prev=$a; done
+if [[ -n "${missing?.source ?? ''}" && "$url" =~ ${missing?.source ?? 'x^'} ]]; then echo 'not found' >"$out"; printf 404; exit 0; fi
+echo "key of $url" >"$out"; printf 200
+`,
+      { mode: 0o755 },
+    );
+    writeFileSync(join(dir, 'gpg'), '#!/bin/bash\nprintf "DEARMORED[%s]\\n" "$(cat)"\n', { mode: 0o755 });
+    return dir;
+  };
+  const keyring = (dir: string, minor: string, keyMinor: string) => {
+    const file = join(dir, 'keyring.gpg');
+    const clock = join(dir, 'clock');
+    writeFileSync(clock, '1795428900\n');
+    const result = bash('worker.sh', `LAB_K8S_MINOR=${minor}; LAB_K8S_KEY_MINOR=${keyMinor}; lab::deadline_start 600; node::kubernetes_keyring "${file}"; echo "status=$?"`, {
+      PATH: `${dir}:${process.env.PATH}`,
+      LAB_FAKE_CLOCK_FILE: clock,
+    });
+    return { result, content: result.stdout.includes('status=0') ? readFileSync(file, 'utf8') : '' };
+  };
+
+  it("puts the pinned minor's key and a maintained minor's key in the keyring", () => {
+    const dir = tools(undefined);
+    const { result, content } = keyring(dir, '1.30', '1.34');
+    expect(result.stdout).toContain('status=0');
+    expect(content).toBe('DEARMORED[key of https://pkgs.k8s.io/core:/stable:/v1.30/deb/Release.key]\nDEARMORED[key of https://pkgs.k8s.io/core:/stable:/v1.34/deb/Release.key]\n');
+  });
+
+  it("falls back to the maintained minor's key when the pinned minor serves none (404)", () => {
+    const dir = tools(/v1\.30/);
+    const { result, content } = keyring(dir, '1.30', '1.34');
+    expect(result.stdout).toContain('status=0');
+    expect(content).toBe('DEARMORED[key of https://pkgs.k8s.io/core:/stable:/v1.34/deb/Release.key]\n');
+    expect(result.stderr).toContain('no signing key served for v1.30');
+  });
+
+  it('fails with a reason when no key can be had', () => {
+    const dir = tools(/Release\.key/);
+    const { result } = keyring(dir, '1.30', '1.34');
+    expect(result.status).toBe(13);
+    expect(result.stderr).toContain('no pkgs.k8s.io signing key could be downloaded (v1.30, v1.34)');
+  });
+
+  it('asks once when the pinned minor is the maintained one', () => {
+    const dir = tools(undefined);
+    const { content } = keyring(dir, '1.34', '1.34');
+    expect(content).toBe('DEARMORED[key of https://pkgs.k8s.io/core:/stable:/v1.34/deb/Release.key]\n');
+  });
+
+  it('gives every Kubernetes node the newest minor the lab supports as the key fallback', () => {
+    const lab = synthLab();
+    for (const [, instance] of resourcesOfType(lab.json, 'AWS::EC2::Instance').slice(0, 3)) {
+      expect(userDataScript(instance)).toContain(`readonly LAB_K8S_KEY_MINOR='${Object.keys(KUBERNETES_MINORS).at(-1)}'`);
+    }
   });
 });
