@@ -38,8 +38,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # lab:standalone-only
 # lab:include prepare-node.sh
 source "$(dirname "${BASH_SOURCE[0]}")/prepare-node.sh" # lab:standalone-only
 
-readonly CP_RUN_DIR=/run/cilium-lab
-readonly CP_ADMIN_CONF=/etc/kubernetes/admin.conf
+# (The environment may point these elsewhere: the tests run the functions on temp directories.)
+readonly CP_RUN_DIR=${CP_RUN_DIR:-/run/cilium-lab}
+readonly CP_ADMIN_CONF=${CP_ADMIN_CONF:-/etc/kubernetes/admin.conf}
 CP_JOIN_TOKEN=""
 
 # cp::write_init_config FILE TOKEN: the kubeadm InitConfiguration + ClusterConfiguration +

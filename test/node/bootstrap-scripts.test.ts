@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -478,5 +478,39 @@ echo "key of $url" >"$out"; printf 200
     for (const [, instance] of resourcesOfType(lab.json, 'AWS::EC2::Instance').slice(0, 3)) {
       expect(userDataScript(instance)).toContain(`readonly LAB_K8S_KEY_MINOR='${Object.keys(KUBERNETES_MINORS).at(-1)}'`);
     }
+  });
+});
+
+describe('kubectl on the control plane, as the study has it', () => {
+  it('renames the admin context CiliumLab and sets kubectl up for root and ubuntu', () => {
+    const dir = mkdtempSync(join(work, 'kubectl-'));
+    writeFileSync(join(dir, 'admin.conf'), 'apiVersion: v1\nkind: Config\n');
+    writeFileSync(
+      join(dir, 'kubectl'),
+      `#!/bin/bash\necho "kubectl $*" >>"${dir}/calls"\n[[ "$*" == *"get-contexts -o name"* ]] && echo 'kubernetes-admin@cilium-lab'\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    const result = bash(
+      'control-plane.sh',
+      `cp::setup_kubectl() { echo "setup $1 $2" >>"${dir}/calls"; }; cp::setup_kubeconfigs; echo "status=$?"`,
+      { PATH: `${dir}:${process.env.PATH}`, CP_RUN_DIR: dir, CP_ADMIN_CONF: join(dir, 'admin.conf') },
+    );
+    expect(result.stdout).toContain('status=0');
+    const calls = readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter(Boolean);
+    expect(calls).toContain(`kubectl --kubeconfig ${dir}/admin-ciliumlab.conf config rename-context kubernetes-admin@cilium-lab CiliumLab`);
+    expect(calls.filter((c) => c.startsWith('setup'))).toEqual(['setup root /root', 'setup ubuntu /home/ubuntu']);
+  });
+
+  it("installs the user's kubeconfig 0600 and the study's alias k with completion, once", () => {
+    const dir = mkdtempSync(join(work, 'home-'));
+    writeFileSync(join(dir, 'admin-ciliumlab.conf'), 'apiVersion: v1\n');
+    const home = join(dir, 'root-home');
+    const body = `cp::setup_kubectl root "${home}"; cp::setup_kubectl root "${home}"; echo "status=$?"`;
+    const result = bash('control-plane.sh', `mkdir -p "${home}"; ${body}`, { CP_RUN_DIR: dir });
+    expect(result.stdout).toContain('status=0');
+    expect(statSync(join(home, '.kube/config')).mode & 0o777).toBe(0o600);
+    const bashrc = readFileSync(join(home, '.bashrc'), 'utf8');
+    expect(bashrc.match(/alias k=kubectl/g)).toHaveLength(1);
+    expect(bashrc).toContain('complete -o default -F __start_kubectl k');
   });
 });
