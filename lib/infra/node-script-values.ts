@@ -41,6 +41,8 @@ export function nodeScriptValues(plan: LabPlan, node: LabNode, refs: CloudRefs):
     ...common,
     LAB_REGION: refs.region,
     LAB_K8S_MINOR: plan.kubernetes.minor,
+    LAB_PAUSE_IMAGE: (KUBERNETES_MINORS[plan.kubernetes.minor] as { pauseImage: string }).pauseImage,
+    LAB_CONTAINERD_MINIMUMS: (KUBERNETES_MINORS[plan.kubernetes.minor] as { containerdMinimums: readonly string[] }).containerdMinimums.join(' '),
     // A maintained minor whose pkgs.k8s.io key is current (prepare-node.sh node::kubernetes_keyring).
     LAB_K8S_KEY_MINOR: Object.keys(KUBERNETES_MINORS).at(-1) as string,
     LAB_K8S_PACKAGE_VERSION: plan.kubernetes.packageVersion,

@@ -33,23 +33,74 @@ SYSCTL
   [[ "$(sysctl -n net.ipv4.ip_forward)" == "1" ]] || log::error_exit 10 "net.ipv4.ip_forward is not 1 after sysctl --system"
 }
 
-# node::configure_containerd CONFIG_FILE: the default config with SystemdCgroup = true (kubelet
-# uses the systemd cgroup driver). containerd 1.7 and 2.x both carry the key, under different
-# section names, so the key is set where it stands.
+# node::containerd_version: the installed containerd's x.y.z (from `containerd --version`).
+node::containerd_version() {
+  containerd --version | grep -Eo '[[:space:]]v?[0-9]+\.[0-9]+\.[0-9]+' | head -n 1 | tr -d ' v'
+}
+
+# node::version_at_least A B: A >= B for x.y.z versions.
+node::version_at_least() {
+  [[ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" == "$2" ]]
+}
+
+# node::check_containerd VERSION: VERSION is a containerd the Kubernetes minor is supported with
+# (LAB_CONTAINERD_MINIMUMS: the oldest of each release line, from containerd's RELEASES.md). A
+# line newer than the table's is taken as covered by its "x.y.0+"; an older one, or a release
+# below its line's minimum, is refused (permanent: a newer package is needed).
+node::check_containerd() {
+  local version=$1 line minimum newest=""
+  line=${version%.*}
+  for minimum in $LAB_CONTAINERD_MINIMUMS; do
+    newest=$minimum
+    [[ "${minimum%.*}" == "$line" ]] || continue
+    node::version_at_least "$version" "$minimum" ||
+      log::error_exit 14 "containerd ${version} is older than ${minimum}, the oldest ${line}.x that Kubernetes ${LAB_K8S_MINOR} is supported with (containerd RELEASES.md)"
+    return 0
+  done
+  node::version_at_least "$version" "$newest" ||
+    log::error_exit 14 "containerd ${version} is not a release line Kubernetes ${LAB_K8S_MINOR} is supported with (${LAB_CONTAINERD_MINIMUMS}; containerd RELEASES.md)"
+  log::info "containerd ${version}: newer than the support table's lines (${LAB_CONTAINERD_MINIMUMS}), taken as covered by their x.y.0+"
+}
+
+# node::configure_containerd CONFIG_FILE: the installed containerd's own default config
+# (`containerd config default`: version 2 for containerd 1.7, version 3 for 2.x, every default in
+# place) with what the cluster depends on set explicitly, wherever that version keeps it:
+#   - SystemdCgroup = true (kubelet uses the systemd cgroup driver);
+#   - the sandbox image kubeadm uses for the minor (1.7: sandbox_image; 2.x: pinned_images.sandbox);
+#   - the CNI binaries in /opt/cni/bin, where Cilium installs its plugin (chart cni.binPath)
+#     (1.7 and 2.0: bin_dir; 2.1+: bin_dirs).
+# Each is read back; a default config without one of the keys stops the boot, naming it.
 node::configure_containerd() {
   local config=$1
   install -d -m 0755 "$(dirname "$config")"
   containerd config default >"$config"
-  sed -i -E 's/^([[:space:]]*)SystemdCgroup = false/\1SystemdCgroup = true/' "$config"
+  sed -i -E \
+    -e 's/^([[:space:]]*SystemdCgroup = )false/\1true/' \
+    -e "s#^([[:space:]]*sandbox_image = )\"[^\"]*\"#\\1\"${LAB_PAUSE_IMAGE}\"#" \
+    -e "s#^([[:space:]]*sandbox = )'[^']*'#\\1'${LAB_PAUSE_IMAGE}'#" \
+    -e "s#^([[:space:]]*bin_dir = )(\"[^\"]*\"|'[^']*')#\\1'/opt/cni/bin'#" \
+    -e "s#^([[:space:]]*bin_dirs = )\\[[^]]*\\]#\\1['/opt/cni/bin']#" \
+    "$config"
   grep -Eq '^[[:space:]]*SystemdCgroup = true' "$config" ||
     log::error_exit 11 "containerd's default config has no SystemdCgroup key to set in ${config}"
+  grep -Eq "^[[:space:]]*(sandbox_image|sandbox) = [\"']${LAB_PAUSE_IMAGE}[\"']" "$config" ||
+    log::error_exit 11 "containerd's default config has no sandbox image key to set to ${LAB_PAUSE_IMAGE} in ${config}"
+  grep -Eq "^[[:space:]]*bin_dirs? = \\[?'/opt/cni/bin'" "$config" ||
+    log::error_exit 11 "containerd's default config has no CNI bin_dir(s) key to set to /opt/cni/bin in ${config}"
+}
+
+# node::write_crictl_config FILE: crictl talks to containerd (not the docker shim it would guess).
+node::write_crictl_config() {
+  printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\ntimeout: 10\n' >"$1"
 }
 
 node::install_containerd() {
   # conntrack: kubeadm < 1.32 requires it in preflight, and kubelet packages built since 2025-09
   # no longer depend on it (kubernetes/release d2a7ae37; kubernetes/kubernetes#135306).
   apt::install containerd conntrack apt-transport-https ca-certificates curl gpg
+  node::check_containerd "$(node::containerd_version)"
   node::configure_containerd /etc/containerd/config.toml
+  node::write_crictl_config /etc/crictl.yaml
   systemctl restart containerd
   systemctl enable containerd >/dev/null
 }

@@ -130,20 +130,6 @@ describe('worker: join configuration', () => {
   });
 });
 
-describe('node preparation', () => {
-  it('turns on SystemdCgroup in the default containerd config', () => {
-    const bin = mkdtempSync(join(tmpdir(), 'fake-containerd-'));
-    writeFileSync(
-      join(bin, 'containerd'),
-      `#!/bin/sh\ncat <<'EOF'\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n            SystemdCgroup = false\nEOF\n`,
-    );
-    chmodSync(join(bin, 'containerd'), 0o755);
-    const config = join(work, 'containerd', 'config.toml');
-    const result = bash('worker.sh', `node::configure_containerd "${config}"`, { PATH: `${bin}:${process.env.PATH}` });
-    expect([result.status, readFileSync(config, 'utf8')]).toEqual([0, '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n            SystemdCgroup = true\n']);
-  });
-});
-
 describe('readiness signal and deadline', () => {
   /** A wait-condition handle stand-in on loopback that records every signal. */
   async function withHandle(run: (url: string) => Promise<void>): Promise<{ method: string; body: any }[]> {
@@ -382,7 +368,7 @@ exit "\${line%%|*}"
 
   it('prepare-node installs conntrack (kubeadm < 1.32 preflight needs it; kubelet packages no longer pull it in)', () => {
     const bin = standIns({ 'apt-get': ['0|'], containerd: ['0|SystemdCgroup = false\\n'], systemctl: ['0|'] });
-    const result = bash('worker.sh', `lab::deadline_start 1500\nnode::configure_containerd() { :; }\nnode::install_containerd; echo "status=$?"`, { PATH: bin.path, ...clockEnv() });
+    const result = bash('worker.sh', `lab::deadline_start 1500\nnode::check_containerd() { :; }\nnode::configure_containerd() { :; }\nnode::write_crictl_config() { :; }\nnode::install_containerd; echo "status=$?"`, { PATH: bin.path, ...clockEnv() });
     expect(result.stdout).toContain('status=0');
     expect(bin.calls('apt-get')[0]).toMatch(/ install containerd conntrack /);
   });
@@ -512,5 +498,98 @@ describe('kubectl on the control plane, as the study has it', () => {
     const bashrc = readFileSync(join(home, '.bashrc'), 'utf8');
     expect(bashrc.match(/alias k=kubectl/g)).toHaveLength(1);
     expect(bashrc).toContain('complete -o default -F __start_kubectl k');
+  });
+});
+
+describe('containerd: a release the Kubernetes minor is supported with, and the keys the cluster depends on', () => {
+  // Stand-ins for `containerd config default`, written here in the shape of each config version
+  // (the keys that matter at their table paths; the real files hold every other default too).
+  const DEFAULTS: Record<string, string> = {
+    '1.7.28': [
+      'version = 2',
+      '[plugins]',
+      '  [plugins."io.containerd.grpc.v1.cri"]',
+      '    sandbox_image = "registry.k8s.io/pause:3.8"',
+      '    [plugins."io.containerd.grpc.v1.cri".cni]',
+      '      bin_dir = "/usr/lib/cni"',
+      '      conf_dir = "/etc/cni/net.d"',
+      '    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
+      '      runtime_type = "io.containerd.runc.v2"',
+      '      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
+      '        SystemdCgroup = false',
+    ].join('\n'),
+    '2.2.1': [
+      'version = 3',
+      '[plugins]',
+      "  [plugins.'io.containerd.cri.v1.images']",
+      "    [plugins.'io.containerd.cri.v1.images'.pinned_images]",
+      "      sandbox = 'registry.k8s.io/pause:3.10.1'",
+      "  [plugins.'io.containerd.cri.v1.runtime']",
+      "    [plugins.'io.containerd.cri.v1.runtime'.cni]",
+      "      bin_dirs = ['/usr/lib/cni']",
+      "      conf_dir = '/etc/cni/net.d'",
+      "    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]",
+      "      runtime_type = 'io.containerd.runc.v2'",
+      "      sandboxer = 'podsandbox'",
+      "      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]",
+      '        SystemdCgroup = false',
+    ].join('\n'),
+  };
+  const containerd = (version: string) => {
+    const dir = mkdtempSync(join(work, 'containerd-'));
+    writeFileSync(join(dir, 'default.toml'), `${DEFAULTS[version] ?? ''}\n`);
+    writeFileSync(
+      join(dir, 'containerd'),
+      `#!/bin/bash\ncase "$*" in\n  --version) echo 'containerd github.com/containerd/containerd/v2 ${version} 1234567' ;;\n  'config default') cat "${dir}/default.toml" ;;\nesac\n`,
+      { mode: 0o755 },
+    );
+    return dir;
+  };
+  const toml = (file: string): any => JSON.parse(execFileSync('python3', ['-c', 'import json,sys,tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], "rb"))))', file], { encoding: 'utf8' }));
+
+  const cases = Object.entries(KUBERNETES_MINORS).flatMap(([minor, facts]) => ['1.7.28', '2.2.1'].map((version) => [minor, version, facts.pauseImage] as const));
+  it.each(cases)('Kubernetes %s on containerd %s: SystemdCgroup, the sandbox image %s and /opt/cni/bin, at their table paths', (minor, version, pause) => {
+    const dir = containerd(version);
+    const config = join(dir, 'config.toml');
+    const result = bash('worker.sh', `LAB_PAUSE_IMAGE='${pause}'; node::configure_containerd "${config}"; echo "status=$?"`, { PATH: `${dir}:${process.env.PATH}` });
+    expect([minor, result.stdout.trim()]).toEqual([minor, 'status=0']);
+    const parsed = toml(config);
+    if (version.startsWith('1.')) {
+      const cri = parsed.plugins['io.containerd.grpc.v1.cri'];
+      expect([cri.containerd.runtimes.runc.options.SystemdCgroup, cri.sandbox_image, cri.cni.bin_dir]).toEqual([true, pause, '/opt/cni/bin']);
+    } else {
+      const runtime = parsed.plugins['io.containerd.cri.v1.runtime'];
+      const images = parsed.plugins['io.containerd.cri.v1.images'];
+      expect([runtime.containerd.runtimes.runc.options.SystemdCgroup, images.pinned_images.sandbox, runtime.cni.bin_dirs]).toEqual([true, pause, ['/opt/cni/bin']]);
+      expect(runtime.containerd.runtimes.runc.sandboxer).toBe('podsandbox'); // every other default kept
+    }
+  });
+
+  it('stops the boot, naming the key, when the default config lacks one', () => {
+    const dir = containerd('2.2.1');
+    writeFileSync(join(dir, 'default.toml'), "version = 3\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n  SystemdCgroup = false\n");
+    const result = bash('worker.sh', `LAB_PAUSE_IMAGE='registry.k8s.io/pause:3.9'; node::configure_containerd "${join(dir, 'config.toml')}"`, { PATH: `${dir}:${process.env.PATH}` });
+    expect(result.status).toBe(11);
+    expect(result.stderr).toContain('no sandbox image key to set to registry.k8s.io/pause:3.9');
+  });
+
+  it.each([
+    ['1.30', '1.7.13 2.0.0 2.1.0', '1.7.28', 0, ''],
+    ['1.34', '1.7.28 2.0.6 2.1.3', '1.7.24', 14, 'containerd 1.7.24 is older than 1.7.28, the oldest 1.7.x that Kubernetes 1.34 is supported with'],
+    ['1.30', '1.7.13 2.0.0 2.1.0', '2.2.1', 0, 'newer than the support table'],
+    ['1.30', '1.7.13 2.0.0 2.1.0', '1.6.38', 14, 'containerd 1.6.38 is not a release line Kubernetes 1.30 is supported with'],
+  ])('Kubernetes %s (containerd minimums %s) with containerd %s: exit %i', (minor, minimums, version, status, said) => {
+    const result = bash('worker.sh', `LAB_K8S_MINOR=${minor}; LAB_CONTAINERD_MINIMUMS='${minimums}'; node::check_containerd ${version}; echo "status=$?"`);
+    if (status === 0) expect(result.stdout).toContain('status=0');
+    else expect(result.status).toBe(status);
+    expect(result.stderr).toContain(said);
+  });
+
+  it('reads the version from containerd --version and writes /etc/crictl.yaml for containerd', () => {
+    const dir = containerd('2.2.1');
+    const crictl = join(dir, 'crictl.yaml');
+    const result = bash('worker.sh', `echo "version=$(node::containerd_version)"; node::write_crictl_config "${crictl}"`, { PATH: `${dir}:${process.env.PATH}` });
+    expect(result.stdout).toContain('version=2.2.1');
+    expect(parseAllDocuments(readFileSync(crictl, 'utf8'))[0]?.toJS()).toEqual({ 'runtime-endpoint': 'unix:///run/containerd/containerd.sock', 'image-endpoint': 'unix:///run/containerd/containerd.sock', timeout: 10 });
   });
 });
