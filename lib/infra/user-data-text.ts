@@ -1,27 +1,28 @@
 /**
  * An instance's user data as EC2 will receive it, with CloudFormation's references replaced by
  * stand-ins AS LONG AS the real values (so its size against EC2's 16 KB limit is the real one):
- * the wait-condition handle is a presigned S3 URL of ~600 characters.
+ * the wait-condition handle is a presigned S3 URL, here with a session token (~1.6 KB).
  * Used by the tests (size, shellcheck, secrets) and by the synth benchmark (the margin left).
  */
 import { gunzipSync, strFromU8 } from 'fflate';
 
 
 /**
- * A readiness (wait-condition handle) URL of the real shape: the regional waitcondition bucket,
- * the stack ARN path with the handle's logical id, and a SigV4 query signed with a long-term key
- * (AKIA..., no session token), as a handle URL published in 2025 shows (eu-west-3, 558
- * characters for a 70-character stack name). Stand-in for a lab stack name at its 24-character
- * limit plus a margin: about 600 characters.
+ * A readiness (wait-condition handle) URL of the real shape, on the long side: the regional
+ * waitcondition bucket, the stack ARN path with the handle's logical id, and a SigV4 query. A
+ * handle URL published in 2025 (eu-west-3, 558 characters for a 70-character stack name) is signed
+ * with a long-term key (AKIA..., no session token); this stand-in carries a session token
+ * anyway (about 1,000 characters more), so the size limit holds even if CloudFormation ever signs
+ * with temporary credentials.
  */
 export const READY_URL_STAND_IN =
   'https://cloudformation-waitcondition-ap-northeast-2.s3.ap-northeast-2.amazonaws.com/' +
   'arn%3Aaws%3Acloudformation%3Aap-northeast-2%3A111122223333%3Astack/cilium-lab-nightly-1234567/' +
   '0d1e2f30-4a5b-11ef-9c6d-0a1b2c3d4e5f/ReadinessHandle5F8E1D2C' +
   '?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20261123T101500Z&X-Amz-SignedHeaders=host&X-Amz-Expires=86399' +
-  '&X-Amz-Credential=AKIAEXAMPLEEXAMPLE12%2F20261123%2Fap-northeast-2%2Fs3%2Faws4_request' +
-  `&X-Amz-Signature=${'f3a9c1d2e4b5a697'.repeat(4)}` +
-  `&cilium-lab-margin=${'x'.repeat(80)}`;
+  '&X-Amz-Credential=ASIAEXAMPLEEXAMPLE12%2F20261123%2Fap-northeast-2%2Fs3%2Faws4_request' +
+  `&X-Amz-Security-Token=${'IQoJb3JpZ2luX2VjEXAMPLE'.repeat(44)}` +
+  `&X-Amz-Signature=${'f3a9c1d2e4b5a697'.repeat(4)}`;
 
 /** Stand-ins for the references a node's user data holds. */
 const STAND_INS: readonly [(part: Record<string, any>) => boolean, string][] = [
