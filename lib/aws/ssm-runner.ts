@@ -137,6 +137,14 @@ function isRetryable(error: unknown): boolean {
   return isThrottlingError(error) || isTransientError(error);
 }
 
+/** GetCommandInvocation still shows a running invocation the listing already called finished. */
+class NotTerminalYet extends Error {
+  constructor(status: string) {
+    super(`GetCommandInvocation still says ${status}`);
+    this.name = 'NotTerminalYet';
+  }
+}
+
 function isAbortError(error: unknown): boolean {
   return errorName(error) === 'AbortError' || errorName(error) === 'TimeoutError';
 }
@@ -361,21 +369,25 @@ export class SsmRunner implements RemoteRunner {
             this.readInvocation(batch.commandId, target, deadline, options, stop).then(
               (output) => ({ output, note: '' }),
               (error: unknown) => {
-                if (stop.aborted || !(errorName(error) === 'InvocationDoesNotExist' || isRetryable(error))) throw error;
+                if (stop.aborted || !(error instanceof NotTerminalYet || errorName(error) === 'InvocationDoesNotExist' || isRetryable(error))) throw error;
                 return { output: {}, note: `finished, but its output could not be read before the deadline (${describeError(error)})` };
               },
             ),
           ),
         );
-        terminal.forEach(({ target, status }, i) =>
-          done.set(target.instanceId, this.result(batch.commandId, target, status, outputs[i]?.output ?? {}, Date.now() - started, false, outputs[i]?.note ?? '')),
-        );
+        terminal.forEach(({ target, status }, i) => {
+          const output = outputs[i]?.output ?? {};
+          // The status GetCommandInvocation gave with the output, else the listing's.
+          const own = terminalStatus(output as Pick<GetCommandInvocationCommandOutput, 'Status' | 'StatusDetails'>) ?? status;
+          done.set(target.instanceId, this.result(batch.commandId, target, own, output, Date.now() - started, false, outputs[i]?.note ?? ''));
+        });
         if (done.size === batch.targets.length) break;
         await sleep(Math.min(interval, deadline - Date.now()), stop);
       } catch (error) {
         if (stop.aborted) throw stop.reason;
-        if (Date.now() >= deadline || isAbortError(error)) break;
-        if (!isRetryable(error)) throw error;
+        // Only our own deadline ends the polling; an SDK-level timeout of one call is a blip.
+        if (Date.now() >= deadline) break;
+        if (!isAbortError(error) && !isRetryable(error)) throw error;
         lastError = error;
         if (isThrottlingError(error)) interval = Math.min(8 * baseInterval, interval * 2);
         await sleep(Math.min(Math.max(interval, backoffMs(attempt++, options.retry)), deadline - Date.now()), stop);
@@ -406,14 +418,20 @@ export class SsmRunner implements RemoteRunner {
     return found;
   }
 
-  /** One node's finished invocation with its output, retried through InvocationDoesNotExist and throttling until the deadline. */
+  /**
+   * One node's finished invocation with its output, retried through InvocationDoesNotExist,
+   * throttling and a GetCommandInvocation that lags the listing (not terminal yet: no exit code,
+   * partial output) until the deadline. Its own status is the one reported.
+   */
   private async readInvocation(commandId: string, target: RemoteTarget, deadline: number, options: RunOptions, stop: AbortSignal): Promise<Partial<GetCommandInvocationCommandOutput>> {
     return withRetries(
       async () => {
         const call = callSignal(stop, Math.max(1, deadline - Date.now()));
-        return this.ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: target.instanceId }), { abortSignal: call.signal }).finally(call.done);
+        const output = await this.ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: target.instanceId }), { abortSignal: call.signal }).finally(call.done);
+        if (!terminalStatus(output)) throw new NotTerminalYet(output.StatusDetails ?? output.Status ?? 'unknown');
+        return output;
       },
-      (error) => errorName(error) === 'InvocationDoesNotExist' || isRetryable(error),
+      (error) => error instanceof NotTerminalYet || errorName(error) === 'InvocationDoesNotExist' || isRetryable(error),
       deadline,
       options.retry,
       stop,

@@ -339,8 +339,9 @@ export function agentRefusals(values: HelmValues): string[] {
     if (!native) problems.push(`installNoConntrackIptablesRules: needs routingMode: native (routingMode is ${String(routingMode)}; the agent exits in tunnel mode)`);
   }
   const acceleration = valueAt(values, 'loadBalancer.acceleration');
-  if ((acceleration === 'native' || acceleration === 'best-effort') && !kpr) {
-    problems.push(`loadBalancer.acceleration: ${String(acceleration)} does nothing without kubeProxyReplacement: true (XDP serves BPF NodePort, which kube-proxy replacement turns on); use --no-xdp or keep kube-proxy replacement`);
+  const bpfNodePort = kpr || isTrue(valueAt(values, 'nodePort.enabled'));
+  if ((acceleration === 'native' || acceleration === 'best-effort') && !bpfNodePort) {
+    problems.push(`loadBalancer.acceleration: ${String(acceleration)} does nothing without BPF NodePort (kubeProxyReplacement: true, or nodePort.enabled: true); use --no-xdp or keep kube-proxy replacement`);
   }
   const cidr = valueAt(values, 'ipv4NativeRoutingCIDR');
   if (native && masquerade && (cidr === undefined || cidr === null || cidr === '') && !ipMasqAgent && ipam !== 'eni' && ipam !== 'alibabacloud') {

@@ -126,8 +126,11 @@ export function renderNodeUserData(scripts: NodeScripts, entry: string, values: 
     '#!/usr/bin/env bash',
     `# cilium-lab: ${entry}, packed (gzip + base64 around its values) to fit EC2's 16 KB; unpacked to ${target} and run from there.`,
     'set -o errexit -o nounset -o pipefail',
-    'umask 077',
     `install -d -m 0700 ${UNPACKED_SCRIPT_DIR}`,
+    // umask 077 for the unpacked file only (a subshell): the boot itself keeps the default umask,
+    // so the files it writes (the web page, apt sources) stay readable as they should.
+    '(',
+    'umask 077',
     '{',
     "base64 -d <<'LAB_PACKED_HEAD' | gzip -dc",
     `${packText(before)}LAB_PACKED_HEAD`,
@@ -137,6 +140,7 @@ export function renderNodeUserData(scripts: NodeScripts, entry: string, values: 
     "base64 -d <<'LAB_PACKED_TAIL' | gzip -dc",
     `${packText(after)}LAB_PACKED_TAIL`,
     `} >${target}`,
+    ')',
     `exec bash ${target}`,
     '',
   ].join('\n');

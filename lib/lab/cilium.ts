@@ -123,8 +123,9 @@ export async function installCilium(deps: PhaseDeps, target: LabTarget, prepared
       const [component, pod, node, ...reason] = line.split(' ');
       return `  - ${component}: pod ${pod} on ${node}: ${reason.join(' ') || 'not ready'}`;
     });
+    const lead = result.exitCode === 6 ? `Helm installed cilium ${prepared.version}, but not every component rolled out` : `helm upgrade --install cilium ${prepared.version} failed (exit ${result.exitCode}); pods not ready`;
     throw new RemoteStepError(
-      `cilium-lab: Helm installed cilium ${prepared.version}, but not every component rolled out:\n${rows.join('\n')}\n` +
+      `cilium-lab: ${lead}:\n${rows.join('\n')}\n` +
         'its logs: kubectl -n kube-system logs <pod> (or npm run lab -- logs, which adds a cilium sysdump)',
     );
   }

@@ -30,8 +30,9 @@ export const DEFAULT_TIMEOUTS: LabTimeouts = {
   factsMs: 120_000,
   tuneMs: 180_000,
   restartMs: 6 * 60_000,
-  // cilium-install.sh: repository and pull (4 min at most), helm --wait (10 min), rollout (3 min).
-  ciliumMs: 18 * 60_000,
+  // cilium-install.sh: repository and pull (4 min at most), recovery of a pending release (3 min),
+  // helm --wait (10 min), rollout (3 min), and a minute to spare.
+  ciliumMs: 21 * 60_000,
   waitMs: 12 * 60_000,
   quickMs: 60_000,
 };

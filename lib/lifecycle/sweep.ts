@@ -7,10 +7,11 @@
  *   - without one (tag "unset"): older than --older-than (CreationTime).
  * Each picked lab then goes through the `down` logic.
  *
- * Only labs are candidates: the cilium-lab:lab tag equal to the stack name, and either the kind
- * tag `lab` or (a lab deployed before that tag existed) the LabConfig output. The CI access stack
- * carries the managed-by tag too, but kind `ci-access` and no lab tag: sweeping it would delete the
- * nightly's own OIDC role. With an owner, only labs with that cilium-lab:owner tag are candidates
+ * Only labs are candidates: the cilium-lab:lab tag equal to the stack name and the kind tag
+ * `lab` (the same two tags the CI role's DeleteStack condition asks for, so sweep never picks a
+ * stack it may not delete; a rolled-back lab has no outputs but keeps its tags). The CI access
+ * stack carries the managed-by tag too, but kind `ci-access` and no lab tag: sweeping it would
+ * delete the nightly's own OIDC role. With an owner, only labs with that cilium-lab:owner tag are candidates
  * (the nightly sweeps its own labs, never people's labs in the same account).
  */
 import { EXPIRY_SCHEDULE_GROUP, expiryScheduleName } from '../config/expiry.js';
@@ -36,9 +37,10 @@ export interface SweepCandidate {
 
 /** Why a stack the tagging API lists is not a lab sweep may touch; undefined for a lab. */
 export function notALab(stack: StackInfo): string | undefined {
-  if (stack.tags[LAB_TAGS.kind] !== undefined && stack.tags[LAB_TAGS.kind] !== STACK_KINDS.lab) return `not a lab (${LAB_TAGS.kind}=${stack.tags[LAB_TAGS.kind]})`;
+  const kind = stack.tags[LAB_TAGS.kind];
+  if (kind !== undefined && kind !== STACK_KINDS.lab) return `not a lab (${LAB_TAGS.kind}=${kind})`;
   if (stack.tags[LAB_TAGS.lab] !== stack.stackName) return `not a lab (no ${LAB_TAGS.lab}=${stack.stackName} tag)`;
-  if (stack.tags[LAB_TAGS.kind] !== STACK_KINDS.lab && stack.outputs[OUTPUTS.labConfig] === undefined) return `not a lab (no ${LAB_TAGS.kind}=lab tag, no LabConfig output)`;
+  if (kind === undefined) return `no ${LAB_TAGS.kind}=lab tag (deployed by an older cilium-lab?): delete it with lab down -c labName=${stack.stackName}`;
   return undefined;
 }
 

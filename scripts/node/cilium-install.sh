@@ -129,17 +129,22 @@ install::chart_version() {
 # got installed: uninstall it; a pending-upgrade/-rollback goes back to its last revision.
 install::recover_pending() {
   local json status
+  # A helm still running here (an earlier lab cilium whose CLI gave up) is an operation in
+  # progress, not a leftover: leave it alone and say so.
+  if pgrep -f '^helm (upgrade|install|rollback|uninstall) ' >/dev/null 2>&1; then
+    log::error_exit 5 "another helm is running on this node (an earlier lab cilium still at work?): wait for it to end (it has a 10 minute timeout), then run lab cilium again"
+  fi
   json=$(helm status cilium --namespace kube-system --output json 2>/dev/null) || return 0
   status=$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("info", {}).get("status", ""))' <<<"$json") || return 0
   case "$status" in
     pending-install)
       log::info "release cilium is pending-install (an interrupted first install): uninstalling it"
-      helm uninstall cilium --namespace kube-system --wait >&2 || log::error_exit 5 "release cilium is pending-install and helm uninstall failed"
+      helm uninstall cilium --namespace kube-system --wait --timeout 3m >&2 || log::error_exit 5 "release cilium is pending-install and helm uninstall failed"
       printf 'CILIUM_LAB_RECOVERED uninstalled a release left pending-install\n'
       ;;
     pending-upgrade | pending-rollback)
       log::info "release cilium is ${status} (an interrupted run): rolling back to its last revision"
-      helm rollback cilium --namespace kube-system --wait >&2 || log::error_exit 5 "release cilium is ${status} and helm rollback failed"
+      helm rollback cilium --namespace kube-system --wait --timeout 3m >&2 || log::error_exit 5 "release cilium is ${status} and helm rollback failed"
       printf 'CILIUM_LAB_RECOVERED rolled back a release left %s\n' "$status"
       ;;
   esac
@@ -148,26 +153,43 @@ install::recover_pending() {
 # The Cilium components and their pods' label, in rollout order.
 readonly INSTALL_COMPONENTS="daemonset/cilium=k8s-app=cilium daemonset/cilium-envoy=k8s-app=cilium-envoy deployment/cilium-operator=io.cilium/app=operator deployment/hubble-relay=k8s-app=hubble-relay deployment/hubble-ui=k8s-app=hubble-ui"
 
-# install::rollout: waits for every component the release has (within the time left); prints a
-# CILIUM_LAB_NOT_READY line per pod that is not ready (component, pod, node, waiting reason or
-# phase) and exits 6 naming them.
-install::rollout() {
-  local entry component selector failed=""
+# install::report_not_ready COMPONENT SELECTOR: a CILIUM_LAB_NOT_READY line per pod of COMPONENT
+# that is not Running with every container ready: component, pod, node ("unscheduled" when it has
+# none), and the containers' waiting reasons (or the pod's phase). Fields are |-separated in the
+# jsonpath, so an empty one stays empty; a pod's containers are space-separated within a field.
+install::report_not_ready() {
+  local component=$1 selector=$2
+  kubectl --namespace kube-system get pods --selector "$selector" --output \
+    jsonpath='{range .items[*]}{.metadata.name}{"|"}{.spec.nodeName}{"|"}{.status.phase}{"|"}{.status.containerStatuses[*].ready}{"|"}{.status.containerStatuses[*].state.waiting.reason}{"\n"}{end}' |
+    while IFS='|' read -r pod node phase ready reason; do
+      [[ -n "$pod" ]] || continue
+      [[ "$phase" != Running || -z "$ready" || " $ready " == *" false "* ]] || continue
+      reason=$(tr -s ' ' <<<"$reason" | sed 's/^ //; s/ $//; s/ /,/g')
+      printf 'CILIUM_LAB_NOT_READY %s %s %s %s\n' "$component" "$pod" "${node:-unscheduled}" "${reason:-${phase:-unknown}}"
+    done
+}
+
+# install::present_components: the components the release has (COMPONENT=SELECTOR words).
+install::present_components() {
+  local entry
   for entry in $INSTALL_COMPONENTS; do
+    kubectl --namespace kube-system get "${entry%%=*}" --output name >/dev/null 2>&1 && printf '%s\n' "$entry"
+  done
+  return 0
+}
+
+# install::rollout: waits for every component the release has (within the time left); reports
+# each pod that is not ready and exits 6 naming the components.
+install::rollout() {
+  local entry component failed=""
+  for entry in $(install::present_components); do
     component=${entry%%=*}
-    selector=${entry#*=}
-    kubectl --namespace kube-system get "$component" --output name >/dev/null 2>&1 || continue
     lab::attempt_seconds 180
     if kubectl --namespace kube-system rollout status "$component" --timeout "${LAB_ATTEMPT_SECONDS}s" >&2; then
       continue
     fi
     failed="${failed:+${failed}, }${component}"
-    kubectl --namespace kube-system get pods --selector "$selector" --output \
-      jsonpath='{range .items[*]}{.metadata.name}{" "}{.spec.nodeName}{" "}{.status.phase}{" "}{.status.containerStatuses[*].ready}{" "}{.status.containerStatuses[*].state.waiting.reason}{"\n"}{end}' |
-      while read -r pod node phase ready reason; do
-        [[ "$ready" == *false* || "$phase" != Running ]] || continue
-        printf 'CILIUM_LAB_NOT_READY %s %s %s %s\n' "$component" "$pod" "${node:-unscheduled}" "${reason:-$phase}"
-      done
+    install::report_not_ready "$component" "${entry#*=}"
   done
   [[ -z "$failed" ]] || log::error_exit 6 "not rolled out: ${failed} (see the CILIUM_LAB_NOT_READY lines: pod, node, reason)"
 }
@@ -203,8 +225,15 @@ install::main() {
 
   install::recover_pending
   log::info "helm upgrade --install cilium ${LAB_CILIUM_VERSION} from the checked chart (waits up to ${LAB_HELM_TIMEOUT})"
+  local helm_status=0
   helm upgrade --install cilium "$chart" --namespace kube-system \
-    -f "${INSTALL_WORK}/values.yaml" --wait --timeout "$LAB_HELM_TIMEOUT"
+    -f "${INSTALL_WORK}/values.yaml" --wait --timeout "$LAB_HELM_TIMEOUT" || helm_status=$?
+  if ((helm_status != 0)); then
+    # Helm gave up (often: agents that never become Ready): say which pods and why, then fail.
+    local entry
+    for entry in $(install::present_components); do install::report_not_ready "${entry%%=*}" "${entry#*=}"; done
+    log::error_exit "$helm_status" "helm upgrade --install cilium failed (exit ${helm_status}); pods not ready are on the CILIUM_LAB_NOT_READY lines"
+  fi
   # Helm has waited already: what is still rolling out gets 3 more minutes in all.
   lab::deadline_start 180
   install::rollout

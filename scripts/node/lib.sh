@@ -208,6 +208,9 @@ APT_INSTALL_FAILED=""
 apt::install_once() {
   local out status=0
   if [[ -n "$APT_INSTALL_FAILED" ]]; then
+    # An attempt cut off by its timeout may leave dpkg half done ("dpkg was interrupted"): finish it.
+    lab::attempt_seconds 300
+    timeout --kill-after=10 "$LAB_ATTEMPT_SECONDS" env DEBIAN_FRONTEND=noninteractive dpkg --configure -a >&2 || true
     apt::update_once || return 1
   fi
   out=$(mktemp)

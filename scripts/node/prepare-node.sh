@@ -110,12 +110,16 @@ node::install_containerd() {
 # minor's repository ("the same signing key is used for all repositories", Kubernetes docs,
 # Installing kubeadm), but an old minor may serve a stale copy of it (kubernetes/release#3818):
 # with both copies apt verifies whichever is current. A key that cannot be had (404) is skipped.
+# The copies are imported into one throw-away GnuPG home and exported from there: gpg merges the
+# copies of one key (the newest self-signature wins), where a keyring of two concatenated copies
+# would make apt's gpgv check the first copy only (EXPKEYSIG when that one is stale).
 node::kubernetes_keyring() {
-  local keyring=$1 minor got="" tmp
+  local keyring=$1 minor got="" tmp gnupg
   tmp=$(mktemp)
-  for minor in "$LAB_K8S_MINOR" "$LAB_K8S_KEY_MINOR"; do
+  gnupg=$(mktemp -d)
+  for minor in "$LAB_K8S_KEY_MINOR" "$LAB_K8S_MINOR"; do
     if net::download "https://pkgs.k8s.io/core:/stable:/v${minor}/deb/Release.key" "${tmp}.${minor}"; then
-      gpg --batch --dearmor <"${tmp}.${minor}" >>"$tmp"
+      gpg --batch --quiet --homedir "$gnupg" --import "${tmp}.${minor}"
       got="${got:+${got} }v${minor}"
     else
       log::info "no signing key served for v${minor} (${LAB_LAST_ERROR}); trying the next"
@@ -124,9 +128,10 @@ node::kubernetes_keyring() {
     rm -f -- "${tmp}.${minor}"
     [[ "$LAB_K8S_MINOR" != "$LAB_K8S_KEY_MINOR" ]] || break
   done
-  [[ -n "$got" ]] || log::error_exit 13 "no pkgs.k8s.io signing key could be downloaded (v${LAB_K8S_MINOR}, v${LAB_K8S_KEY_MINOR})"
+  [[ -n "$got" ]] || log::error_exit 13 "no pkgs.k8s.io signing key could be downloaded (v${LAB_K8S_KEY_MINOR}, v${LAB_K8S_MINOR})"
+  gpg --batch --quiet --homedir "$gnupg" --export >"$tmp"
   install -m 0644 "$tmp" "$keyring"
-  rm -f -- "$tmp"
+  rm -rf -- "$tmp" "$gnupg"
   log::info "pkgs.k8s.io signing keys of ${got} in ${keyring}"
 }
 

@@ -32,6 +32,8 @@ export interface FakeNode {
   readonly exitCode?: number;
   readonly stdout?: string;
   readonly stderr?: string;
+  /** For this long after the invocation ended (and is listed so), GetCommandInvocation still shows it running: the two APIs' eventual consistency. */
+  readonly getLagMs?: number;
   /** The first N GetCommandInvocation calls for this instance answer ThrottlingException. */
   readonly throttleFirst?: number;
   /** Stays InProgress until cancelled. */
@@ -358,7 +360,11 @@ export class FakeSsmServer extends LoopbackFake {
     this.getCalls.set(instanceId, count);
     if (count <= (this.options.nodes[instanceId]?.throttleFirst ?? 0)) throw new FakeError('ThrottlingException', 'Rate exceeded');
     const invocation = this.invocations.get(`${String(body['CommandId'])}/${instanceId}`);
-    const view = invocation && this.view(invocation, Date.now());
+    let view = invocation && this.view(invocation, Date.now());
+    // getLagMs: for this long after it ended, Get still shows the invocation running (no output yet).
+    if (invocation && view?.endedAt !== undefined && Date.now() < view.endedAt + (invocation.node.getLagMs ?? 0)) {
+      view = { Status: 'InProgress', StatusDetails: 'InProgress', ResponseCode: -1, stdout: '', stderr: '' };
+    }
     if (!invocation || !view) throw new FakeError('InvocationDoesNotExist', 'An error occurred (InvocationDoesNotExist)');
     const iso = (ms: number): string => new Date(ms).toISOString();
     const startedAt = invocation.sentAt + (invocation.node.appearAfterMs ?? 0);

@@ -98,6 +98,13 @@ describe('SsmRunner.runOnNodes', () => {
     expect(result).toMatchObject({ status: 'Success', exitCode: 0, stdout: 'done\n' });
   });
 
+  it('reads the output again while GetCommandInvocation lags the listing (still running there), never reporting a half-read result', async () => {
+    const { fake, runner, targets } = await givenNodes({ lagging: { runMs: 50, getLagMs: 300, stdout: 'all of it\n', exitCode: 0 } });
+    const [result] = await runner.runOnNodes(targets, 'true', QUICK);
+    expect(result).toMatchObject({ status: 'Success', exitCode: 0, stdout: 'all of it\n' });
+    expect(fake.callsTo('GetCommandInvocation', targets[0]?.instanceId).length).toBeGreaterThan(1);
+  });
+
   it('polls one ListCommandInvocations per command per interval, not a call per node (20 nodes)', async () => {
     const nodes = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`node-${i + 1}`, { runMs: 300 + i * 5, stdout: `n${i}\n` }]));
     const { fake, runner, targets } = await givenNodes(nodes);

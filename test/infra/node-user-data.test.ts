@@ -104,9 +104,11 @@ describe('rendered user data', () => {
     const text = packedUserData(instance);
     const dir = mkdtempSync(join(tmpdir(), 'unpack-'));
     // The node writes to /var/lib/cilium-lab and execs the script; here: a temp dir, and cat instead of exec.
-    const local = text.replaceAll(UNPACKED_SCRIPT_DIR, dir).replace(/^exec bash (\S+)$/m, 'cat $1');
-    const ran = spawnSync('bash', ['-c', local], { encoding: 'utf8' });
+    const local = text.replaceAll(UNPACKED_SCRIPT_DIR, dir).replace(/^exec bash (\S+)$/m, 'cat $1; umask >&2');
+    const ran = spawnSync('bash', ['-c', `umask 0022; ${local}`], { encoding: 'utf8' });
     expect(ran.status).toBe(0);
+    // the boot itself runs with the usual umask: only the unpacked file was written 0600
+    expect(ran.stderr.trim()).toBe('0022');
     expect(ran.stdout).toBe(userDataScript(instance));
     expect(ran.stdout).toContain(`readonly LAB_READY_URL='${READY_URL_STAND_IN}'`);
     expect(statSync(dir).mode & 0o777).toBe(0o700);

@@ -207,7 +207,7 @@ describe('combinations the Cilium agent refuses at start, refused before any clo
   it.each(versions)('cilium %s: kube-proxy replacement off refuses installNoConntrackIptablesRules and an XDP that would be ignored', (version) => {
     const file = valuesFile(`kpr-off-${version}.yaml`, 'kubeProxyReplacement: false\n');
     expect(() => composeLabCiliumValues(planFor(version), { xdp: true, userValuesFile: file })).toThrow(
-      /would not give a running Cilium[\s\S]*installNoConntrackIptablesRules: needs kubeProxyReplacement: true[\s\S]*loadBalancer\.acceleration: native does nothing without kubeProxyReplacement: true/,
+      /would not give a running Cilium[\s\S]*installNoConntrackIptablesRules: needs kubeProxyReplacement: true[\s\S]*loadBalancer\.acceleration: native does nothing without BPF NodePort \(kubeProxyReplacement: true, or nodePort\.enabled: true\)/,
     );
   });
 
@@ -223,6 +223,8 @@ describe('combinations the Cilium agent refuses at start, refused before any clo
     expect(agentRefusals({ kubeProxyReplacement: 'true', installNoConntrackIptablesRules: true, bpf: { masquerade: true } })).toEqual([
       'installNoConntrackIptablesRules: needs routingMode: native (routingMode is tunnel; the agent exits in tunnel mode)',
     ]);
+    // nodePort.enabled turns BPF NodePort on without kube-proxy replacement: XDP then has work to do
+    expect(agentRefusals({ nodePort: { enabled: true }, loadBalancer: { acceleration: 'native' } })).toEqual([]);
     // ip-masq-agent makes the native-routing CIDR optional
     expect(agentRefusals({ routingMode: 'native', ipMasqAgent: { enabled: true }, bpf: { masquerade: true } })).toEqual([]);
   });

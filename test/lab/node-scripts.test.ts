@@ -182,9 +182,9 @@ describe('cilium-install.sh', () => {
   });
 
   (pythonYamlSkip === undefined ? it.each : it.skip.each)([
-    ['pending-install', 'helm uninstall cilium --namespace kube-system --wait', 'uninstalled a release left pending-install'],
-    ['pending-upgrade', 'helm rollback cilium --namespace kube-system --wait', 'rolled back a release left pending-upgrade'],
-    ['pending-rollback', 'helm rollback cilium --namespace kube-system --wait', 'rolled back a release left pending-rollback'],
+    ['pending-install', 'helm uninstall cilium --namespace kube-system --wait --timeout 3m', 'uninstalled a release left pending-install'],
+    ['pending-upgrade', 'helm rollback cilium --namespace kube-system --wait --timeout 3m', 'rolled back a release left pending-upgrade'],
+    ['pending-rollback', 'helm rollback cilium --namespace kube-system --wait --timeout 3m', 'rolled back a release left pending-rollback'],
   ])('recovers a release an interrupted run left %s before upgrading, saying what it did', async (status, recovery, said) => {
     const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), { ...chartEnv(), STUB_RELEASE_STATUS: status });
     expect(result.exitCode).toBe(0);
@@ -212,14 +212,40 @@ describe('cilium-install.sh', () => {
       ...chartEnv(),
       STUB_COMPONENTS: 'daemonset/cilium daemonset/cilium-envoy deployment/cilium-operator deployment/hubble-relay',
       STUB_ROLLOUT_FAIL: 'daemonset/cilium',
-      STUB_PODS: 'cilium-x7k2p k8s-s Running true \ncilium-b9q4m k8s-w1 Running false CrashLoopBackOff\ncilium-h3v8d k8s-w2 Pending  \n',
+      // |-separated as the jsonpath prints it: name|node|phase|ready per container|waiting reason per container
+      STUB_PODS: 'cilium-x7k2p|k8s-s|Running|true|\ncilium-b9q4m|k8s-w1|Running|false|CrashLoopBackOff\ncilium-h3v8d||Pending||\ncilium-m2n1z|k8s-w2|Running|true false| ImagePullBackOff\n',
     });
     expect(result.exitCode).toBe(6);
-    expect(taggedLines(result.stdout, 'CILIUM_LAB_NOT_READY')).toEqual(['daemonset/cilium cilium-b9q4m k8s-w1 CrashLoopBackOff', 'daemonset/cilium cilium-h3v8d k8s-w2 Pending']);
+    expect(taggedLines(result.stdout, 'CILIUM_LAB_NOT_READY')).toEqual([
+      'daemonset/cilium cilium-b9q4m k8s-w1 CrashLoopBackOff',
+      'daemonset/cilium cilium-h3v8d unscheduled Pending',
+      'daemonset/cilium cilium-m2n1z k8s-w2 ImagePullBackOff',
+    ]);
     expect(result.stderr).toContain('not rolled out: daemonset/cilium');
     // every present component was waited for; hubble-ui, absent here, was skipped
     expect(calls().filter((c) => c.includes('rollout status')).map((c) => c.split(' ')[5])).toEqual(['daemonset/cilium', 'daemonset/cilium-envoy', 'deployment/cilium-operator', 'deployment/hubble-relay']);
     expect(result.stdout).not.toContain('CILIUM_LAB_HELM');
+  });
+
+  itIf(pythonYamlSkip)('when helm itself gives up, still names the pods that are not ready, and fails with helm\'s status', async () => {
+    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), {
+      ...chartEnv(),
+      STUB_UPGRADE_EXIT: '1',
+      STUB_PODS: 'cilium-b9q4m|k8s-w1|Running|false|CrashLoopBackOff\n',
+    });
+    expect(result.exitCode).toBe(1);
+    expect(taggedLines(result.stdout, 'CILIUM_LAB_NOT_READY')).toContain('daemonset/cilium cilium-b9q4m k8s-w1 CrashLoopBackOff');
+    expect(result.stderr).toContain('helm upgrade --install cilium failed (exit 1)');
+  });
+
+  itIf(pythonYamlSkip)('leaves a helm still running on the node alone (an operation in progress, not a leftover), saying so', async () => {
+    const pgrep = join(work, 'pgrep-bin');
+    mkdirSync(pgrep, { recursive: true });
+    writeFileSync(join(pgrep, 'pgrep'), '#!/bin/sh\necho 4242\n', { mode: 0o755 });
+    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), { ...chartEnv(), STUB_RELEASE_STATUS: 'pending-upgrade', PATH: `${pgrep}:${bin}:${process.env.PATH}` });
+    expect(result.exitCode).toBe(5);
+    expect(result.stderr).toContain('another helm is running on this node');
+    expect(calls().some((c) => /helm (rollback|uninstall|upgrade)/.test(c))).toBe(false);
   });
 
   it('refuses to run without the admin kubeconfig', async () => {

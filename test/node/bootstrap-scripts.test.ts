@@ -417,7 +417,12 @@ echo "key of $url" >"$out"; printf 200
 `,
       { mode: 0o755 },
     );
-    writeFileSync(join(dir, 'gpg'), '#!/bin/bash\nprintf "DEARMORED[%s]\\n" "$(cat)"\n', { mode: 0o755 });
+    // gpg with a home: --import collects key files there, --export prints what was collected (merged: sorted, once each)
+    writeFileSync(
+      join(dir, 'gpg'),
+      '#!/bin/bash\nhome=""; prev=""; for a in "$@"; do [[ "$prev" == --homedir ]] && home=$a; prev=$a; done\ncase " $* " in\n  *" --import "*) cat "${@: -1}" >>"$home/imported" ;;\n  *" --export "*) printf "EXPORTED[%s]\\n" "$(sort -u "$home/imported" | tr "\\n" ";")" ;;\nesac\n',
+      { mode: 0o755 },
+    );
     return dir;
   };
   const keyring = (dir: string, minor: string, keyMinor: string) => {
@@ -431,18 +436,18 @@ echo "key of $url" >"$out"; printf 200
     return { result, content: result.stdout.includes('status=0') ? readFileSync(file, 'utf8') : '' };
   };
 
-  it("puts the pinned minor's key and a maintained minor's key in the keyring", () => {
+  it("merges the pinned minor's key and a maintained minor's key in one GnuPG home and exports them as one keyring (no stale copy first)", () => {
     const dir = tools(undefined);
     const { result, content } = keyring(dir, '1.30', '1.34');
     expect(result.stdout).toContain('status=0');
-    expect(content).toBe('DEARMORED[key of https://pkgs.k8s.io/core:/stable:/v1.30/deb/Release.key]\nDEARMORED[key of https://pkgs.k8s.io/core:/stable:/v1.34/deb/Release.key]\n');
+    expect(content).toBe('EXPORTED[key of https://pkgs.k8s.io/core:/stable:/v1.30/deb/Release.key;key of https://pkgs.k8s.io/core:/stable:/v1.34/deb/Release.key;]\n');
   });
 
   it("falls back to the maintained minor's key when the pinned minor serves none (404)", () => {
     const dir = tools(/v1\.30/);
     const { result, content } = keyring(dir, '1.30', '1.34');
     expect(result.stdout).toContain('status=0');
-    expect(content).toBe('DEARMORED[key of https://pkgs.k8s.io/core:/stable:/v1.34/deb/Release.key]\n');
+    expect(content).toBe('EXPORTED[key of https://pkgs.k8s.io/core:/stable:/v1.34/deb/Release.key;]\n');
     expect(result.stderr).toContain('no signing key served for v1.30');
   });
 
@@ -450,13 +455,13 @@ echo "key of $url" >"$out"; printf 200
     const dir = tools(/Release\.key/);
     const { result } = keyring(dir, '1.30', '1.34');
     expect(result.status).toBe(13);
-    expect(result.stderr).toContain('no pkgs.k8s.io signing key could be downloaded (v1.30, v1.34)');
+    expect(result.stderr).toContain('no pkgs.k8s.io signing key could be downloaded (v1.34, v1.30)');
   });
 
   it('asks once when the pinned minor is the maintained one', () => {
     const dir = tools(undefined);
     const { content } = keyring(dir, '1.34', '1.34');
-    expect(content).toBe('DEARMORED[key of https://pkgs.k8s.io/core:/stable:/v1.34/deb/Release.key]\n');
+    expect(content).toBe('EXPORTED[key of https://pkgs.k8s.io/core:/stable:/v1.34/deb/Release.key;]\n');
   });
 
   it('gives every Kubernetes node the newest minor the lab supports as the key fallback', () => {
