@@ -13,6 +13,7 @@ export const OUTPUTS = {
   ciliumVersion: 'CiliumVersion',
   /** Name of the expiry schedule (group "default"); only when expiresAt is set. */
   expirySchedule: 'ExpirySchedule',
+  expiryDeadLetters: 'ExpiryDeadLetters',
   /** The S3 bucket `lab logs` moves node logs and the sysdump through (lib/config/artifacts.ts). */
   artifactsBucket: 'ArtifactsBucket',
   nodeOutput: (nodeName: string, field: 'InstanceId' | 'SessionCommand') => `Node${outputKey(nodeName)}${field}`,

@@ -19,7 +19,7 @@
  * does; aws/aws-cdk#27455), and none is needed: the schedule is a resource of the stack it
  * deletes, so DeleteStack removes it, and `lab down` before expiry removes it too.
  */
-import { Aws, CfnOutput, Fn, aws_iam as iam, aws_scheduler as scheduler } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, Validations, aws_iam as iam, aws_scheduler as scheduler, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EXPIRY_ROLE_PATH, EXPIRY_SCHEDULE_GROUP, expiryScheduleName, schedulerAtExpression } from '../config/expiry.js';
 import { OUTPUTS } from '../config/outputs.js';
@@ -33,14 +33,35 @@ export interface LabExpiryProps {
   readonly expiresAt: string;
 }
 
+/**
+ * How often Scheduler retries a failed DeleteStack call, and for how long, before it gives up and
+ * puts the failure in the dead-letter queue (Scheduler's RetryPolicy; maxima 185 and 86400 s).
+ */
+export const EXPIRY_RETRY = { maximumRetryAttempts: 10, maximumEventAgeInSeconds: 3600 } as const;
+
 export class LabExpiry extends Construct {
   readonly schedule: scheduler.CfnSchedule;
   readonly role: iam.Role;
   readonly scheduleName: string;
+  /** Where a failed expiry goes: the schedule's dead-letter queue (`lab status` counts its messages). */
+  readonly deadLetters: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: LabExpiryProps) {
     super(scope, id);
     this.scheduleName = expiryScheduleName(props.labName);
+
+    // A failed expiry must not be silent: when Scheduler cannot call DeleteStack (after its
+    // retries), it delivers a dead-letter event here, and `lab status` reports it.
+    // https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html
+    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the expiry schedule (Scheduler DeadLetterConfig); nothing consumes it but lab status, so it needs no DLQ of its own.',
+    });
 
     this.role = new iam.Role(this, 'Role', {
       description: `cilium-lab ${props.labName}: lets EventBridge Scheduler delete this lab's stack at expiry`,
@@ -61,6 +82,10 @@ export class LabExpiry extends Construct {
             }),
           ],
         }),
+        // The execution role delivers the dead-letter events (the Scheduler guide's DLQ permissions).
+        DeliverFailedExpiry: new iam.PolicyDocument({
+          statements: [new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetters.queueArn] })],
+        }),
       },
     });
 
@@ -76,7 +101,15 @@ export class LabExpiry extends Construct {
         arn: Fn.sub(DELETE_STACK_TARGET),
         roleArn: this.role.roleArn,
         input: Fn.sub('{"StackName":"${AWS::StackId}"}'),
+        retryPolicy: EXPIRY_RETRY,
+        deadLetterConfig: { arn: this.deadLetters.queueArn },
       },
+    });
+
+    new CfnOutput(this, 'DeadLetterOutput', {
+      key: OUTPUTS.expiryDeadLetters,
+      value: this.deadLetters.queueUrl,
+      description: 'SQS queue where EventBridge Scheduler puts an expiry it could not carry out (lab status counts them)',
     });
 
     new CfnOutput(this, 'Output', {

@@ -72,9 +72,13 @@ describe('a lab with expiresAt', () => {
     ]);
   });
 
-  it('lets the role call only cloudformation:DeleteStack, only on this stack (no iam:PassRole)', () => {
+  it('lets the role call only cloudformation:DeleteStack on this stack (no iam:PassRole), and send to its own dead-letter queue', () => {
     const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
-    expect(statements).toEqual([{ Action: 'cloudformation:DeleteStack', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } }]);
+    const queueId = resourcesOfType(json, 'AWS::SQS::Queue')[0]?.[0];
+    expect(statements).toEqual([
+      { Action: 'cloudformation:DeleteStack', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
+      { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+    ]);
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     const attached = resourcesOfType(json, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId));
     expect(attached).toEqual([]);
@@ -84,13 +88,24 @@ describe('a lab with expiresAt', () => {
     expect(json.Outputs[OUTPUTS.expirySchedule].Value).toBe(expiryScheduleName('nightly-123'));
   });
 
-  it('passes cdk-nag AwsSolutions with no acknowledgement on the expiry resources', () => {
+  it('passes cdk-nag AwsSolutions; the one acknowledgement is the dead-letter queue having no dead-letter queue of its own', () => {
     expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
     const acknowledged = stack.node
       .findChild('Expiry')
       .node.findAll()
-      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY));
-    expect(acknowledged).toEqual([]);
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.keys(m.data as Record<string, string>));
+    expect(acknowledged).toEqual(['Annotation::AwsSolutions-SQS3']);
+  });
+
+  it('puts an expiry Scheduler could not carry out (after 10 retries within an hour) into an encrypted, TLS-only dead-letter queue, and outputs its URL', () => {
+    const [queueId, queue] = resourcesOfType(json, 'AWS::SQS::Queue')[0] as [string, any];
+    expect(schedule.Properties.Target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } });
+    expect(schedule.Properties.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 });
+    expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+    const policy = resourcesOfType(json, 'AWS::SQS::QueuePolicy')[0]?.[1];
+    expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    expect(json.Outputs[OUTPUTS.expiryDeadLetters].Value).toEqual({ Ref: queueId });
   });
 });
 
