@@ -21,6 +21,7 @@
  *     Resource Groups Tagging API").
  *   - UpdateSchedule replaces the whole schedule: every field GetSchedule returned is re-stated.
  */
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   CloudFormationClient,
   DeleteStackCommand,
@@ -84,6 +85,7 @@ export interface LifecycleCloudOptions {
     readonly s3?: string;
     readonly logs?: string;
     readonly lambda?: string;
+    readonly sqs?: string;
   };
   /** @default the SDK's default credential chain */
   readonly credentials?: CloudFormationClientConfig['credentials'];
@@ -152,7 +154,14 @@ export class AwsLifecycleCloud implements LifecycleCloud {
     private readonly logs: CloudWatchLogsClient,
     private readonly lambda: LambdaClient,
     private readonly agentPollIntervalMs?: number,
+    private readonly sqs?: SQSClient,
   ) {}
+
+  async deadLetterCount(queueUrl: string): Promise<number> {
+    if (!this.sqs) throw new Error('no SQS client');
+    const out = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    return Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) + Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0);
+  }
 
   async describeStack(nameOrId: string): Promise<StackInfo | undefined> {
     try {
@@ -529,5 +538,7 @@ export function createLifecycleCloud(options: LifecycleCloudOptions = {}): Lifec
     new CloudWatchLogsClient({ ...common, ...at(endpoints.logs) }),
     new LambdaClient({ ...common, ...at(endpoints.lambda) }),
     options.agentPollIntervalMs,
+    // With a given endpoint (tests), requests go there, not to the host of the queue URL.
+    new SQSClient({ ...common, ...at(endpoints.sqs), ...(endpoints.sqs ? { useQueueUrlAsEndpoint: false } : {}) }),
   );
 }

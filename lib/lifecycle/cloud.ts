@@ -131,6 +131,8 @@ export interface LifecycleCloud {
 
   // EventBridge Scheduler
   /** GetSchedule; undefined when there is no such schedule. */
+  /** How many messages wait in an SQS queue (ApproximateNumberOfMessages): the expiry's dead letters. */
+  deadLetterCount(queueUrl: string): Promise<number>;
   getSchedule(name: string, groupName: string): Promise<ScheduleInfo | undefined>;
   /**
    * Reads the schedule again and calls UpdateSchedule re-stating every field it has (UpdateSchedule

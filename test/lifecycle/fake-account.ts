@@ -220,7 +220,18 @@ export class FakeAccount {
     readonly logs: FakeJsonServer,
     readonly lambda: FakeJsonServer,
     private ssmServer: FakeSsmServer | undefined,
+    readonly sqs: FakeJsonServer,
   ) {}
+
+  /** SQS queues by URL, with the number of messages waiting (the expiry's dead letters). */
+  readonly queues = new Map<string, number>();
+
+  getQueueAttributes(body: Record<string, unknown>): unknown {
+    const url = String(body['QueueUrl'] ?? '');
+    const waiting = this.queues.get(url);
+    if (waiting === undefined) throw new JsonFault('AWS.SimpleQueueService.NonExistentQueue', 'The specified queue does not exist.');
+    return { Attributes: { ApproximateNumberOfMessages: String(waiting), ApproximateNumberOfMessagesNotVisible: '0' } };
+  }
 
   static async start(): Promise<FakeAccount> {
     const account: { current?: FakeAccount } = {};
@@ -249,7 +260,12 @@ export class FakeAccount {
       dialect: 'restJson1',
       handlers: { 'GET /2015-03-31': (req) => a().getFunction(req.path) },
     });
-    account.current = new FakeAccount(ec2, cfn, tagging, scheduler, s3, logs, lambda, undefined);
+    const sqs = await FakeJsonServer.start({
+      dialect: 'awsJson1_0',
+      targetPrefix: 'AmazonSQS',
+      handlers: { GetQueueAttributes: (req) => a().getQueueAttributes(req.body) },
+    });
+    account.current = new FakeAccount(ec2, cfn, tagging, scheduler, s3, logs, lambda, undefined, sqs);
     return account.current;
   }
 
@@ -267,7 +283,7 @@ export class FakeAccount {
     return this.ssmServer;
   }
 
-  endpoints(): { cloudformation: string; ec2: string; tagging: string; scheduler: string; s3: string; logs: string; lambda: string; ssm?: string } {
+  endpoints(): { cloudformation: string; ec2: string; tagging: string; scheduler: string; s3: string; logs: string; lambda: string; sqs: string; ssm?: string } {
     return {
       cloudformation: this.cfn.endpoint,
       ec2: this.ec2.endpoint,
@@ -276,6 +292,7 @@ export class FakeAccount {
       s3: this.s3.endpoint,
       logs: this.logs.endpoint,
       lambda: this.lambda.endpoint,
+      sqs: this.sqs.endpoint,
       ...(this.ssmServer ? { ssm: this.ssmServer.endpoint } : {}),
     };
   }
@@ -287,7 +304,7 @@ export class FakeAccount {
 
   /** Every call any fake saw. */
   totalCalls(): number {
-    const fakes = [this.ec2, this.cfn, this.tagging, this.scheduler, this.s3, this.logs, this.lambda, ...(this.ssmServer ? [this.ssmServer] : [])];
+    const fakes = [this.ec2, this.cfn, this.tagging, this.scheduler, this.s3, this.logs, this.lambda, this.sqs, ...(this.ssmServer ? [this.ssmServer] : [])];
     return fakes.reduce((sum, fake) => sum + fake.calls.length, 0);
   }
 
@@ -296,7 +313,7 @@ export class FakeAccount {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.ec2.close(), this.cfn.close(), this.tagging.close(), this.scheduler.close(), this.s3.close(), this.logs.close(), this.lambda.close(), this.ssmServer?.close()]);
+    await Promise.all([this.ec2.close(), this.cfn.close(), this.tagging.close(), this.scheduler.close(), this.s3.close(), this.logs.close(), this.lambda.close(), this.sqs.close(), this.ssmServer?.close()]);
   }
 
   arn(service: string, resource: string): string {
@@ -412,7 +429,13 @@ export class FakeAccount {
       outputs[OUTPUTS.controlPlanePublicIp] = '203.0.113.10';
       outputs[OUTPUTS.labConfig] = JSON.stringify(plan.config);
       plan.instances.forEach((node, i) => (outputs[OUTPUTS.nodeOutput(node.name, 'InstanceId')] = instanceIds[i] as string));
-      if (options.expiresAt) outputs[OUTPUTS.expirySchedule] = expiryScheduleName(name);
+      if (options.expiresAt) {
+        outputs[OUTPUTS.expirySchedule] = expiryScheduleName(name);
+        // The schedule's dead-letter queue (LabExpiry), empty.
+        const queueUrl = `${this.sqs.endpoint}/${ACCOUNT}/${name}-ExpiryDeadLetters-AbC`;
+        this.queues.set(queueUrl, 0);
+        outputs[OUTPUTS.expiryDeadLetters] = queueUrl;
+      }
     }
     const stack: FakeStack = {
       id: stackId,

@@ -2,6 +2,8 @@
  * A local stand-in for the two JSON dialects the lifecycle commands speak besides the Query
  * protocol, for the real SDK clients over HTTP:
  *
+ *   awsJson1_0 (SQS): as awsJson1_1 with `Content-Type: application/x-amz-json-1.0` and
+ *             `X-Amz-Target: AmazonSQS.<Operation>`.
  *   awsJson1_1 (Resource Groups Tagging API): `POST /`, `Content-Type: application/x-amz-json-1.1`,
  *             `X-Amz-Target: ResourceGroupsTaggingAPI_20170126.<Operation>`, a JSON body; errors
  *             HTTP 400 `{"__type": "<Code>", "message": ...}`.
@@ -47,7 +49,7 @@ export interface JsonCall extends JsonRequest {
 export type JsonHandler = (request: JsonRequest) => unknown;
 
 export interface FakeJsonOptions {
-  readonly dialect: 'awsJson1_1' | 'restJson1';
+  readonly dialect: 'awsJson1_0' | 'awsJson1_1' | 'restJson1';
   /** awsJson: the X-Amz-Target prefix, e.g. ResourceGroupsTaggingAPI_20170126. */
   readonly targetPrefix?: string;
   /** awsJson: operation -> handler. restJson: `METHOD /first-path-segment` -> handler. */
@@ -70,7 +72,7 @@ export class FakeJsonServer extends LoopbackFake {
   }
 
   private operationOf(req: IncomingMessage, path: string): string {
-    if (this.options.dialect === 'awsJson1_1') {
+    if (this.options.dialect !== 'restJson1') {
       const target = String(req.headers['x-amz-target'] ?? '');
       const prefix = `${this.options.targetPrefix ?? ''}.`;
       return target.startsWith(prefix) ? target.slice(prefix.length) : '';
@@ -85,12 +87,12 @@ export class FakeJsonServer extends LoopbackFake {
     const operation = this.operationOf(req, path);
     const call: JsonCall = { operation, method: req.method ?? '', path, query: url.searchParams, headers: req.headers, body: {} };
     this.calls.push(call);
-    const json = this.options.dialect === 'awsJson1_1' ? 'application/x-amz-json-1.1' : 'application/json';
+    const json = this.options.dialect === 'awsJson1_1' ? 'application/x-amz-json-1.1' : this.options.dialect === 'awsJson1_0' ? 'application/x-amz-json-1.0' : 'application/json';
     try {
       if (!String(req.headers['authorization'] ?? '').startsWith('AWS4-HMAC-SHA256 Credential=')) {
         throw new JsonFault('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
       }
-      if (this.options.dialect === 'awsJson1_1' && (req.method !== 'POST' || req.headers['content-type'] !== json)) {
+      if (this.options.dialect !== 'restJson1' && (req.method !== 'POST' || req.headers['content-type'] !== json)) {
         throw new JsonFault('SerializationException', `unexpected ${req.method} with content-type ${String(req.headers['content-type'])}`);
       }
       const text = raw.toString('utf8');
@@ -104,7 +106,7 @@ export class FakeJsonServer extends LoopbackFake {
     } catch (error) {
       const fault = error instanceof JsonFault ? error : new JsonFault('InternalServerException', String(error), 500);
       call.errorCode = fault.code;
-      if (this.options.dialect === 'awsJson1_1') {
+      if (this.options.dialect !== 'restJson1') {
         res.writeHead(fault.status, { 'content-type': json, 'x-amzn-requestid': randomUUID() });
         res.end(JSON.stringify({ __type: fault.code, message: fault.message }));
       } else {

@@ -1,18 +1,37 @@
-/** `lab status`: the deployed lab's outputs and nodes, and (best effort) kubectl get nodes. */
+/** `lab status`: the deployed lab's outputs and nodes, its expiry, and (best effort) kubectl get nodes. */
+import type { LifecycleCloud } from '../../lifecycle/cloud.js';
+import { expiryStatus, type ExpiryStatus } from '../../lifecycle/expiry-status.js';
 import type { LabCommand } from '../cli.js';
 import { collectStatus, formatStatus } from '../status.js';
 import { labTargetFromOutputs } from '../target.js';
 import { phaseDeps, type CommandSettings } from './shared.js';
 
-export function statusCommand(settings: CommandSettings = {}): LabCommand {
+export interface StatusSettings extends CommandSettings {
+  /** The cloud for the expiry (Scheduler, SQS). @default the real AWS clients, loaded on use */
+  readonly createCloud?: (region: string | undefined) => LifecycleCloud | Promise<LifecycleCloud>;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+export function statusCommand(settings: StatusSettings = {}): LabCommand {
   return {
     name: 'status',
-    summary: 'show the deployed lab: stack outputs, nodes (instance, IPs, state) and kubectl get nodes',
+    summary: 'show the deployed lab: stack outputs, its expiry (and any failed one), nodes (instance, IPs, state) and kubectl get nodes',
     async run(ctx) {
       const outputs = await (await ctx.services()).stackOutputs(ctx.config.labName);
       const target = labTargetFromOutputs(ctx.config.labName, outputs);
       const status = await collectStatus(await phaseDeps(ctx, settings), target, outputs);
-      return { text: formatStatus(status), data: status };
+      let expiry: ExpiryStatus;
+      try {
+        const getCloud = async (): Promise<LifecycleCloud> =>
+          settings.createCloud
+            ? settings.createCloud(ctx.config.region)
+            : (await import('../../aws/lifecycle-cloud.js')).createLifecycleCloud(ctx.config.region ? { region: ctx.config.region } : {});
+        expiry = await expiryStatus(getCloud, ctx.config.labName, outputs, (settings.now ?? (() => new Date()))());
+      } catch (error) {
+        expiry = { summary: `expiry unknown: ${String((error as Error)?.message ?? error).split('\n')[0]}` };
+      }
+      return { text: `${formatStatus(status)}\nexpiry: ${expiry.summary}`, data: { ...status, expiry } };
     },
   };
 }
