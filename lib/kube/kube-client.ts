@@ -341,7 +341,9 @@ export class ClientNodeKube implements KubeClient {
 
   async deleteNamespace(name: string, options: WaitOptions): Promise<'deleted' | 'absent'> {
     try {
-      await this.call(`delete namespace ${name}`, () => this.core.deleteNamespace({ name, propagationPolicy: 'Foreground' }));
+      // Background, as kubectl deletes: Foreground would put the foregroundDeletion finalizer on the
+      // namespace, tied to the garbage collector (kubernetes/kubernetes#111251).
+      await this.call(`delete namespace ${name}`, () => this.core.deleteNamespace({ name, propagationPolicy: 'Background' }));
     } catch (error) {
       if (isNotFound(error)) return 'absent';
       throw error;
@@ -349,11 +351,16 @@ export class ClientNodeKube implements KubeClient {
     await pollUntil(
       `namespace ${name} was not gone`,
       async () => {
-        const phase = await this.getNamespacePhase(name);
-        if (phase === undefined) return { done: true, value: undefined };
+        const ns = await this.optional(`read namespace ${name}`, () => this.core.readNamespace({ name }));
+        if (!ns) return { done: true, value: undefined };
+        const phase = ns.status?.phase ?? 'Active';
+        const finalizers = [...(ns.metadata?.finalizers ?? []), ...(ns.spec?.finalizers ?? [])];
+        const conditions = (ns.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => `${c.type}: ${c.message ?? c.reason ?? ''}`);
         const pods = await this.listPods(name).catch(() => []);
         const left = pods.length > 0 ? `, pods left: ${pods.map((p) => `${p.name} (${p.phase}${p.terminating ? ', terminating' : ''})`).join(', ')}` : '';
-        return { done: false, seen: `phase ${phase}${left}` };
+        const held = finalizers.length > 0 ? `, finalizers: ${finalizers.join(', ')}` : '';
+        const why = conditions.length > 0 ? `, conditions: ${conditions.join('; ')}` : '';
+        return { done: false, seen: `phase ${phase}${held}${why}${left}` };
       },
       options,
     );

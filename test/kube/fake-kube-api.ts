@@ -142,6 +142,12 @@ export class FakeKubeApi {
   namespaceTerminationReads = 1;
   /** Namespaces whose deletion never completes (stuck finalizer). */
   readonly stuckNamespaces = new Set<string>();
+  /**
+   * As a real API server: DELETE of a namespace with propagationPolicy=Foreground puts the
+   * `foregroundDeletion` finalizer on it, which only the garbage collector removes; a namespace
+   * held that way may never go (kubernetes/kubernetes#111251). The fake holds it forever.
+   */
+  readonly foregroundHeld = new Set<string>();
 
   private constructor(
     private readonly server: Server,
@@ -436,7 +442,7 @@ export class FakeKubeApi {
     const notFound = () => this.send(req, res, 404, status(404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' }));
     if (method === 'GET') {
       if (!ns) return notFound();
-      if ((ns.obj.status as Json).phase === 'Terminating' && !this.stuckNamespaces.has(name)) {
+      if ((ns.obj.status as Json).phase === 'Terminating' && !this.stuckNamespaces.has(name) && !this.foregroundHeld.has(name)) {
         if (ns.readsLeft <= 0) {
           this.purgeNamespace(name);
           return notFound();
@@ -448,6 +454,19 @@ export class FakeKubeApi {
       if (!ns) return notFound();
       if ((ns.obj.status as Json).phase !== 'Terminating') {
         ns.obj.status = { phase: 'Terminating' };
+        const policy = new URL(req.url ?? '/', 'http://localhost').searchParams.get('propagationPolicy');
+        if (policy === 'Foreground') {
+          this.foregroundHeld.add(name);
+          (ns.obj.metadata as Json).finalizers = ['foregroundDeletion'];
+        }
+        if (this.stuckNamespaces.has(name) || policy === 'Foreground') {
+          // What a namespace held by finalizers reports (the namespace controller's conditions).
+          (ns.obj.spec as Json | undefined) ?? ((ns.obj as Json).spec = {});
+          ((ns.obj as Json).spec as Json).finalizers = ['kubernetes'];
+          (ns.obj.status as Json).conditions = [
+            { type: 'NamespaceFinalizersRemaining', status: 'True', reason: 'SomeFinalizersRemain', message: 'Some content in the namespace has finalizers remaining: example.com/held in 1 resource instances' },
+          ];
+        }
         (ns.obj.metadata as Json).deletionTimestamp = now();
         ns.readsLeft = this.namespaceTerminationReads;
         this.deletedNamespaces.push(name);

@@ -148,7 +148,18 @@ describe('namespaces', () => {
     const error = await kube.deleteNamespace(NS, { timeoutMs: 200, pollIntervalMs: 20 }).catch((e: unknown) => e);
     // then
     expect(error).toBeInstanceOf(WaitTimeoutError);
-    expect((error as Error).message).toMatch(/namespace cilium-lab-check was not gone within 0\.2 s; last seen: phase Terminating, pods left: netpod/);
+    expect((error as Error).message).toMatch(
+      /namespace cilium-lab-check was not gone within 0\.2 s; last seen: phase Terminating, finalizers: kubernetes, conditions: NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: example\.com\/held in 1 resource instances, pods left: netpod/,
+    );
+  });
+
+  it('deletes as kubectl does (propagationPolicy Background): Foreground would hold the namespace with the garbage collector\'s finalizer', async () => {
+    api.namespaceTerminationReads = 1;
+    await kube.createNamespace(NS);
+    await expect(kube.deleteNamespace(NS, quick)).resolves.toBe('deleted');
+    const deletes = api.requests.filter((r) => r.method === 'DELETE' && r.path.startsWith(`/api/v1/namespaces/${NS}`));
+    expect(deletes.map((r) => new URL(r.path, 'http://x').searchParams.get('propagationPolicy'))).toEqual(['Background']);
+    expect(api.foregroundHeld.has(NS)).toBe(false);
   });
 });
 
