@@ -72,3 +72,27 @@ export function writeJunit(path: string, results: readonly ScenarioResult[]): vo
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, junitXml(results));
 }
+
+/**
+ * The JUnit document of a run that failed before any scenario ran (no lab, no kubeconfig, no
+ * API): one testcase with an <error>, so a CI that reads the file sees the reason, not an empty
+ * report or no file at all.
+ */
+export function junitErrorXml(stage: string, reason: string, name = 'cilium-lab check', timestamp = new Date()): string {
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="${xmlEscape(name)}" tests="1" failures="0" errors="1" skipped="0" time="0.000">`,
+    `  <testsuite name="setup" tests="1" failures="0" errors="1" skipped="0" time="0.000" timestamp="${timestamp.toISOString()}">`,
+    `    <testcase name="${xmlEscape(stage)}" classname="cilium-lab.setup" time="0.000">`,
+    `      <error message="${xmlEscape(reason.split('\n')[0] ?? reason)}" type="setup">${xmlEscape(reason)}</error>`,
+    '    </testcase>',
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+export function writeJunitError(path: string, stage: string, reason: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, junitErrorXml(stage, reason));
+}

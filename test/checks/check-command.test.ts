@@ -422,6 +422,43 @@ describe('lab check JUnit on a failing run', () => {
   });
 });
 
+describe('lab check JUnit when the run fails before its scenarios', () => {
+  it('writes one error testcase with the stage and the reason (the kubeconfig could not be fetched)', async () => {
+    rmSync(join(stateDir, plan.config.labName, 'kubeconfig'));
+    world.adminConf = join(stateDir, 'no-such-admin.conf');
+    const junit = join(stateDir, 'reports', 'junit.xml');
+    const code = await runCli(['check', '--junit', junit], {
+      commands: [checkCommand({ signals: new EventEmitter() })],
+      createServices: () => ({ stackOutputs: async () => stackOutputs(), remote: world.remote }) as unknown as LabServices,
+      out: () => ({ info: () => undefined, result: () => undefined }),
+    });
+    expect(code).toBe(1);
+    const root = parseXml(readFileSync(junit, 'utf8'));
+    expect(root.attributes).toMatchObject({ tests: '1', errors: '1', failures: '0' });
+    const cases = findAll(root, 'testcase');
+    expect(cases.map((c) => `${c.attributes.classname}/${c.attributes.name}`)).toEqual(['cilium-lab.setup/kubeconfig']);
+    expect(cases[0]?.children.find((c) => c.name === 'error')?.text).toContain('admin.conf');
+  });
+
+  it('writes one error testcase when the lab is not there at all', async () => {
+    const junit = join(stateDir, 'junit-nolab.xml');
+    const code = await runCli(['check', '--junit', junit], {
+      commands: [checkCommand({ signals: new EventEmitter() })],
+      createServices: () =>
+        ({
+          stackOutputs: async () => {
+            throw new Error('there is no stack cilium-lab in ap-northeast-2');
+          },
+          remote: world.remote,
+        }) as unknown as LabServices,
+      out: () => ({ info: () => undefined, result: () => undefined }),
+    });
+    expect(code).toBe(1);
+    const cases = findAll(parseXml(readFileSync(junit, 'utf8')), 'testcase');
+    expect(cases.map((c) => c.attributes.name)).toEqual(['find the lab']);
+  });
+});
+
 describe('lab check on Ctrl-C', () => {
   it('stops at the first SIGINT, skips what is left, removes the namespace and exits 1', async () => {
     // given a SIGINT during the first curl from netpod

@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatResultsTable, resultsDocument } from '../../checks/report.js';
-import { writeJunit } from '../../checks/junit.js';
+import { writeJunit, writeJunitError } from '../../checks/junit.js';
 import { runChecks, summarize } from '../../checks/runner.js';
 import { labChecks } from '../../checks/suite.js';
 import { DEFAULT_CHECK_OPTIONS, type CheckEnvironment, type CheckOptions, type LabFacts, type ScenarioResult } from '../../checks/types.js';
@@ -87,78 +87,94 @@ export function checkCommand(settings: CheckCommandSettings = {}): LabCommand {
       kubeconfig: { type: 'string', description: 'the kubeconfig to use (default: the one `lab kubeconfig` wrote in the lab state directory)' },
     },
     async run(ctx) {
-      const target = await ctx.reporter.phase('find the lab', () => ctx.target(), (t) => `${t.kubeNodes.length} Kubernetes node(s)`);
-      const labName = target.plan.config.labName;
-      const given = typeof ctx.options['kubeconfig'] === 'string' && ctx.options['kubeconfig'] !== '' ? ctx.options['kubeconfig'] : undefined;
-      const path = given ?? kubeconfigPath(labName);
-      if (!existsSync(path)) {
-        if (given !== undefined) throw new UsageError(`--kubeconfig ${given}: no such file (leave the option out and lab check fetches the lab's own)`);
-        // A fresh machine (the nightly runner, a new laptop) has no state yet: fetch it as `lab kubeconfig` does.
-        await ctx.reporter.phase('kubeconfig', async () => fetchKubeconfig(await phaseDeps(ctx, settings), target, path), (r) => `fetched to ${r.path}`);
-      }
-      const kube = settings.createKube
-        ? settings.createKube(path, target.plan.kubeContext)
-        : (await import('../../kube/kube-client.js')).createKubeClient(path, { context: target.plan.kubeContext });
-      const options: CheckOptions = {
-        ...DEFAULT_CHECK_OPTIONS,
-        ...settings.checkOptions,
-        internet: ctx.options['no-internet'] !== true && (settings.checkOptions?.internet ?? true),
-        keepNamespace: ctx.options['keep-namespace'] === true,
-      };
-
-      const controller = new AbortController();
-      const signals = settings.signals ?? process;
-      let interrupts = 0;
-      const onSigint = (): void => {
-        interrupts += 1;
-        if (interrupts === 1) {
-          ctx.out.info('interrupted: stopping the checks and removing the test namespace (Ctrl-C again to exit at once)');
-          controller.abort('SIGINT');
-        } else {
-          (settings.exitNow ?? (() => process.exit(130)))();
-        }
-      };
-      signals.on('SIGINT', onSigint);
-
-      const env: CheckEnvironment = { kube, remote: (await ctx.services()).remote, lab: labFacts(target), options, signal: controller.signal };
-      const checks = labChecks(ctx.options['upstream'] === true ? { upstream: { junitPath: upstreamJunitPath(ctx, labName) } } : {});
-      let results: ScenarioResult[];
+      // A run that fails before its scenarios still leaves a JUnit file with the reason, so CI
+      // reports the failure instead of a missing file.
+      const junitPath = typeof ctx.options['junit'] === 'string' && ctx.options['junit'] !== '' ? ctx.options['junit'] : undefined;
+      const progress = { stage: 'find the lab', scenariosStarted: false };
       try {
-        results = await ctx.reporter.phase(
-          'checks',
-          () => runChecks(checks, env, { onResult: (r) => ctx.out.info(progressLine(r)) }),
-          (rs) => {
-            const s = summarize(rs);
-            return `${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`;
-          },
-        );
-      } finally {
-        signals.off('SIGINT', onSigint);
+        return await runCheckCommand(ctx, settings, progress);
+      } catch (error) {
+        if (junitPath !== undefined && !progress.scenariosStarted) writeJunitError(junitPath, progress.stage, (error as Error).message);
+        throw error;
       }
-
-      const document = resultsDocument(results);
-      const reportPath = join(labStateDir(labName), 'check-report.json');
-      mkdirSync(labStateDir(labName), { recursive: true });
-      writeFileSync(reportPath, `${JSON.stringify(document, null, 2)}\n`);
-      const junit = ctx.options['junit'];
-      if (typeof junit === 'string' && junit !== '') writeJunit(junit, results);
-
-      const table = formatResultsTable(results);
-      const summary = summarize(results);
-      const failed = results.filter((r) => r.status === 'failed');
-      if (controller.signal.aborted) {
-        ctx.out.info(table);
-        throw new ChecksFailedError(`interrupted by SIGINT after ${summary.passed + summary.failed} scenario(s); report: ${reportPath}`, results);
-      }
-      if (failed.length > 0) {
-        // runCli prints a thrown error instead of the result: show the table first (stderr in JSON mode).
-        ctx.out.info(table);
-        const names = failed.map((r) => `${r.check}/${r.scenario}`).join(', ');
-        throw new ChecksFailedError(`${failed.length} of ${summary.total} scenario(s) failed (${names}); report: ${reportPath}`, results);
-      }
-      return { text: table, data: { ...document, reportPath, ...(typeof junit === 'string' && junit !== '' ? { junit } : {}) } };
     },
   };
+}
+
+async function runCheckCommand(ctx: CommandContext, settings: CheckCommandSettings, progress: { stage: string; scenariosStarted: boolean }): Promise<{ text: string; data?: unknown }> {
+  const target = await ctx.reporter.phase('find the lab', () => ctx.target(), (t) => `${t.kubeNodes.length} Kubernetes node(s)`);
+  progress.stage = 'kubeconfig';
+  const labName = target.plan.config.labName;
+  const given = typeof ctx.options['kubeconfig'] === 'string' && ctx.options['kubeconfig'] !== '' ? ctx.options['kubeconfig'] : undefined;
+  const path = given ?? kubeconfigPath(labName);
+  if (!existsSync(path)) {
+    if (given !== undefined) throw new UsageError(`--kubeconfig ${given}: no such file (leave the option out and lab check fetches the lab's own)`);
+    // A fresh machine (the nightly runner, a new laptop) has no state yet: fetch it as `lab kubeconfig` does.
+    await ctx.reporter.phase('kubeconfig', async () => fetchKubeconfig(await phaseDeps(ctx, settings), target, path), (r) => `fetched to ${r.path}`);
+  }
+  progress.stage = 'connect to the cluster';
+  const kube = settings.createKube
+    ? settings.createKube(path, target.plan.kubeContext)
+    : (await import('../../kube/kube-client.js')).createKubeClient(path, { context: target.plan.kubeContext });
+  const options: CheckOptions = {
+    ...DEFAULT_CHECK_OPTIONS,
+    ...settings.checkOptions,
+    internet: ctx.options['no-internet'] !== true && (settings.checkOptions?.internet ?? true),
+    keepNamespace: ctx.options['keep-namespace'] === true,
+  };
+
+  const controller = new AbortController();
+  const signals = settings.signals ?? process;
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      ctx.out.info('interrupted: stopping the checks and removing the test namespace (Ctrl-C again to exit at once)');
+      controller.abort('SIGINT');
+    } else {
+      (settings.exitNow ?? (() => process.exit(130)))();
+    }
+  };
+  signals.on('SIGINT', onSigint);
+
+  const env: CheckEnvironment = { kube, remote: (await ctx.services()).remote, lab: labFacts(target), options, signal: controller.signal };
+  const checks = labChecks(ctx.options['upstream'] === true ? { upstream: { junitPath: upstreamJunitPath(ctx, labName) } } : {});
+  let results: ScenarioResult[];
+  progress.scenariosStarted = true;
+  try {
+    results = await ctx.reporter.phase(
+      'checks',
+      () => runChecks(checks, env, { onResult: (r) => ctx.out.info(progressLine(r)) }),
+      (rs) => {
+        const s = summarize(rs);
+        return `${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`;
+      },
+    );
+  } finally {
+    signals.off('SIGINT', onSigint);
+  }
+
+  const document = resultsDocument(results);
+  const reportPath = join(labStateDir(labName), 'check-report.json');
+  mkdirSync(labStateDir(labName), { recursive: true });
+  writeFileSync(reportPath, `${JSON.stringify(document, null, 2)}\n`);
+  const junit = ctx.options['junit'];
+  if (typeof junit === 'string' && junit !== '') writeJunit(junit, results);
+
+  const table = formatResultsTable(results);
+  const summary = summarize(results);
+  const failed = results.filter((r) => r.status === 'failed');
+  if (controller.signal.aborted) {
+    ctx.out.info(table);
+    throw new ChecksFailedError(`interrupted by SIGINT after ${summary.passed + summary.failed} scenario(s); report: ${reportPath}`, results);
+  }
+  if (failed.length > 0) {
+    // runCli prints a thrown error instead of the result: show the table first (stderr in JSON mode).
+    ctx.out.info(table);
+    const names = failed.map((r) => `${r.check}/${r.scenario}`).join(', ');
+    throw new ChecksFailedError(`${failed.length} of ${summary.total} scenario(s) failed (${names}); report: ${reportPath}`, results);
+  }
+  return { text: table, data: { ...document, reportPath, ...(typeof junit === 'string' && junit !== '' ? { junit } : {}) } };
 }
 
 export const CHECK_COMMANDS: LabCommand[] = [checkCommand()];
