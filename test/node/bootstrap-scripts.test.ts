@@ -598,3 +598,47 @@ describe('containerd: a release the Kubernetes minor is supported with, and the 
     expect(parseAllDocuments(readFileSync(crictl, 'utf8'))[0]?.toJS()).toEqual({ 'runtime-endpoint': 'unix:///run/containerd/containerd.sock', 'image-endpoint': 'unix:///run/containerd/containerd.sock', timeout: 10 });
   });
 });
+
+describe('the pkgs.k8s.io keyring with real gpg: a stale copy of the key served first does not break apt', () => {
+  const gpgSkip = spawnSync('gpg', ['--version']).status === 0 && spawnSync('gpgv', ['--version']).status === 0 ? undefined : 'gpg/gpgv not installed';
+  (gpgSkip === undefined ? it : it.skip)('merges an expired and a current copy so gpgv (as apt runs it) reports GOODSIG, not EXPKEYSIG', () => {
+    const dir = mkdtempSync(join(work, 'realgpg-'));
+    const home = join(dir, 'signer');
+    execFileSync('install', ['-d', '-m', '0700', home]);
+    const gpg = (args: string[]) => execFileSync('gpg', ['--batch', '--quiet', '--homedir', home, '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      // A key made in 2020 that expired a day later (the stale copy an old minor may serve)...
+      gpg(['--faked-system-time', '20200101T000000', '--quick-gen-key', 'Repo Signing <repo@example.com>', 'rsa2048', 'sign', '1d']);
+      const fpr = /^fpr:+([0-9A-F]+):/m.exec(gpg(['--list-keys', '--with-colons']))?.[1] as string;
+      writeFileSync(join(dir, 'stale.asc'), gpg(['--armor', '--export']));
+      // ...and the same key with its expiry moved on (the current copy), which signs the repository.
+      gpg(['--quick-set-expire', fpr, '1y']);
+      writeFileSync(join(dir, 'fresh.asc'), gpg(['--armor', '--export']));
+      writeFileSync(join(dir, 'Release'), 'Origin: test\n');
+      gpg(['--detach-sign', '--output', join(dir, 'Release.gpg'), join(dir, 'Release')]);
+      // curl serves the stale copy for the pinned minor and the current one for the maintained minor.
+      writeFileSync(
+        join(dir, 'curl'),
+        `#!/bin/bash\nout=""; url=""; prev=""\nfor a in "$@"; do [[ "$prev" == --output ]] && out=$a; [[ "$a" == https://* ]] && url=$a; prev=$a; done\nif [[ "$url" == *v1.30* ]]; then cp "${dir}/stale.asc" "$out"; else cp "${dir}/fresh.asc" "$out"; fi\nprintf 200\n`,
+        { mode: 0o755 },
+      );
+      const clock = join(dir, 'clock');
+      writeFileSync(clock, '1795428900\n');
+      const keyring = join(dir, 'kubernetes-apt-keyring.gpg');
+      const result = bash('worker.sh', `LAB_K8S_MINOR=1.30; LAB_K8S_KEY_MINOR=1.34; lab::deadline_start 600; node::kubernetes_keyring "${keyring}"; echo "status=$?"`, {
+        PATH: `${dir}:${process.env.PATH}`,
+        LAB_FAKE_CLOCK_FILE: clock,
+      });
+      expect(result.stdout).toContain('status=0');
+      const verify = (ring: string) => spawnSync('gpgv', ['--status-fd', '1', '--keyring', ring, join(dir, 'Release.gpg'), join(dir, 'Release')], { encoding: 'utf8' }).stdout;
+      expect(verify(keyring)).toMatch(/\[GNUPG:\] GOODSIG /);
+      expect(verify(keyring)).not.toMatch(/EXPKEYSIG/);
+      // The old way, the two copies concatenated with the stale one first, is what apt would have refused.
+      const concatenated = join(dir, 'concatenated.gpg');
+      writeFileSync(concatenated, Buffer.concat(['stale.asc', 'fresh.asc'].map((f) => execFileSync('gpg', ['--batch', '--dearmor'], { input: readFileSync(join(dir, f)) }))));
+      expect(verify(concatenated)).toMatch(/EXPKEYSIG/);
+    } finally {
+      spawnSync('gpgconf', ['--homedir', home, '--kill', 'all']);
+    }
+  });
+});
