@@ -161,7 +161,9 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     else out.result(result.text);
     return 0;
   } catch (error) {
-    const known = error instanceof LabConfigError || error instanceof LabNotFoundError || error instanceof UsageError;
+    // The lab's own refusals and failures say what they are ("cilium-lab: ..."); only an error
+    // nobody worded for a person keeps its class name, as a hint of where it came from.
+    const known = error instanceof LabConfigError || error instanceof LabNotFoundError || error instanceof UsageError || /^cilium-lab: /.test((error as Error).message ?? '');
     const message = known ? (error as Error).message : `${(error as Error).name}: ${(error as Error).message}`;
     // An error may carry what the command got done before it failed (lab logs: the files that did arrive).
     const partial = (error as { result?: unknown }).result;

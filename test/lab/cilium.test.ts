@@ -235,6 +235,9 @@ describe('combinations the Cilium agent refuses at start, refused before any clo
       const run = await lab.run(['cilium', '--values', valuesFile('kpr.yaml', 'kubeProxyReplacement: false\n')]);
       expect(run.code).toBe(1);
       expect(run.result).toContain('installNoConntrackIptablesRules: needs kubeProxyReplacement: true');
+      // a refusal worded for a person, without the class name of the error behind it
+      expect(run.result).toMatch(/^lab cilium failed: cilium-lab: the composed values/);
+      expect(run.result).not.toContain('CiliumValuesError');
       expect(lab.totalCalls()).toBe(0);
     } finally {
       await lab.close();
