@@ -21,7 +21,7 @@
  *     Resource Groups Tagging API").
  *   - UpdateSchedule replaces the whole schedule: every field GetSchedule returned is re-stated.
  */
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   CloudFormationClient,
   DeleteStackCommand,
@@ -377,6 +377,7 @@ export class AwsLifecycleCloud implements LifecycleCloud {
     if (parsed.service === 's3') return this.checkBucket(parsed.resource);
     if (parsed.service === 'logs') return this.checkLogGroup(parsed.resource);
     if (parsed.service === 'lambda') return this.checkFunction(arn, parsed.resource);
+    if (parsed.service === 'sqs') return this.checkQueue(parsed.resource, arn);
     if (parsed.service !== 'ec2') return { state: 'unverifiable', detail: `no check for ${parsed.service} resources` };
     const [type, id] = parsed.resource.split('/');
     if (!type || !id) return { state: 'unverifiable', detail: `unexpected EC2 resource ${parsed.resource}` };
@@ -386,6 +387,20 @@ export class AwsLifecycleCloud implements LifecycleCloud {
       return await probe(this.ec2, id);
     } catch (error) {
       if (isNotFound(error)) return { state: 'gone', detail: errorName(error) };
+      throw error;
+    }
+  }
+
+  /** `arn:aws:sqs:<region>:<account>:<name>` (the expiry's dead-letter queue): GetQueueUrl. */
+  private async checkQueue(name: string, arn: string): Promise<ResourceCheck> {
+    if (!this.sqs) return { state: 'unverifiable', detail: 'no SQS client' };
+    const account = arn.split(':')[4];
+    try {
+      await this.sqs.send(new GetQueueUrlCommand({ QueueName: name, ...(account ? { QueueOwnerAWSAccountId: account } : {}) }));
+      return { state: 'exists' };
+    } catch (error) {
+      // SQS answers QueueDoesNotExist (AWS.SimpleQueueService.NonExistentQueue in the query era).
+      if (/QueueDoesNotExist|NonExistentQueue/.test(errorName(error)) || /NonExistentQueue/.test(errorMessage(error))) return { state: 'gone', detail: 'QueueDoesNotExist' };
       throw error;
     }
   }

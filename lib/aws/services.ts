@@ -72,7 +72,12 @@ export async function readStackOutputs(cfn: CloudFormationClient, stackName: str
   }
   const status = stack.StackStatus ?? 'unknown';
   if (UNUSABLE_STACK_STATUSES.has(status)) {
-    const fix = status.endsWith('IN_PROGRESS') ? 'wait for it to finish' : 'look at its events in the CloudFormation console, then deploy again with npx cdk deploy';
+    const fix = status.endsWith('IN_PROGRESS')
+      ? 'wait for it to finish'
+      : status === 'DELETE_FAILED'
+        ? // The expiry (or a delete) ran and stopped on something outside the stack (ENIs, security groups).
+          `its deletion stopped on something outside the stack: npm run lab -- down -c labName=${stackName} --yes finishes it`
+        : 'look at its events in the CloudFormation console, then deploy again with npx cdk deploy';
     throw new LabNotFoundError(`stack ${stackName}${where} is ${status}, so there is no lab to work on: ${fix}`);
   }
   const outputs: Record<string, string> = {};

@@ -235,6 +235,12 @@ export class CiAccessStack extends Stack {
         resources: [`arn:${partition}:logs:*:${account}:log-group:*`],
       }),
       new iam.PolicyStatement({
+        sid: 'CheckQueuesGone',
+        // lab down / sweep: the expiry's dead-letter queue the tagging API still lists is checked with GetQueueUrl.
+        actions: ['sqs:GetQueueUrl'],
+        resources: [`arn:${partition}:sqs:*:${account}:*`],
+      }),
+      new iam.PolicyStatement({
         sid: 'CheckFunctionsGone',
         // lab down / sweep: a Lambda function the tagging API still lists (the artifacts bucket's
         // auto-delete provider) is checked with GetFunction.
@@ -297,6 +303,10 @@ export class CiAccessStack extends Stack {
       [
         'Resource::arn:<AWS::Partition>:logs:*:<AWS::AccountId>:log-group:*',
         'Read-only: after a delete, lab down asks CloudWatch Logs whether a log group the tagging API still lists is gone (DescribeLogGroups takes a name prefix, not a name).',
+      ],
+      [
+        'Resource::arn:<AWS::Partition>:sqs:*:<AWS::AccountId>:*',
+        "Read-only: after a delete, lab down asks SQS whether the expiry's dead-letter queue the tagging API still lists is gone; CDK names it with a generated suffix, per lab and region.",
       ],
       [
         'Resource::arn:<AWS::Partition>:lambda:*:<AWS::AccountId>:function:*',

@@ -130,9 +130,9 @@ export interface LifecycleCloud {
   checkResource(arn: string): Promise<ResourceCheck>;
 
   // EventBridge Scheduler
-  /** GetSchedule; undefined when there is no such schedule. */
-  /** How many messages wait in an SQS queue (ApproximateNumberOfMessages): the expiry's dead letters. */
+  /** How many messages wait in an SQS queue (ApproximateNumberOfMessages, visible and in flight): the expiry's dead letters. */
   deadLetterCount(queueUrl: string): Promise<number>;
+  /** GetSchedule; undefined when there is no such schedule. */
   getSchedule(name: string, groupName: string): Promise<ScheduleInfo | undefined>;
   /**
    * Reads the schedule again and calls UpdateSchedule re-stating every field it has (UpdateSchedule

@@ -28,7 +28,16 @@ export async function expiryStatus(getCloud: () => Promise<LifecycleCloud>, labN
   const cloud = await getCloud();
   const schedule = await cloud.getSchedule(scheduleName ?? expiryScheduleName(labName), EXPIRY_SCHEDULE_GROUP);
   const queue = outputs[OUTPUTS.expiryDeadLetters];
-  const failedAttempts = queue !== undefined ? await cloud.deadLetterCount(queue) : undefined;
+  // The dead letters on their own: a reader without SQS access still sees the time and state.
+  let failedAttempts: number | undefined;
+  let lettersUnknown: string | undefined;
+  if (queue !== undefined) {
+    try {
+      failedAttempts = await cloud.deadLetterCount(queue);
+    } catch (error) {
+      lettersUnknown = String((error as Error)?.message ?? error).split('\n')[0];
+    }
+  }
   const at = schedule ? parseAtExpression(schedule.expression, schedule.timezone) : undefined;
   const base = {
     ...(at ? { expiresAt: at.toISOString().replace('.000Z', 'Z') } : {}),
@@ -37,12 +46,24 @@ export async function expiryStatus(getCloud: () => Promise<LifecycleCloud>, labN
     ...(queue !== undefined ? { deadLetterQueue: queue } : {}),
   };
   if (!schedule) return { ...base, summary: `the expiry schedule ${EXPIRY_SCHEDULE_GROUP}/${scheduleName} is gone: nothing will delete this lab (lab down deletes it)` };
+  const letters =
+    queue === undefined
+      ? '' // deployed before the dead-letter queue existed: nothing to say about failures
+      : lettersUnknown !== undefined
+        ? `, dead letters unknown (${lettersUnknown})`
+        : failedAttempts === 0
+          ? ', no failed attempt'
+          : '';
   if (failedAttempts !== undefined && failedAttempts > 0) {
+    const future = at !== undefined && at.getTime() > now.getTime();
     return {
       ...base,
-      summary: `EXPIRY FAILED: Scheduler could not delete the stack (${failedAttempts} dead letter(s) in ${queue}); the lab keeps running and costing: lab down --yes deletes it`,
+      summary: future
+        ? // A letter stays 14 days: after lab extend or a re-deploy, an earlier failure is history, the next expiry is what counts.
+          `expires at ${base.expiresAt} (schedule ${schedule.state ?? 'state unknown'}); an earlier expiry FAILED (${failedAttempts} dead letter(s) in ${queue})`
+        : `EXPIRY FAILED: Scheduler could not delete the stack (${failedAttempts} dead letter(s) in ${queue}); the lab keeps running and costing: lab down --yes deletes it`,
     };
   }
-  if (at && at.getTime() <= now.getTime()) return { ...base, summary: `expired at ${base.expiresAt} (schedule ${schedule.state ?? 'state unknown'}); the deletion should be under way` };
-  return { ...base, summary: `expires at ${base.expiresAt ?? schedule.expression} (schedule ${schedule.state ?? 'state unknown'}, no failed attempt)` };
+  if (at && at.getTime() <= now.getTime()) return { ...base, summary: `expired at ${base.expiresAt} (schedule ${schedule.state ?? 'state unknown'}${letters}); the deletion should be under way` };
+  return { ...base, summary: `expires at ${base.expiresAt ?? schedule.expression} (schedule ${schedule.state ?? 'state unknown'}${letters})` };
 }

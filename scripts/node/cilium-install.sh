@@ -160,7 +160,7 @@ readonly INSTALL_COMPONENTS="daemonset/cilium=k8s-app=cilium daemonset/cilium-en
 install::report_not_ready() {
   local component=$1 selector=$2
   kubectl --namespace kube-system get pods --selector "$selector" --output \
-    jsonpath='{range .items[*]}{.metadata.name}{"|"}{.spec.nodeName}{"|"}{.status.phase}{"|"}{.status.containerStatuses[*].ready}{"|"}{.status.containerStatuses[*].state.waiting.reason}{"\n"}{end}' |
+    jsonpath='{range .items[*]}{.metadata.name}{"|"}{.spec.nodeName}{"|"}{.status.phase}{"|"}{.status.containerStatuses[*].ready}{"|"}{.status.initContainerStatuses[*].state.waiting.reason}{" "}{.status.containerStatuses[*].state.waiting.reason}{"\n"}{end}' |
     while IFS='|' read -r pod node phase ready reason; do
       [[ -n "$pod" ]] || continue
       [[ "$phase" != Running || -z "$ready" || " $ready " == *" false "* ]] || continue
@@ -189,7 +189,7 @@ install::rollout() {
       continue
     fi
     failed="${failed:+${failed}, }${component}"
-    install::report_not_ready "$component" "${entry#*=}"
+    install::report_not_ready "$component" "${entry#*=}" || true
   done
   [[ -z "$failed" ]] || log::error_exit 6 "not rolled out: ${failed} (see the CILIUM_LAB_NOT_READY lines: pod, node, reason)"
 }
@@ -231,7 +231,7 @@ install::main() {
   if ((helm_status != 0)); then
     # Helm gave up (often: agents that never become Ready): say which pods and why, then fail.
     local entry
-    for entry in $(install::present_components); do install::report_not_ready "${entry%%=*}" "${entry#*=}"; done
+    for entry in $(install::present_components); do install::report_not_ready "${entry%%=*}" "${entry#*=}" || true; done
     log::error_exit "$helm_status" "helm upgrade --install cilium failed (exit ${helm_status}); pods not ready are on the CILIUM_LAB_NOT_READY lines"
   fi
   # Helm has waited already: what is still rolling out gets 3 more minutes in all.

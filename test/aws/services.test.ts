@@ -65,6 +65,13 @@ describe('stackOutputs (CloudFormation DescribeStacks)', () => {
     await expect(services({ cloudformation: cfn.endpoint }).stackOutputs('cilium-lab')).rejects.toThrow(/cilium-lab in eu-west-1 is ROLLBACK_COMPLETE/);
   });
 
+  it('tells a stack whose deletion stopped (DELETE_FAILED, e.g. the expiry hit an ENI outside it) to finish with lab down', async () => {
+    const cfn = await fake({ ...CFN_QUERY, handlers: { DescribeStacks: () => stack('DELETE_FAILED', {}) } });
+    await expect(services({ cloudformation: cfn.endpoint }).stackOutputs('cilium-lab')).rejects.toThrow(
+      /cilium-lab in eu-west-1 is DELETE_FAILED, so there is no lab to work on: its deletion stopped on something outside the stack: npm run lab -- down -c labName=cilium-lab --yes finishes it/,
+    );
+  });
+
   it('passes other errors through unchanged', async () => {
     const cfn = await fake({ ...CFN_QUERY, handlers: { DescribeStacks: () => { throw new QueryFault('AccessDenied', 'User is not authorized to perform: cloudformation:DescribeStacks', 403); } } });
     const read = services({ cloudformation: cfn.endpoint }).stackOutputs('cilium-lab');

@@ -108,6 +108,7 @@ describe('CiliumLabCiAccess for octo-org/cilium-lab', () => {
         'ssm:ListCommandInvocations',
         'ssm:SendCommand',
         'ssm:SendCommand',
+        'sqs:GetQueueUrl',
         'sts:AssumeRole',
         'tag:GetResources',
       ].sort(),

@@ -238,6 +238,16 @@ describe('cilium-install.sh', () => {
     expect(result.stderr).toContain('helm upgrade --install cilium failed (exit 1)');
   });
 
+  itIf(pythonYamlSkip)('keeps its own exit status when the pod report itself fails (kubectl get pods answering an error)', async () => {
+    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), {
+      ...chartEnv(),
+      STUB_ROLLOUT_FAIL: 'daemonset/cilium',
+      STUB_PODS_EXIT: '1',
+    });
+    expect(result.exitCode).toBe(6);
+    expect(result.stderr).toContain('not rolled out: daemonset/cilium');
+  });
+
   itIf(pythonYamlSkip)('leaves a helm still running on the node alone (an operation in progress, not a leftover), saying so', async () => {
     const pgrep = join(work, 'pgrep-bin');
     mkdirSync(pgrep, { recursive: true });

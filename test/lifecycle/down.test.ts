@@ -264,3 +264,14 @@ describe('verification by tag through EC2 finishing after CloudFormation', () =>
     expect((JSON.parse(run.result) as RunReport).error).toMatch(/LEFT: arn:aws:ec2:.*:instance\/i-\w+ \(shutting-down\)/);
   });
 });
+
+describe("the expiry's dead-letter queue after lab down", () => {
+  it('is checked with SQS and reported as deleted, not as "not checkable"', async () => {
+    account.addLab('expiring', { expiresAt: `${new Date(Date.now() + 3_600_000).toISOString().slice(0, 19)}Z` });
+    const run = await cli.run(['down', '-c', 'labName=expiring', '--yes', '--json']);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.result) as RunReport & { result: { verification: { stale: { arn: string; detail?: string }[]; unverified: { arn: string }[] } } };
+    expect(report.result.verification.stale).toContainEqual({ arn: account.arn('sqs', 'expiring-ExpiryDeadLetters-AbC'), detail: 'QueueDoesNotExist' });
+    expect(report.result.verification.unverified.map((u) => u.arn)).not.toContain(account.arn('sqs', 'expiring-ExpiryDeadLetters-AbC'));
+  });
+});

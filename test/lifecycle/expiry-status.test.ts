@@ -40,6 +40,31 @@ describe('expiryStatus', () => {
     expect(status.summary).toMatch(/^EXPIRY FAILED: Scheduler could not delete the stack \(2 dead letter\(s\) in .*\); the lab keeps running and costing: lab down --yes deletes it$/);
   });
 
+  it('after lab extend, shows the next expiry and an earlier failure as history, not as the state now', async () => {
+    const at = iso(Date.now() + 3 * HOUR);
+    account.addLab('kans', { expiresAt: at });
+    account.queues.set(outputsOf('kans')[OUTPUTS.expiryDeadLetters] as string, 1);
+    const status = await expiryStatus(async () => account.cloud(), 'kans', outputsOf('kans'), new Date());
+    expect(status.summary).toMatch(new RegExp(`^expires at ${at} \\(schedule ENABLED\\); an earlier expiry FAILED \\(1 dead letter\\(s\\) in `));
+  });
+
+  it('still shows the time and state when the dead letters cannot be read (no SQS access)', async () => {
+    const at = iso(Date.now() + HOUR);
+    account.addLab('kans', { expiresAt: at });
+    account.queues.clear();
+    const status = await expiryStatus(async () => account.cloud(), 'kans', outputsOf('kans'), new Date());
+    expect(status.summary).toMatch(new RegExp(`^expires at ${at} \\(schedule ENABLED, dead letters unknown \\(.*\\)\\)$`));
+  });
+
+  it('claims nothing about failures for a lab deployed before the dead-letter queue (no output)', async () => {
+    const at = iso(Date.now() + HOUR);
+    account.addLab('kans', { expiresAt: at });
+    const outputs = { ...outputsOf('kans') };
+    delete outputs[OUTPUTS.expiryDeadLetters];
+    const status = await expiryStatus(async () => account.cloud(), 'kans', outputs, new Date());
+    expect(status.summary).toBe(`expires at ${at} (schedule ENABLED)`);
+  });
+
   it('says a lab without expiry lives until lab down, asking no cloud at all', async () => {
     account.addLab('forever');
     let asked = false;
@@ -58,7 +83,7 @@ describe('expiryStatus', () => {
 
 describe('lab status', () => {
   it('prints the expiry line after the nodes', async () => {
-    account.addLab('kans', { expiresAt: iso(Date.now() + HOUR) });
+    account.addLab('kans', { expiresAt: iso(Date.now() - HOUR) });
     account.queues.set(outputsOf('kans')[OUTPUTS.expiryDeadLetters] as string, 1);
     const results: string[] = [];
     const services = {

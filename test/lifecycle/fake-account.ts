@@ -226,6 +226,13 @@ export class FakeAccount {
   /** SQS queues by URL, with the number of messages waiting (the expiry's dead letters). */
   readonly queues = new Map<string, number>();
 
+  getQueueUrl(body: Record<string, unknown>): unknown {
+    const name = String(body['QueueName'] ?? '');
+    const url = [...this.queues.keys()].find((u) => u.endsWith(`/${name}`));
+    if (!url) throw new JsonFault('QueueDoesNotExist', 'The specified queue does not exist.');
+    return { QueueUrl: url };
+  }
+
   getQueueAttributes(body: Record<string, unknown>): unknown {
     const url = String(body['QueueUrl'] ?? '');
     const waiting = this.queues.get(url);
@@ -263,7 +270,7 @@ export class FakeAccount {
     const sqs = await FakeJsonServer.start({
       dialect: 'awsJson1_0',
       targetPrefix: 'AmazonSQS',
-      handlers: { GetQueueAttributes: (req) => a().getQueueAttributes(req.body) },
+      handlers: { GetQueueAttributes: (req) => a().getQueueAttributes(req.body), GetQueueUrl: (req) => a().getQueueUrl(req.body) },
     });
     account.current = new FakeAccount(ec2, cfn, tagging, scheduler, s3, logs, lambda, undefined, sqs);
     return account.current;
@@ -434,6 +441,8 @@ export class FakeAccount {
         // The schedule's dead-letter queue (LabExpiry), empty.
         const queueUrl = `${this.sqs.endpoint}/${ACCOUNT}/${name}-ExpiryDeadLetters-AbC`;
         this.queues.set(queueUrl, 0);
+        // The queue carries the lab tags (the tagging API lists it) and goes with the stack.
+        this.tagged.set(this.arn('sqs', `${name}-ExpiryDeadLetters-AbC`), tags);
         outputs[OUTPUTS.expiryDeadLetters] = queueUrl;
       }
     }
@@ -515,6 +524,7 @@ export class FakeAccount {
   private finishDelete(stack: FakeStack): void {
     delete stack.deleteEndsAt;
     const when = new Date();
+    for (const url of [...this.queues.keys()]) if (url.endsWith(`/${stack.name}-ExpiryDeadLetters-AbC`)) this.queues.delete(url);
     // Instances go first, whatever happens after.
     for (const r of stack.resources.filter((r) => r.type === 'AWS::EC2::Instance' && r.status !== 'DELETE_COMPLETE')) {
       const instance = this.instances.get(r.physicalId ?? '');
