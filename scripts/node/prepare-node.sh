@@ -131,6 +131,7 @@ node::kubernetes_keyring() {
   [[ -n "$got" ]] || log::error_exit 13 "no pkgs.k8s.io signing key could be downloaded (v${LAB_K8S_KEY_MINOR}, v${LAB_K8S_MINOR})"
   gpg --batch --quiet --homedir "$gnupg" --export >"$tmp"
   install -m 0644 "$tmp" "$keyring"
+  gpgconf --homedir "$gnupg" --kill all >/dev/null 2>&1 || true # a daemon gpg may have started there
   rm -rf -- "$tmp" "$gnupg"
   log::info "pkgs.k8s.io signing keys of ${got} in ${keyring}"
 }
