@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { nearest } from './catalog.js';
-import { LabConfigSchema, type LabConfig } from './schema.js';
+import { LabConfigFieldsSchema, LabConfigSchema, type LabConfig } from './schema.js';
 
 export class LabConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -127,23 +127,62 @@ export function rawConfigInput(sources: ConfigSources): Record<string, unknown> 
   return input;
 }
 
+/** The value at a dotted path of the raw input (for messages about what the user wrote). */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined), input);
+}
+
+/** The default of a field, as an example of how to write it. */
+function defaultAt(path: string): unknown {
+  const parsed = LabConfigFieldsSchema.safeParse({});
+  return parsed.success ? valueAt(parsed.data, path.split('.')) : undefined;
+}
+
 /** Validates raw input into a LabConfig, or throws LabConfigError naming every bad field. */
 export function parseLabConfig(input: unknown): LabConfig {
-  const result = LabConfigSchema.safeParse(input);
+  // Fields first. Where one fails on its own, the rules between fields judge the default in its
+  // place: a workers.count of 500 is one line, not hundreds of address clashes that follow from
+  // it, while a problem elsewhere (a Xen instance type) is still reported in the same run.
+  const fields = LabConfigFieldsSchema.safeParse(input);
+  const result = fields.success ? LabConfigSchema.safeParse(input) : fields;
   if (result.success) {
     return result.data;
   }
+  let issues = result.error.issues;
+  if (!fields.success) {
+    const repaired = structuredClone(input) as Record<string, unknown>;
+    for (const issue of fields.error.issues) {
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+      for (const path of keys) {
+        const parent = valueAt(repaired, path.slice(0, -1));
+        if (parent !== null && typeof parent === 'object') delete (parent as Record<PropertyKey, unknown>)[path.at(-1) as PropertyKey];
+      }
+    }
+    const rules = LabConfigSchema.safeParse(repaired);
+    if (!rules.success) issues = [...issues, ...rules.error.issues.filter((i) => i.code === 'custom')];
+  }
   const known = configPaths();
-  const problems = result.error.issues.map((issue) => {
+  const problems = issues.map((issue) => {
     const path = issue.path.join('.');
     if (issue.code === 'unrecognized_keys') {
       return issue.keys
         .map((key) => {
           const full = path ? `${path}.${key}` : key;
+          // A dotted key in a config file ("workers.count: 3") is a lab setting written flat.
+          if (key.includes('.') && known.includes(full)) {
+            const [head, ...rest] = full.split('.');
+            return `${full}: a dotted key in a config file is not nested; write it as ${head}: {${rest.join('.')}: ...} (or use -c ${full}=... on the command line)`;
+          }
           const hint = nearest(full, known);
           return `${full}: not a lab setting${hint ? `; did you mean "${hint}"?` : ''}`;
         })
         .join('\n  - ');
+    }
+    // YAML reads an unquoted 1.30 or 24.04 as a number (1.3, 24.04): say what to write instead.
+    const given = valueAt(input, issue.path);
+    if (issue.code === 'invalid_type' && issue.expected === 'string' && typeof given === 'number') {
+      const example = defaultAt(path);
+      return `${path}: ${given} arrived as a number (YAML reads an unquoted ${String(given).includes('.') ? 'version' : 'value'} as one, and 1.30 becomes 1.3); write it in quotes, e.g. ${path.split('.').at(-1)}: "${typeof example === 'string' ? example : given}"`;
     }
     return `${path || '(config)'}: ${issue.message}`;
   });

@@ -90,33 +90,39 @@ function checkAddresses(config: LabConfig, report: Report): void {
   const nodes = cidrOf(config.network.nodeSubnetCidr);
   const test = cidrOf(config.network.testSubnetCidr);
   const seen = new Map<number, string>();
-  const place = (path: readonly (string | number)[], label: string, ip: string, subnet: Ipv4Cidr | undefined, subnetField: string): void => {
+  // Workers share one field (workers.firstIp): their problems are capped, not listed by the dozen.
+  const workerProblems: string[] = [];
+  const place = (path: readonly (string | number)[], label: string, ip: string, subnet: Ipv4Cidr | undefined, subnetField: string, fix: string, sink?: string[]): void => {
+    const say = (message: string) => (sink ? sink.push(message) : report(path, message));
     const address = parseIpv4(ip);
     if (address === undefined || !subnet) {
       return;
     }
     if (!cidrContainsAddress(subnet, address)) {
-      report(path, `${label} ${ip} is outside ${subnetField} ${formatCidr(subnet)}; pick an address inside it`);
+      say(`${label} ${ip} is outside ${subnetField} ${formatCidr(subnet)}; ${fix}`);
       return;
     }
     const reserved = awsReservedReason(subnet, address);
     if (reserved) {
-      report(path, `${label} ${reserved}; pick another address`);
+      say(`${label} ${reserved}; pick another address`);
       return;
     }
     const other = seen.get(address);
     if (other) {
-      report(path, `${label} ${ip} is already ${other}; every instance needs its own address`);
+      say(`${label} ${ip} is already ${other}; every instance needs its own address`);
       return;
     }
     seen.set(address, label);
   };
-  place(['controlPlane', 'ip'], `control plane ${config.controlPlane.name}`, config.controlPlane.ip, nodes, 'network.nodeSubnetCidr');
+  place(['controlPlane', 'ip'], `control plane ${config.controlPlane.name}`, config.controlPlane.ip, nodes, 'network.nodeSubnetCidr', 'pick an address inside it');
   for (const worker of workerNodes(config)) {
-    place(['workers', 'firstIp'], `worker ${worker.name}`, worker.privateIp, nodes, 'network.nodeSubnetCidr (lower workers.count or move workers.firstIp)');
+    place(['workers', 'firstIp'], `worker ${worker.name}`, worker.privateIp, nodes, 'network.nodeSubnetCidr', 'lower workers.count or move workers.firstIp', workerProblems);
   }
+  const SHOWN = 3;
+  for (const message of workerProblems.slice(0, SHOWN)) report(['workers', 'firstIp'], message);
+  if (workerProblems.length > SHOWN) report(['workers', 'firstIp'], `... and ${workerProblems.length - SHOWN} more workers like these`);
   if (config.testpc.enabled) {
-    place(['testpc', 'ip'], `test host ${config.testpc.name}`, config.testpc.ip, test, 'network.testSubnetCidr');
+    place(['testpc', 'ip'], `test host ${config.testpc.name}`, config.testpc.ip, test, 'network.testSubnetCidr', 'pick an address inside it');
   }
   const names = [config.controlPlane.name, ...workerNodes(config).map((w) => w.name), ...(config.testpc.enabled ? [config.testpc.name] : [])];
   const duplicate = names.find((name, index) => names.indexOf(name) !== index);

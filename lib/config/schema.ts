@@ -50,7 +50,8 @@ const instanceType = () =>
 const semver = (example: string) =>
   z.string().regex(/^\d+\.\d+\.\d+$/, { error: `must be a full major.minor.patch version such as ${example}` });
 
-export const LabConfigSchema = z
+/** Every field on its own (types, ranges, formats): the cross-field rules run only once these hold. */
+export const LabConfigFieldsSchema = z
   .strictObject({
     /** Names the stack, the tags and the kubectl context. @default "cilium-lab" */
     labName: z
@@ -172,8 +173,14 @@ export const LabConfigSchema = z
         timeoutMinutes: int(15, 60, 'a control plane needs 6-10 minutes when every mirror answers quickly, and stops 2 minutes early to report a failure; CloudFormation waits at most this long').default(30),
       })
       .prefault({}),
-  })
-  .superRefine(checkLabConfig);
+  });
+
+/**
+ * The lab configuration: every field, then the rules between fields (lib/config/rules.ts). A field
+ * that failed on its own stops the cross-field rules, so one mistake gives one line (a
+ * workers.count of 500 is one error, not 450 address clashes that follow from it).
+ */
+export const LabConfigSchema = LabConfigFieldsSchema.superRefine(checkLabConfig);
 
 /** The parsed, validated lab configuration. Every field is set (defaults applied). */
 export type LabConfig = z.output<typeof LabConfigSchema>;

@@ -134,3 +134,54 @@ describe('LabConfig refuses bad input, naming the field and the fix', () => {
     expect(problems({ 'workers.count': '0', 'nodes.instanceType': 't2.large' })).toHaveLength(2);
   });
 });
+
+describe('one mistake, one line', () => {
+  const problemsOf = (context: Record<string, unknown>, readFile?: (path: string) => string): string[] => {
+    try {
+      loadLabConfig({ context, ...(readFile ? { readFile } : {}) });
+    } catch (error) {
+      expect(error).toBeInstanceOf(LabConfigError);
+      return (error as Error).message.split('\n').slice(1);
+    }
+    throw new Error('the config was accepted');
+  };
+
+  it('an out-of-range worker count is one line: the rules between fields do not run on a field that failed', () => {
+    expect(problemsOf({ 'workers.count': '500' })).toEqual(['  - workers.count: must be at most 50; the lab takes 1 to 50 workers']);
+  });
+
+  it('caps the workers that clash, in readable sentences', () => {
+    const lines = problemsOf({ 'workers.count': '40', 'workers.firstIp': '192.168.10.240' });
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toBe('  - workers.firstIp: worker k8s-w17 192.168.11.0 is outside network.nodeSubnetCidr 192.168.10.0/24; lower workers.count or move workers.firstIp');
+    expect(lines[3]).toBe('  - workers.firstIp: ... and 22 more workers like these');
+  });
+});
+
+describe('YAML pitfalls in config files', () => {
+  const fromFile = (text: string): string => {
+    try {
+      loadLabConfig({ context: { config: 'lab.yaml' }, readFile: () => text });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('accepted');
+  };
+
+  it.each([
+    ['kubernetes:\n  version: 1.30\n', 'kubernetes.version: 1.3 arrived as a number', 'version: "1.30.14"'],
+    ['ubuntu:\n  release: 24.04\n', 'ubuntu.release: 24.04 arrived as a number', 'release: "22.04"'],
+    ['cilium:\n  version: 1.16\n', 'cilium.version: 1.16 arrived as a number', 'version: "1.16.3"'],
+  ])('an unquoted %j says to quote it, with an example', (text, said, example) => {
+    const message = fromFile(text);
+    expect(message).toContain(said);
+    expect(message).toContain(`write it in quotes, e.g. ${example}`);
+    expect(message).not.toContain('expected string, received number');
+  });
+
+  it('a dotted key in a file says to nest it, instead of suggesting itself', () => {
+    const message = fromFile('workers.count: 3\n');
+    expect(message).toContain('workers.count: a dotted key in a config file is not nested; write it as workers: {count: ...}');
+    expect(message).not.toContain('did you mean "workers.count"');
+  });
+});
