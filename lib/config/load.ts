@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { nearest } from './catalog.js';
+import type { ClashParams } from './rules.js';
 import { LabConfigFieldsSchema, LabConfigSchema, type LabConfig } from './schema.js';
 
 export class LabConfigError extends Error {
@@ -162,7 +163,21 @@ export function parseLabConfig(input: unknown): LabConfig {
     if (!rules.success) issues = [...issues, ...rules.error.issues.filter((i) => i.code === 'custom')];
   }
   const known = configPaths();
+  // The fields the user set (context or file), to report a clash against the one they changed.
+  const userSet = new Set<string>();
+  const collect = (node: unknown, prefix: string): void => {
+    if (node !== null && typeof node === 'object' && !Array.isArray(node)) {
+      for (const [key, value] of Object.entries(node as Record<string, unknown>)) collect(value, prefix ? `${prefix}.${key}` : key);
+    } else if (prefix) {
+      userSet.add(prefix);
+    }
+  };
+  collect(input, '');
   const problems = issues.map((issue) => {
+    const other = issue.code === 'custom' ? (issue.params as Partial<ClashParams> | undefined)?.other : undefined;
+    if (other && !userSet.has(issue.path.join('.')) && userSet.has(other.path.join('.'))) {
+      return `${other.path.join('.')}: ${other.message}`;
+    }
     const path = issue.path.join('.');
     if (issue.code === 'unrecognized_keys') {
       return issue.keys

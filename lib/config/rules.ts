@@ -26,10 +26,18 @@ import {
 } from './cidr.js';
 import { workerNodes } from './plan.js';
 
-type Report = (path: readonly (string | number)[], message: string) => void;
+type Report = (path: readonly (string | number)[], message: string, other?: { readonly path: readonly string[]; readonly message: string }) => void;
+
+/**
+ * A clash between two fields is reported against the first; `other` words it against the second,
+ * and the loader uses that when the user set the second and not the first (load.ts).
+ */
+export interface ClashParams {
+  readonly other: { readonly path: readonly string[]; readonly message: string };
+}
 
 export function checkLabConfig(config: LabConfig, ctx: z.RefinementCtx): void {
-  const report: Report = (path, message) => ctx.addIssue({ code: 'custom', path: [...path], message });
+  const report: Report = (path, message, other) => ctx.addIssue({ code: 'custom', path: [...path], message, ...(other ? { params: { other } satisfies ClashParams } : {}) });
   checkNetwork(config, report);
   checkAddresses(config, report);
   checkInstanceTypes(config, report);
@@ -65,18 +73,32 @@ function checkNetwork(config: LabConfig, report: Report): void {
     }
   }
   if (nodes && test && cidrsOverlap(nodes, test)) {
-    report(['network', 'testSubnetCidr'], `${formatCidr(test)} overlaps network.nodeSubnetCidr ${formatCidr(nodes)}; the two subnets must be disjoint (the study uses 192.168.10.0/24 and 192.168.20.0/24)`);
+    const why = 'the two subnets must be disjoint (the study uses 192.168.10.0/24 and 192.168.20.0/24)';
+    report(['network', 'testSubnetCidr'], `${formatCidr(test)} overlaps network.nodeSubnetCidr ${formatCidr(nodes)}; ${why}`, {
+      path: ['network', 'nodeSubnetCidr'],
+      message: `${formatCidr(nodes)} overlaps network.testSubnetCidr ${formatCidr(test)}; ${why}`,
+    });
   }
   // Native routing sends pod and service traffic through the VPC route table: the three ranges
   // must be disjoint or packets are routed to the wrong place (the classic Cilium pitfall).
   if (pods && services && cidrsOverlap(pods, services)) {
-    report(['kubernetes', 'serviceCidr'], `${formatCidr(services)} overlaps kubernetes.podCidr ${formatCidr(pods)}; pod and service ranges must be disjoint (the study uses 172.16.0.0/16 and 10.10.0.0/16)`);
+    const why = 'pod and service ranges must be disjoint (the study uses 172.16.0.0/16 and 10.10.0.0/16)';
+    report(['kubernetes', 'serviceCidr'], `${formatCidr(services)} overlaps kubernetes.podCidr ${formatCidr(pods)}; ${why}`, {
+      path: ['kubernetes', 'podCidr'],
+      message: `${formatCidr(pods)} overlaps kubernetes.serviceCidr ${formatCidr(services)}; ${why}`,
+    });
   }
   if (pods && vpc && cidrsOverlap(pods, vpc)) {
-    report(['kubernetes', 'podCidr'], `${formatCidr(pods)} overlaps network.vpcCidr ${formatCidr(vpc)}; with native routing pod IPs must not be VPC addresses (use e.g. 172.16.0.0/16)`);
+    report(['kubernetes', 'podCidr'], `${formatCidr(pods)} overlaps network.vpcCidr ${formatCidr(vpc)}; with native routing pod IPs must not be VPC addresses (use e.g. 172.16.0.0/16)`, {
+      path: ['network', 'vpcCidr'],
+      message: `${formatCidr(vpc)} overlaps kubernetes.podCidr ${formatCidr(pods)}; with native routing pod IPs must not be VPC addresses (pick a VPC range apart from the pods)`,
+    });
   }
   if (services && vpc && cidrsOverlap(services, vpc)) {
-    report(['kubernetes', 'serviceCidr'], `${formatCidr(services)} overlaps network.vpcCidr ${formatCidr(vpc)}; service IPs must not be VPC addresses (use e.g. 10.10.0.0/16)`);
+    report(['kubernetes', 'serviceCidr'], `${formatCidr(services)} overlaps network.vpcCidr ${formatCidr(vpc)}; service IPs must not be VPC addresses (use e.g. 10.10.0.0/16)`, {
+      path: ['network', 'vpcCidr'],
+      message: `${formatCidr(vpc)} overlaps kubernetes.serviceCidr ${formatCidr(services)}; service IPs must not be VPC addresses (pick a VPC range apart from the services)`,
+    });
   }
   if (pods && pods.prefix > 22) {
     report(['kubernetes', 'podCidr'], `/${pods.prefix} is too small: every node takes a /24 of it; use /22 or larger (the study uses /16)`);

@@ -81,7 +81,7 @@ describe('LabConfig refuses bad input, naming the field and the fix', () => {
     ['a mistyped context key', { 'workers.cout': '3' }, /^workers\.cout: not a lab setting; did you mean "workers\.count"\?/],
     ['a malformed CIDR', { 'network.vpcCidr': '192.168.0.0' }, /^network\.vpcCidr: "192\.168\.0\.0" is not an IPv4 CIDR/],
     ['a CIDR with host bits', { 'kubernetes.podCidr': '172.16.1.0/16' }, /^kubernetes\.podCidr: .*network address is 172\.16\.0\.0\/16/],
-    ['pod and service CIDRs that overlap', { 'kubernetes.podCidr': '10.0.0.0/8' }, /^kubernetes\.serviceCidr: 10\.10\.0\.0\/16 overlaps kubernetes\.podCidr 10\.0\.0\.0\/8/],
+    ['pod and service CIDRs that overlap', { 'kubernetes.podCidr': '10.0.0.0/8' }, /^kubernetes\.podCidr: 10\.0\.0\.0\/8 overlaps kubernetes\.serviceCidr 10\.10\.0\.0\/16/],
     ['a pod CIDR inside the VPC', { 'kubernetes.podCidr': '192.168.128.0/17' }, /^kubernetes\.podCidr: .*overlaps network\.vpcCidr/],
     ['a service CIDR inside the VPC', { 'kubernetes.serviceCidr': '192.168.64.0/18' }, /^kubernetes\.serviceCidr: .*overlaps network\.vpcCidr/],
     ['a subnet outside the VPC', { 'network.testSubnetCidr': '10.20.0.0/24' }, /^network\.testSubnetCidr: 10\.20\.0\.0\/24 is not inside network\.vpcCidr/],
@@ -183,5 +183,25 @@ describe('YAML pitfalls in config files', () => {
     const message = fromFile('workers.count: 3\n');
     expect(message).toContain('workers.count: a dotted key in a config file is not nested; write it as workers: {count: ...}');
     expect(message).not.toContain('did you mean "workers.count"');
+  });
+});
+
+describe('a clash is reported against the field the user changed', () => {
+  const problem = (context: Record<string, unknown>): string => {
+    try {
+      loadLabConfig({ context });
+    } catch (error) {
+      return (error as Error).message.split('\n')[1] ?? '';
+    }
+    throw new Error('accepted');
+  };
+
+  it.each([
+    [{ 'kubernetes.podCidr': '10.0.0.0/8' }, '  - kubernetes.podCidr: 10.0.0.0/8 overlaps kubernetes.serviceCidr 10.10.0.0/16'],
+    [{ 'kubernetes.serviceCidr': '172.16.0.0/20' }, '  - kubernetes.serviceCidr: 172.16.0.0/20 overlaps kubernetes.podCidr 172.16.0.0/16'],
+    [{ 'network.vpcCidr': '172.16.0.0/16', 'network.nodeSubnetCidr': '172.16.10.0/24', 'network.testSubnetCidr': '172.16.20.0/24', 'controlPlane.ip': '172.16.10.10', 'workers.firstIp': '172.16.10.101', 'testpc.ip': '172.16.20.100' }, '  - network.vpcCidr: 172.16.0.0/16 overlaps kubernetes.podCidr 172.16.0.0/16'],
+    [{ 'network.nodeSubnetCidr': '192.168.20.0/25' }, '  - network.nodeSubnetCidr: 192.168.20.0/25 overlaps network.testSubnetCidr 192.168.20.0/24'],
+  ])('%j', (context, line) => {
+    expect(problem(context)).toMatch(new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
   });
 });
