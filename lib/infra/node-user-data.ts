@@ -83,17 +83,15 @@ export function renderNodeScript(scripts: NodeScripts, entry: string, values: Sc
   }
   const begin = VALUES_BEGIN.exec(source) as RegExpExecArray;
   const end = VALUES_END.exec(source) as RegExpExecArray;
-  const block = declared.map((name) => `readonly ${name}=${shellQuote(values[name] as string)}`).join('\n');
+  const block = valuesBlock(declared, values);
   const withValues =
     source.slice(0, begin.index) + `# lab:values (rendered)\n${block}\n` + source.slice(end.index + end[0].length + 1);
   return dropUnusedFunctions(stripComments(expandIncludes(scripts, entry, withValues)));
 }
 
-/** The rendered values block of `entry` (one `readonly NAME='value'` line per value). */
-function renderedValuesBlock(scripts: NodeScripts, entry: string, values: ScriptValues): string {
-  return valueNames(scripts[entry] ?? '', entry)
-    .map((name) => `readonly ${name}=${shellQuote(values[name] as string)}`)
-    .join('\n');
+/** The rendered values block: one `readonly NAME='value'` line per declared value, in order. */
+function valuesBlock(declared: readonly string[], values: ScriptValues): string {
+  return declared.map((name) => `readonly ${name}=${shellQuote(values[name] as string)}`).join('\n');
 }
 
 /** Where a node unpacks its boot script (root only; kept for reading after the boot). */
@@ -114,7 +112,7 @@ function packText(text: string): string {
  */
 export function renderNodeUserData(scripts: NodeScripts, entry: string, values: ScriptValues): string {
   const script = renderNodeScript(scripts, entry, values);
-  const block = renderedValuesBlock(scripts, entry, values);
+  const block = valuesBlock(valueNames(scripts[entry] ?? '', entry), values);
   const at = script.indexOf(`\n${block}\n`);
   if (block === '' || at < 0 || script.indexOf(`\n${block}\n`, at + 1) >= 0) {
     throw new Error(`${entry}: the rendered values block is not found exactly once in the script`);

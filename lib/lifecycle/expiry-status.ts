@@ -4,7 +4,7 @@
  * Scheduler could not call DeleteStack after its retries). A failed expiry must not be silent:
  * the lab keeps running and costing.
  */
-import { EXPIRY_SCHEDULE_GROUP, expiryScheduleName } from '../config/expiry.js';
+import { EXPIRY_SCHEDULE_GROUP } from '../config/expiry.js';
 import { OUTPUTS } from '../config/outputs.js';
 import type { LifecycleCloud } from './cloud.js';
 import { parseAtExpression } from './extend.js';
@@ -22,11 +22,11 @@ export interface ExpiryStatus {
 }
 
 /** `cloud` is asked for only when the lab has an expiry (its clients load then). */
-export async function expiryStatus(getCloud: () => Promise<LifecycleCloud>, labName: string, outputs: Readonly<Record<string, string>>, now: Date): Promise<ExpiryStatus> {
+export async function expiryStatus(getCloud: () => Promise<LifecycleCloud>, outputs: Readonly<Record<string, string>>, now: Date): Promise<ExpiryStatus> {
   const scheduleName = outputs[OUTPUTS.expirySchedule];
   if (scheduleName === undefined) return { summary: 'no expiry: the lab lives until lab down (deploy with lab deploy --ttl to give it one)' };
   const cloud = await getCloud();
-  const schedule = await cloud.getSchedule(scheduleName ?? expiryScheduleName(labName), EXPIRY_SCHEDULE_GROUP);
+  const schedule = await cloud.getSchedule(scheduleName, EXPIRY_SCHEDULE_GROUP);
   const queue = outputs[OUTPUTS.expiryDeadLetters];
   // The dead letters on their own: a reader without SQS access still sees the time and state.
   let failedAttempts: number | undefined;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { LAB_TAGS } from '../../lib/config/tags.js';
 import type { RunReport } from '../../lib/lab/reporter.js';
 import { LabCli } from './cli-harness.js';
-import { FakeAccount, type FakeLab } from './fake-account.js';
+import { FakeAccount, deadLetterQueueName, type FakeLab } from './fake-account.js';
 
 let account: FakeAccount;
 let cli: LabCli;
@@ -271,7 +271,7 @@ describe("the expiry's dead-letter queue after lab down", () => {
     const run = await cli.run(['down', '-c', 'labName=expiring', '--yes', '--json']);
     expect(run.code).toBe(0);
     const report = JSON.parse(run.result) as RunReport & { result: { verification: { stale: { arn: string; detail?: string }[]; unverified: { arn: string }[] } } };
-    expect(report.result.verification.stale).toContainEqual({ arn: account.arn('sqs', 'expiring-ExpiryDeadLetters-AbC'), detail: 'QueueDoesNotExist' });
-    expect(report.result.verification.unverified.map((u) => u.arn)).not.toContain(account.arn('sqs', 'expiring-ExpiryDeadLetters-AbC'));
+    expect(report.result.verification.stale).toContainEqual({ arn: account.arn('sqs', deadLetterQueueName('expiring')), detail: 'QueueDoesNotExist' });
+    expect(report.result.verification.unverified.map((u) => u.arn)).not.toContain(account.arn('sqs', deadLetterQueueName('expiring')));
   });
 });

@@ -26,7 +26,7 @@ describe('expiryStatus', () => {
   it('says when the lab expires, the schedule state, and that no expiry failed', async () => {
     const at = iso(Date.now() + 2 * HOUR);
     account.addLab('kans', { expiresAt: at });
-    const status = await expiryStatus(async () => account.cloud(), 'kans', outputsOf('kans'), new Date());
+    const status = await expiryStatus(async () => account.cloud(), outputsOf('kans'), new Date());
     expect(status).toMatchObject({ expiresAt: at, failedAttempts: 0 });
     expect(status.summary).toBe(`expires at ${at} (schedule ENABLED, no failed attempt)`);
     expect(account.sqs.callsTo('GetQueueAttributes')).toHaveLength(1);
@@ -35,7 +35,7 @@ describe('expiryStatus', () => {
   it('reports a failed expiry loudly: the dead letters in the queue, and how to delete the lab', async () => {
     account.addLab('kans', { expiresAt: iso(Date.now() - HOUR) });
     account.queues.set(outputsOf('kans')[OUTPUTS.expiryDeadLetters] as string, 2);
-    const status = await expiryStatus(async () => account.cloud(), 'kans', outputsOf('kans'), new Date());
+    const status = await expiryStatus(async () => account.cloud(), outputsOf('kans'), new Date());
     expect(status.failedAttempts).toBe(2);
     expect(status.summary).toMatch(/^EXPIRY FAILED: Scheduler could not delete the stack \(2 dead letter\(s\) in .*\); the lab keeps running and costing: lab down --yes deletes it$/);
   });
@@ -44,7 +44,7 @@ describe('expiryStatus', () => {
     const at = iso(Date.now() + 3 * HOUR);
     account.addLab('kans', { expiresAt: at });
     account.queues.set(outputsOf('kans')[OUTPUTS.expiryDeadLetters] as string, 1);
-    const status = await expiryStatus(async () => account.cloud(), 'kans', outputsOf('kans'), new Date());
+    const status = await expiryStatus(async () => account.cloud(), outputsOf('kans'), new Date());
     expect(status.summary).toMatch(new RegExp(`^expires at ${at} \\(schedule ENABLED\\); an earlier expiry FAILED \\(1 dead letter\\(s\\) in `));
   });
 
@@ -52,7 +52,7 @@ describe('expiryStatus', () => {
     const at = iso(Date.now() + HOUR);
     account.addLab('kans', { expiresAt: at });
     account.queues.clear();
-    const status = await expiryStatus(async () => account.cloud(), 'kans', outputsOf('kans'), new Date());
+    const status = await expiryStatus(async () => account.cloud(), outputsOf('kans'), new Date());
     expect(status.summary).toMatch(new RegExp(`^expires at ${at} \\(schedule ENABLED, dead letters unknown \\(.*\\)\\)$`));
   });
 
@@ -61,14 +61,14 @@ describe('expiryStatus', () => {
     account.addLab('kans', { expiresAt: at });
     const outputs = { ...outputsOf('kans') };
     delete outputs[OUTPUTS.expiryDeadLetters];
-    const status = await expiryStatus(async () => account.cloud(), 'kans', outputs, new Date());
+    const status = await expiryStatus(async () => account.cloud(), outputs, new Date());
     expect(status.summary).toBe(`expires at ${at} (schedule ENABLED)`);
   });
 
   it('says a lab without expiry lives until lab down, asking no cloud at all', async () => {
     account.addLab('forever');
     let asked = false;
-    const status = await expiryStatus(async () => ((asked = true), account.cloud()), 'forever', outputsOf('forever'), new Date());
+    const status = await expiryStatus(async () => ((asked = true), account.cloud()), outputsOf('forever'), new Date());
     expect(status.summary).toMatch(/^no expiry: the lab lives until lab down/);
     expect(asked).toBe(false);
   });
@@ -76,7 +76,7 @@ describe('expiryStatus', () => {
   it('notices a schedule that is gone', async () => {
     account.addLab('kans', { expiresAt: iso(Date.now() + HOUR) });
     account.schedules.clear();
-    const status = await expiryStatus(async () => account.cloud(), 'kans', outputsOf('kans'), new Date());
+    const status = await expiryStatus(async () => account.cloud(), outputsOf('kans'), new Date());
     expect(status.summary).toMatch(/expiry schedule default\/cilium-lab-kans-expiry is gone: nothing will delete this lab/);
   });
 });

@@ -39,6 +39,9 @@ import { FakeJsonServer, JsonFault } from './fake-json-server.js';
 
 export const REGION = 'ap-northeast-2';
 export const ACCOUNT = '000000000000';
+
+/** The name CloudFormation gives a lab's expiry dead-letter queue here (LabExpiry's queue). */
+export const deadLetterQueueName = (labName: string): string => `${labName}-ExpiryDeadLetters-AbC`;
 export const CREDENTIALS = { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake-secret' };
 
 /** Short timings with real timers. */
@@ -439,10 +442,10 @@ export class FakeAccount {
       if (options.expiresAt) {
         outputs[OUTPUTS.expirySchedule] = expiryScheduleName(name);
         // The schedule's dead-letter queue (LabExpiry), empty.
-        const queueUrl = `${this.sqs.endpoint}/${ACCOUNT}/${name}-ExpiryDeadLetters-AbC`;
+        const queueUrl = `${this.sqs.endpoint}/${ACCOUNT}/${deadLetterQueueName(name)}`;
         this.queues.set(queueUrl, 0);
         // The queue carries the lab tags (the tagging API lists it) and goes with the stack.
-        this.tagged.set(this.arn('sqs', `${name}-ExpiryDeadLetters-AbC`), tags);
+        this.tagged.set(this.arn('sqs', deadLetterQueueName(name)), tags);
         outputs[OUTPUTS.expiryDeadLetters] = queueUrl;
       }
     }
@@ -524,7 +527,7 @@ export class FakeAccount {
   private finishDelete(stack: FakeStack): void {
     delete stack.deleteEndsAt;
     const when = new Date();
-    for (const url of [...this.queues.keys()]) if (url.endsWith(`/${stack.name}-ExpiryDeadLetters-AbC`)) this.queues.delete(url);
+    for (const url of [...this.queues.keys()]) if (url.endsWith(`/${deadLetterQueueName(stack.name)}`)) this.queues.delete(url);
     // Instances go first, whatever happens after.
     for (const r of stack.resources.filter((r) => r.type === 'AWS::EC2::Instance' && r.status !== 'DELETE_COMPLETE')) {
       const instance = this.instances.get(r.physicalId ?? '');

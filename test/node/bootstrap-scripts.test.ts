@@ -151,6 +151,15 @@ describe('readiness signal and deadline', () => {
     return signals;
   }
 
+  /** A boot that logs a step, then fails with a reason (exit 7). */
+  const FAILING_BOOT = `source "${join(NODE_SCRIPTS_DIR, 'worker.sh')}"
+LAB_READY_URL="$URL"
+lab::start_log
+lab::install_traps
+lab::deadline_start 30
+log::info "installing kubelet"
+log::error_exit 7 "kubelet=1.30.14-1.1 is not in the repository"`;
+
   const runScript = (text: string, env: Record<string, string>) =>
     new Promise<number>((resolve) => {
       const child = spawn('bash', ['-c', text], { env: { ...process.env, LAB_LOG_FILE: join(work, `log-${Math.random()}`), ...env }, stdio: 'ignore' });
@@ -158,13 +167,7 @@ describe('readiness signal and deadline', () => {
     });
 
   it('a failing node signals FAILURE with its reason and its last log lines', async () => {
-    const script = `source "${join(NODE_SCRIPTS_DIR, 'worker.sh')}"
-LAB_READY_URL="$URL"
-lab::start_log
-lab::install_traps
-lab::deadline_start 30
-log::info "installing kubelet"
-log::error_exit 7 "kubelet=1.30.14-1.1 is not in the repository"`;
+    const script = FAILING_BOOT;
     let code = 0;
     const signals = await withHandle(async (url) => {
       code = await runScript(script, { URL: url });
@@ -187,13 +190,7 @@ log::error_exit 7 "kubelet=1.30.14-1.1 is not in the repository"`;
     // A tee that starts late, as on a loaded machine: the reason must still carry the last lines.
     const dir = mkdtempSync(join(work, 'slow-tee-'));
     writeFileSync(join(dir, 'tee'), `#!/bin/bash\nsleep 1\nexec ${execFileSync('bash', ['-c', 'command -v tee'], { encoding: 'utf8' }).trim()} "$@"\n`, { mode: 0o755 });
-    const script = `source "${join(NODE_SCRIPTS_DIR, 'worker.sh')}"
-LAB_READY_URL="$URL"
-lab::start_log
-lab::install_traps
-lab::deadline_start 30
-log::info "installing kubelet"
-log::error_exit 7 "kubelet=1.30.14-1.1 is not in the repository"`;
+    const script = FAILING_BOOT;
     let code = 0;
     const signals = await withHandle(async (url) => {
       code = await runScript(script, { URL: url, PATH: `${dir}:${process.env.PATH}` });

@@ -14,6 +14,7 @@ import type { CommandContext, LabCommand, OptionSpec } from '../cli.js';
 import { kubeconfigPath, labStateDir } from '../state.js';
 import { checkCommand } from './check.js';
 import { deployCommand } from './deploy.js';
+import { labRegion } from './shared.js';
 import { upCommand } from './up.js';
 
 /** The commands `create` runs, in order (tests hand in their own settings). */
@@ -82,7 +83,7 @@ export function createCommand(parts: CreateParts = { deploy: deployCommand, up: 
       let costLine: string;
       let perHour: number | undefined;
       try {
-        const region = ctx.config.region ?? (await (await import('../../aws/region.js')).sdkDefaultRegion());
+        const region = await labRegion(ctx);
         perHour = labCost(region ? { ...ctx.config, region } : ctx.config, { now: now() }).perHour;
         costLine = `costs about $${perHour.toFixed(2)} per hour while running (npm run lab -- cost)`;
       } catch (error) {

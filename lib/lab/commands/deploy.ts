@@ -4,10 +4,11 @@ import type { LifecycleCloud } from '../../lifecycle/cloud.js';
 import { parseAtExpression } from '../../lifecycle/extend.js';
 import { UsageError, type LabCommand } from '../cli.js';
 import { DEFAULT_TTL, cdkDeployArgs, expiryFrom, parseDuration, runCdk } from '../deploy.js';
+import { lifecycleCloudFor, type CloudFactory } from './shared.js';
 
 export interface DeploySettings {
   /** The cloud for a region, to read a deployed lab's expiry. @default the real AWS clients (loaded on use) */
-  readonly createCloud?: (region: string | undefined) => LifecycleCloud | Promise<LifecycleCloud>;
+  readonly createCloud?: CloudFactory;
   /** @default () => new Date() */
   readonly now?: () => Date;
 }
@@ -43,9 +44,7 @@ export function deployCommandWith(settings: DeploySettings = {}): LabCommand {
       let expiresAt = given ?? expiryFrom(now, ttlMs);
       if (given === undefined) {
         // A re-deploy (a changed setting) must not cut short the life `lab extend` gave the lab.
-        const cloud = settings.createCloud
-          ? await settings.createCloud(ctx.config.region)
-          : (await import('../../aws/lifecycle-cloud.js')).createLifecycleCloud(ctx.config.region ? { region: ctx.config.region } : {});
+        const cloud = await lifecycleCloudFor(settings.createCloud, ctx.config.region);
         const current = await ctx.reporter.phase('current expiry', () => currentExpiry(cloud, ctx.config.labName), (d) => (d ? iso(d) : 'not deployed yet'));
         if (current && current.getTime() > new Date(expiresAt).getTime()) {
           ctx.out.info(`keeping the lab's later expiry ${iso(current)} (lab extend moved it); --ttl would have set ${expiresAt}`);

@@ -15,13 +15,13 @@ import { DEFAULT_TIMING, parseDuration, type LifecycleTiming } from '../../lifec
 import { UsageError, type CommandContext, type LabCommand, type OptionSpec } from '../cli.js';
 import { labStateDir } from '../state.js';
 import { runWait } from '../wait.js';
-import { phaseDeps, type CommandSettings } from './shared.js';
+import { labRegion, lifecycleCloudFor, phaseDeps, type CloudFactory, type CommandSettings } from './shared.js';
 import { formatWait } from './wait.js';
 
 /** How the commands are built: production uses the defaults; tests hand in a cloud on loopback fakes and short timings. */
 export interface LifecycleSettings extends CommandSettings {
   /** The cloud for a region (undefined: the SDK's default chain). @default the real AWS clients */
-  readonly createCloud?: (region: string | undefined) => LifecycleCloud | Promise<LifecycleCloud>;
+  readonly createCloud?: CloudFactory;
   readonly timing?: Partial<LifecycleTiming>;
   /** @default () => new Date() */
   readonly now?: () => Date;
@@ -46,12 +46,7 @@ function lifecycleDeps(ctx: CommandContext, settings: LifecycleSettings, cloud: 
   };
 }
 
-/** The AWS SDK modules load only here, when a command really needs the cloud (not for --help or usage errors). */
-async function cloudFor(settings: LifecycleSettings, region: string | undefined): Promise<LifecycleCloud> {
-  if (settings.createCloud) return settings.createCloud(region);
-  const { createLifecycleCloud } = await import('../../aws/lifecycle-cloud.js');
-  return createLifecycleCloud(region ? { region } : {});
-}
+const cloudFor = (settings: LifecycleSettings, region: string | undefined): Promise<LifecycleCloud> => lifecycleCloudFor(settings.createCloud, region);
 
 function downCommand(settings: LifecycleSettings): LabCommand {
   return {
@@ -223,8 +218,7 @@ function costCommand(settings: LifecycleSettings): LabCommand {
         if (!/^\d+(\.\d+)?$/.test(hoursText.trim()) || !(hours > 0)) throw new UsageError(`--hours: "${hoursText}" is not a positive number of hours`);
       }
       const now = (settings.now ?? (() => new Date()))();
-      // Like every other command: -c region, else the SDK's region (environment, then profile).
-      const region = ctx.config.region ?? (await (settings.defaultRegion ?? (async () => (await import('../../aws/region.js')).sdkDefaultRegion()))());
+      const region = await labRegion(ctx, settings.defaultRegion);
       const config = region === undefined ? ctx.config : { ...ctx.config, region };
       const cost = await ctx.reporter.phase('price the lab', async () => {
         try {

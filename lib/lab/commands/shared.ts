@@ -3,11 +3,31 @@
  * deadlines, and the dependencies handed to the phase functions.
  */
 import { planLab } from '../../config/plan.js';
+import type { LifecycleCloud } from '../../lifecycle/cloud.js';
 import type { CommandContext, OptionSpec } from '../cli.js';
 import { composeLabCiliumValues, type CiliumValueOptions, type LabCiliumValues } from '../cilium.js';
 import { DEFAULT_TIMEOUTS, type LabTimeouts, type PhaseDeps } from '../remote.js';
 import type { LabTarget } from '../target.js';
 import { DEFAULT_MTU, parseMtu, type TuneOptions } from '../tune.js';
+
+/** Builds the lifecycle cloud (CloudFormation, EC2, Scheduler, SQS, ...) for a region; tests hand in fakes. */
+export type CloudFactory = (region: string | undefined) => LifecycleCloud | Promise<LifecycleCloud>;
+
+/**
+ * The lifecycle cloud for a region: the given factory, else the real AWS clients, whose SDK
+ * modules load only now (never for --help or a usage error).
+ */
+export async function lifecycleCloudFor(create: CloudFactory | undefined, region: string | undefined): Promise<LifecycleCloud> {
+  if (create) return create(region);
+  const { createLifecycleCloud } = await import('../../aws/lifecycle-cloud.js');
+  return createLifecycleCloud(region ? { region } : {});
+}
+
+/** The lab's region as every command finds it: -c region, else the SDK's (environment, then profile). */
+export async function labRegion(ctx: CommandContext, sdkDefault?: () => Promise<string | undefined>): Promise<string | undefined> {
+  if (ctx.config.region !== undefined) return ctx.config.region;
+  return sdkDefault ? sdkDefault() : (await import('../../aws/region.js')).sdkDefaultRegion();
+}
 
 /** How the commands are built: production uses the defaults; tests shorten the deadlines. */
 export interface CommandSettings {

@@ -1,14 +1,13 @@
 /** `lab status`: the deployed lab's outputs and nodes, its expiry, and (best effort) kubectl get nodes. */
-import type { LifecycleCloud } from '../../lifecycle/cloud.js';
 import { expiryStatus, type ExpiryStatus } from '../../lifecycle/expiry-status.js';
 import type { LabCommand } from '../cli.js';
 import { collectStatus, formatStatus } from '../status.js';
 import { labTargetFromOutputs } from '../target.js';
-import { phaseDeps, type CommandSettings } from './shared.js';
+import { lifecycleCloudFor, phaseDeps, type CloudFactory, type CommandSettings } from './shared.js';
 
 export interface StatusSettings extends CommandSettings {
   /** The cloud for the expiry (Scheduler, SQS). @default the real AWS clients, loaded on use */
-  readonly createCloud?: (region: string | undefined) => LifecycleCloud | Promise<LifecycleCloud>;
+  readonly createCloud?: CloudFactory;
   /** @default () => new Date() */
   readonly now?: () => Date;
 }
@@ -23,11 +22,7 @@ export function statusCommand(settings: StatusSettings = {}): LabCommand {
       const status = await collectStatus(await phaseDeps(ctx, settings), target, outputs);
       let expiry: ExpiryStatus;
       try {
-        const getCloud = async (): Promise<LifecycleCloud> =>
-          settings.createCloud
-            ? settings.createCloud(ctx.config.region)
-            : (await import('../../aws/lifecycle-cloud.js')).createLifecycleCloud(ctx.config.region ? { region: ctx.config.region } : {});
-        expiry = await expiryStatus(getCloud, ctx.config.labName, outputs, (settings.now ?? (() => new Date()))());
+        expiry = await expiryStatus(() => lifecycleCloudFor(settings.createCloud, ctx.config.region), outputs, (settings.now ?? (() => new Date()))());
       } catch (error) {
         expiry = { summary: `expiry unknown: ${String((error as Error)?.message ?? error).split('\n')[0]}` };
       }
