@@ -144,7 +144,7 @@ collect::redact() {
 collect::limits() {
   local out=$1
   COLLECT_CAP=$2
-  lab::seconds_left >/dev/null
+  lab::seconds_left
   COLLECT_SECONDS=$LAB_SECONDS_LEFT
   if ((COLLECT_SECONDS <= 0)); then
     collect::problem "${out}: skipped, the collection budget of ${COLLECT_BUDGET_SECONDS} s is spent"
@@ -378,7 +378,7 @@ collect::curl_error() {
 # for good (another 4xx than 408/429: a bad or expired signature does not heal); 1 to retry.
 collect::put_once() {
   local file=$1 url=$2 left max code status=0
-  lab::seconds_left >/dev/null
+  lab::seconds_left
   left=$LAB_SECONDS_LEFT
   ((left >= 1)) || left=1
   max=$LAB_UPLOAD_TIMEOUT_SECONDS

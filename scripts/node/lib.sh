@@ -94,18 +94,17 @@ lab::deadline_start() {
   LAB_DEADLINE=$((LAB_NOW + $1))
 }
 
-# lab::seconds_left: prints the seconds until the deadline (also left in LAB_SECONDS_LEFT).
+# lab::seconds_left: the seconds until the deadline, in LAB_SECONDS_LEFT (no subshell, no fork).
 lab::seconds_left() {
   lab::now
   LAB_SECONDS_LEFT=$((LAB_DEADLINE - LAB_NOW))
-  echo "$LAB_SECONDS_LEFT"
 }
 
 # lab::attempt_seconds MAX: how long the next single attempt may take (LAB_ATTEMPT_SECONDS): MAX,
 # or what is left of the deadline when less (at least 1), so no attempt outlives the deadline and
 # a failing node still has the time to tell CloudFormation why.
 lab::attempt_seconds() {
-  lab::seconds_left >/dev/null
+  lab::seconds_left
   LAB_ATTEMPT_SECONDS=$1
   ((LAB_SECONDS_LEFT >= LAB_ATTEMPT_SECONDS)) || LAB_ATTEMPT_SECONDS=$LAB_SECONDS_LEFT
   ((LAB_ATTEMPT_SECONDS >= 1)) || LAB_ATTEMPT_SECONDS=1
@@ -127,7 +126,7 @@ retry::until_deadline() {
       log::info "$LAB_LAST_ERROR"
       return 1
     fi
-    lab::seconds_left >/dev/null
+    lab::seconds_left
     left=$LAB_SECONDS_LEFT
     if ((left <= 0)); then
       LAB_LAST_ERROR="${what}: still failing after ${attempt} attempts when the bootstrap deadline passed"
