@@ -65,21 +65,28 @@ node::check_containerd() {
 # node::configure_containerd CONFIG_FILE: the installed containerd's own default config
 # (`containerd config default`: version 2 for containerd 1.7, version 3 for 2.x, every default in
 # place) with what the cluster depends on set explicitly, wherever that version keeps it:
-#   - SystemdCgroup = true (kubelet uses the systemd cgroup driver);
+#   - SystemdCgroup = true (kubelet uses the systemd cgroup driver); containerd 2.0.0-2.0.6 and
+#     2.1.0-2.1.4 print no SystemdCgroup line at all (containerd#12101, fixed by #12244 in 2.0.7,
+#     2.1.5, 2.2.0), so the key is added under the runc options table when it is missing;
 #   - the sandbox image kubeadm uses for the minor (1.7: sandbox_image; 2.x: pinned_images.sandbox);
 #   - the CNI binaries in /opt/cni/bin, where Cilium installs its plugin (chart cni.binPath)
-#     (1.7 and 2.0: bin_dir; 2.1+: bin_dirs).
+#     (1.7 and 2.0: bin_dir; 2.1+: bin_dirs, printed beside a deprecated `bin_dir = ''` that is
+#     left empty so bin_dirs stays the one in force).
 # Each is read back; a default config without one of the keys stops the boot, naming it.
 node::configure_containerd() {
-  local config=$1
+  local config=$1 bin_dir_rule
   install -d -m 0755 "$(dirname "$config")"
   containerd config default >"$config"
+  bin_dir_rule="s#^([[:space:]]*bin_dir = )(\"[^\"]*\"|'[^']*')#\\1'/opt/cni/bin'#"
+  if grep -Eq '^[[:space:]]*bin_dirs = ' "$config"; then bin_dir_rule="s#^([[:space:]]*bin_dirs = )\\[[^]]*\\]#\\1['/opt/cni/bin']#"; fi
+  if ! grep -Eq '^[[:space:]]*SystemdCgroup = ' "$config"; then
+    sed -i -E "/^[[:space:]]*\\[.*containerd\\.runtimes\\.runc\\.options\\][[:space:]]*$/a SystemdCgroup = true" "$config"
+  fi
   sed -i -E \
     -e 's/^([[:space:]]*SystemdCgroup = )false/\1true/' \
     -e "s#^([[:space:]]*sandbox_image = )\"[^\"]*\"#\\1\"${LAB_PAUSE_IMAGE}\"#" \
     -e "s#^([[:space:]]*sandbox = )'[^']*'#\\1'${LAB_PAUSE_IMAGE}'#" \
-    -e "s#^([[:space:]]*bin_dir = )(\"[^\"]*\"|'[^']*')#\\1'/opt/cni/bin'#" \
-    -e "s#^([[:space:]]*bin_dirs = )\\[[^]]*\\]#\\1['/opt/cni/bin']#" \
+    -e "$bin_dir_rule" \
     "$config"
   grep -Eq '^[[:space:]]*SystemdCgroup = true' "$config" ||
     log::error_exit 11 "containerd's default config has no SystemdCgroup key to set in ${config}"

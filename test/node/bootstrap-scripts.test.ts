@@ -528,6 +528,7 @@ describe('containerd: a release the Kubernetes minor is supported with, and the 
       "      sandbox = 'registry.k8s.io/pause:3.10.1'",
       "  [plugins.'io.containerd.cri.v1.runtime']",
       "    [plugins.'io.containerd.cri.v1.runtime'.cni]",
+      "      bin_dir = ''",
       "      bin_dirs = ['/usr/lib/cni']",
       "      conf_dir = '/etc/cni/net.d'",
       "    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]",
@@ -537,6 +538,9 @@ describe('containerd: a release the Kubernetes minor is supported with, and the 
       '        SystemdCgroup = false',
     ].join('\n'),
   };
+  // containerd 2.0.0-2.0.6 and 2.1.0-2.1.4 print the runc options table without SystemdCgroup
+  // (containerd#12101, fixed by #12244): 2.1.4's default is 2.2.1's without that line.
+  DEFAULTS['2.1.4'] = DEFAULTS['2.2.1']!.split('\n').filter((line) => !line.includes('SystemdCgroup')).join('\n');
   const containerd = (version: string) => {
     const dir = mkdtempSync(join(work, 'containerd-'));
     writeFileSync(join(dir, 'default.toml'), `${DEFAULTS[version] ?? ''}\n`);
@@ -549,7 +553,7 @@ describe('containerd: a release the Kubernetes minor is supported with, and the 
   };
   const toml = (file: string): any => JSON.parse(execFileSync('python3', ['-c', 'import json,sys,tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], "rb"))))', file], { encoding: 'utf8' }));
 
-  const cases = Object.entries(KUBERNETES_MINORS).flatMap(([minor, facts]) => ['1.7.28', '2.2.1'].map((version) => [minor, version, facts.pauseImage] as const));
+  const cases = Object.entries(KUBERNETES_MINORS).flatMap(([minor, facts]) => ['1.7.28', '2.1.4', '2.2.1'].map((version) => [minor, version, facts.pauseImage] as const));
   it.each(cases)('Kubernetes %s on containerd %s: SystemdCgroup, the sandbox image %s and /opt/cni/bin, at their table paths', (minor, version, pause) => {
     const dir = containerd(version);
     const config = join(dir, 'config.toml');
@@ -563,6 +567,7 @@ describe('containerd: a release the Kubernetes minor is supported with, and the 
       const runtime = parsed.plugins['io.containerd.cri.v1.runtime'];
       const images = parsed.plugins['io.containerd.cri.v1.images'];
       expect([runtime.containerd.runtimes.runc.options.SystemdCgroup, images.pinned_images.sandbox, runtime.cni.bin_dirs]).toEqual([true, pause, ['/opt/cni/bin']]);
+      expect(runtime.cni.bin_dir).toBe(''); // the deprecated key beside bin_dirs stays empty
       expect(runtime.containerd.runtimes.runc.sandboxer).toBe('podsandbox'); // every other default kept
     }
   });
