@@ -1,8 +1,8 @@
 /**
  * The lab's network: a VPC with the two exact public subnets (nodes in the first AZ, the test
  * host in the second), an internet gateway and no NAT; one security group that lets lab
- * instances talk freely to each other and lets only the operator's CIDR reach the API (and SSH
- * when a key pair is configured).
+ * instances (and the pods on them) talk freely to each other and lets only the operator's CIDR
+ * reach the API (and SSH when a key pair is configured).
  */
 import { Validations, aws_ec2 as ec2 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -15,6 +15,15 @@ export interface LabNetworkProps {
   readonly nodeSubnetCidr: string;
   /** Subnet of the test host (second AZ). */
   readonly testSubnetCidr: string;
+  /**
+   * The Kubernetes pod CIDR. With native routing and no masquerading inside it, a pod's packet
+   * leaves its node with the pod's address as source; the group-to-itself rule matches only the
+   * members' ENI private addresses ("incoming traffic is allowed based on the private IP
+   * addresses of the network interfaces that are associated with the source security group",
+   * Amazon VPC User Guide, Security group rules, Security group referencing), so pod sources
+   * need a rule of their own.
+   */
+  readonly podCidr: string;
   /**
    * Where the operator connects from.
    * @default undefined - no inbound access from outside the VPC (Session Manager only)
@@ -63,7 +72,8 @@ export class LabNetwork extends Construct {
       description: 'cilium-lab instances: all traffic between members; API/SSH only from the operator CIDR',
       allowAllOutbound: true,
     });
-    this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.allTraffic(), 'lab instances talk to each other (pods, NodePorts, Hubble, VXLAN-free native routing)');
+    this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.allTraffic(), 'lab instances talk to each other (NodePorts, Hubble, health checks)');
+    this.securityGroup.addIngressRule(ec2.Peer.ipv4(props.podCidr), ec2.Port.allTraffic(), 'pods on other lab nodes (native routing keeps pod source addresses)');
     if (props.operatorCidr) {
       const operator = ec2.Peer.ipv4(props.operatorCidr);
       this.securityGroup.addIngressRule(operator, ec2.Port.tcp(KUBE_API_PORT), 'Kubernetes API from the operator');

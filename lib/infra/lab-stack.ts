@@ -42,6 +42,7 @@ export class LabStack extends Stack {
       vpcCidr: config.network.vpcCidr,
       nodeSubnetCidr: config.network.nodeSubnetCidr,
       testSubnetCidr: config.network.testSubnetCidr,
+      podCidr: config.kubernetes.podCidr,
       operatorCidr: config.access.operatorCidr,
       allowSsh: config.access.keyPairName !== undefined,
     });

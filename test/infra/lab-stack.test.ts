@@ -69,9 +69,16 @@ describe('LabStack with the default (study) config', () => {
     for (const [, role] of roles) expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain('AmazonSSMManagedInstanceCore');
   });
 
-  it('opens nothing to the outside by default: only lab members reach each other', () => {
+  it('opens nothing to the outside by default: only lab members and the pods on them reach each other', () => {
     const ingress = [...resourcesOfType(json, 'AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties), ...resourcesOfType(json, 'AWS::EC2::SecurityGroup').flatMap(([, r]) => r.Properties.SecurityGroupIngress ?? [])];
-    expect(ingress).toEqual([expect.objectContaining({ IpProtocol: '-1', SourceSecurityGroupId: expect.anything() })]);
+    expect(ingress).toHaveLength(2);
+    expect(ingress).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ IpProtocol: '-1', SourceSecurityGroupId: expect.anything() }),
+        // native routing: cross-node pod packets keep the pod's source address (not an ENI's)
+        expect.objectContaining({ IpProtocol: '-1', CidrIp: '172.16.0.0/16' }),
+      ]),
+    );
   });
 
   it('gives the control plane an Elastic IP and outputs it', () => {
@@ -146,7 +153,10 @@ describe('LabStack follows the config', () => {
   it('opens the API (not SSH) to the operator CIDR', () => {
     const { template } = synthLab({ 'access.operatorCidr': '198.51.100.7/32' });
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {
-      SecurityGroupIngress: [{ CidrIp: '198.51.100.7/32', FromPort: 6443, ToPort: 6443, IpProtocol: 'tcp', Description: Match.anyValue() }],
+      SecurityGroupIngress: [
+        { CidrIp: '172.16.0.0/16', IpProtocol: '-1', Description: Match.anyValue() },
+        { CidrIp: '198.51.100.7/32', FromPort: 6443, ToPort: 6443, IpProtocol: 'tcp', Description: Match.anyValue() },
+      ],
     });
   });
 
