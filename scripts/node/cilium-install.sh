@@ -150,8 +150,10 @@ install::recover_pending() {
   esac
 }
 
-# The Cilium components and their pods' label, in rollout order.
-readonly INSTALL_COMPONENTS="daemonset/cilium=k8s-app=cilium daemonset/cilium-envoy=k8s-app=cilium-envoy deployment/cilium-operator=io.cilium/app=operator deployment/hubble-relay=k8s-app=hubble-relay deployment/hubble-ui=k8s-app=hubble-ui"
+# The Cilium components and their pods' label, in rollout order: the agent and the operator every
+# release has, then those the values may leave out.
+readonly INSTALL_REQUIRED_COMPONENTS="daemonset/cilium=k8s-app=cilium deployment/cilium-operator=io.cilium/app=operator"
+readonly INSTALL_OPTIONAL_COMPONENTS="daemonset/cilium-envoy=k8s-app=cilium-envoy deployment/hubble-relay=k8s-app=hubble-relay deployment/hubble-ui=k8s-app=hubble-ui"
 
 # install::report_not_ready COMPONENT SELECTOR: a CILIUM_LAB_NOT_READY line per pod of COMPONENT
 # that is not Running with every container ready: component, pod, node ("unscheduled" when it has
@@ -169,13 +171,18 @@ install::report_not_ready() {
     done
 }
 
-# install::present_components: the components the release has (COMPONENT=SELECTOR words).
+# install::present_components: the components to wait for (COMPONENT=SELECTOR words): the agent
+# and the operator always (a release without them is broken, and their rollout says so), and each
+# optional one unless the API answers that it is not there. Any other answer (the API unreachable,
+# forbidden) keeps it, so its rollout fails and is reported rather than skipped as absent.
 install::present_components() {
-  local entry
-  for entry in $INSTALL_COMPONENTS; do
-    kubectl --namespace kube-system get "${entry%%=*}" --output name >/dev/null 2>&1 && printf '%s\n' "$entry"
+  local entry answer
+  for entry in $INSTALL_REQUIRED_COMPONENTS; do printf '%s\n' "$entry"; done
+  for entry in $INSTALL_OPTIONAL_COMPONENTS; do
+    if answer=$(kubectl --namespace kube-system get "${entry%%=*}" --output name 2>&1) || [[ "$answer" != *"(NotFound)"* ]]; then
+      printf '%s\n' "$entry"
+    fi
   done
-  return 0
 }
 
 # install::rollout: waits for every component the release has (within the time left); reports

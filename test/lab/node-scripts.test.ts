@@ -223,7 +223,17 @@ describe('cilium-install.sh', () => {
     ]);
     expect(result.stderr).toContain('not rolled out: daemonset/cilium');
     // every present component was waited for; hubble-ui, absent here, was skipped
-    expect(calls().filter((c) => c.includes('rollout status')).map((c) => c.split(' ')[5])).toEqual(['daemonset/cilium', 'daemonset/cilium-envoy', 'deployment/cilium-operator', 'deployment/hubble-relay']);
+    expect(calls().filter((c) => c.includes('rollout status')).map((c) => c.split(' ')[5])).toEqual(['daemonset/cilium', 'deployment/cilium-operator', 'daemonset/cilium-envoy', 'deployment/hubble-relay']);
+    expect(result.stdout).not.toContain('CILIUM_LAB_HELM');
+  });
+
+  (pythonYamlSkip === undefined ? it.each : it.skip.each)([
+    ['a release without the agent DaemonSet', { STUB_COMPONENTS: 'deployment/cilium-operator' }, 'daemonset/cilium'],
+    ['an optional component the API could not be asked about', { STUB_API_DOWN: 'deployment/hubble-relay' }, 'deployment/hubble-relay'],
+  ])('fails the rollout, not skips it, for %s', async (_case, knobs, failed) => {
+    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), { ...chartEnv(), ...knobs });
+    expect(result.exitCode).toBe(6);
+    expect(result.stderr).toContain(`not rolled out: ${failed}`);
     expect(result.stdout).not.toContain('CILIUM_LAB_HELM');
   });
 
