@@ -23,7 +23,10 @@ export function xdpBlocker(state: NicXdpState): string | undefined {
   const problems: string[] = [];
   if (state.mtu === null) problems.push('MTU unreadable');
   else if (state.mtu > XDP_MAX_MTU) problems.push(`MTU ${state.mtu} (XDP needs <= ${XDP_MAX_MTU})`);
-  if (state.channels !== null && state.maxChannels !== null && state.channels > Math.floor(state.maxChannels / 2)) {
+  // ENA always reports its combined channels (`ethtool -l`); no answer means the half-the-maximum
+  // rule cannot be shown to hold, so it blocks like a breach would.
+  if (state.channels === null || state.maxChannels === null) problems.push('combined channels unreadable (ethtool -l)');
+  else if (state.channels > Math.floor(state.maxChannels / 2)) {
     problems.push(`${state.channels} of ${state.maxChannels} combined channels (XDP needs <= ${Math.floor(state.maxChannels / 2)})`);
   }
   return problems.length > 0 ? `${state.node}: ${state.interface || 'no default-route NIC'} ${problems.join(', ')}` : undefined;

@@ -246,7 +246,7 @@ describe('combinations the Cilium agent refuses at start, refused before any clo
 });
 
 describe('lab cilium with XDP on NICs that are not tuned', () => {
-  const untuned = (mtu: number, channels: number) => ({
+  const untuned = (mtu: number, channels: number | null) => ({
     answers: { nicstate: { stdout: `CILIUM_LAB_NIC_STATE {"interface":"ens5","mtu":${mtu},"wantMtu":null,"channels":${channels},"maxChannels":4,"wantChannels":null}\n` } },
   });
 
@@ -259,6 +259,18 @@ describe('lab cilium with XDP on NICs that are not tuned', () => {
       expect(run.result).toContain('k8s-w1: ens5 MTU 9001 (XDP needs <= 3498), 4 of 4 combined channels (XDP needs <= 2)');
       expect(run.result).toContain('k8s-w2: ens5 4 of 4 combined channels (XDP needs <= 2)');
       expect(run.result).toContain('npm run lab -- tune');
+      expect(lab.ssm.scriptsSent().some((s) => scriptKind(s) === 'install')).toBe(false);
+    } finally {
+      await lab.close();
+    }
+  });
+
+  it('refuses when a node cannot say its combined channels (no proof XDP would attach)', async () => {
+    const lab = await FakeLab.start({ nodes: { 'k8s-w1': untuned(3498, null) } });
+    try {
+      const run = await lab.run(['cilium']);
+      expect(run.code).toBe(1);
+      expect(run.result).toContain('k8s-w1: ens5 combined channels unreadable (ethtool -l)');
       expect(lab.ssm.scriptsSent().some((s) => scriptKind(s) === 'install')).toBe(false);
     } finally {
       await lab.close();
