@@ -32,6 +32,7 @@ import {
   SSM_STDERR_LIMIT,
   SSM_STDOUT_LIMIT,
   MAX_SCRIPT_BYTES,
+  SSM_DOCUMENT_MARGIN_BYTES,
   MAX_TARGETS_PER_COMMAND,
   SSM_COMMAND_MAX_BYTES,
   RemoteRunError,
@@ -46,7 +47,7 @@ import {
 } from '../lab/remote-runner.js';
 
 // The port's names, for the callers of this adapter (lib/lab/remote-runner.ts defines them).
-export { SSM_STDERR_LIMIT, SSM_STDOUT_LIMIT, MAX_SCRIPT_BYTES, MAX_TARGETS_PER_COMMAND, SSM_COMMAND_MAX_BYTES, RemoteRunError, assertAllSucceeded, describeFailures };
+export { SSM_STDERR_LIMIT, SSM_STDOUT_LIMIT, MAX_SCRIPT_BYTES, MAX_TARGETS_PER_COMMAND, SSM_COMMAND_MAX_BYTES, SSM_DOCUMENT_MARGIN_BYTES, RemoteRunError, assertAllSucceeded, describeFailures };
 export type { NodeRunResult, NodeRunStatus, RemoteRunner, RemoteTarget, RetryOptions, RunOptions };
 
 const TERMINAL_STATUSES: ReadonlySet<string> = new Set<string>([

@@ -15,8 +15,13 @@ export const MAX_TARGETS_PER_COMMAND = 50;
  * (MaxDocumentSizeExceeded: "The size limit of a document is 64 KB", SSM API reference).
  */
 export const SSM_COMMAND_MAX_BYTES = 64 * 1024;
-/** The largest script that fits once base64-encoded (4/3) inside the bash wrapper under that limit. */
-export const MAX_SCRIPT_BYTES = 48_000;
+/**
+ * Room kept under that limit for the AWS-RunShellScript document around the parameters (its own
+ * JSON is about 1 KB; the API reference does not say whether it counts, so it is assumed to).
+ */
+export const SSM_DOCUMENT_MARGIN_BYTES = 4 * 1024;
+/** The largest script that fits once base64-encoded (4/3) inside the bash wrapper, with the document's margin. */
+export const MAX_SCRIPT_BYTES = 44_000;
 
 export interface RemoteTarget {
   /** The lab's name for the node (control-plane, worker-1, ...), used in results and messages. */
