@@ -143,6 +143,8 @@ describe('cilium-install.sh', () => {
     writeFileSync(schema, SCHEMA);
     return { STUB_CHART_VALUES: values, STUB_CHART_SCHEMA: schema, STUB_VALUES_COPY: join(work, 'installed-values.yaml') };
   };
+  /** The install script of a one-key release, run against the stand-in chart with the given knobs. */
+  const installWith = (knobs: Record<string, string> = {}) => run(ciliumInstallScript(prepared({ debug: { enabled: true } })), { ...chartEnv(), ...knobs });
 
   itIf(pythonYamlSkip)('checks every key against the pulled chart, then runs helm upgrade --install with the pinned version and the values', async () => {
     // Given values whose keys are in values.yaml, in a helm-docs comment, under an open map, and only in the schema
@@ -176,7 +178,7 @@ describe('cilium-install.sh', () => {
   });
 
   itIf(pythonYamlSkip)('fails with helm upgrade\'s own status when the install fails', async () => {
-    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), { ...chartEnv(), STUB_UPGRADE_EXIT: '1' });
+    const result = await installWith({ STUB_UPGRADE_EXIT: '1' });
     expect(result.exitCode).toBe(1);
     expect(result.stdout).not.toContain('CILIUM_LAB_HELM');
   });
@@ -186,7 +188,7 @@ describe('cilium-install.sh', () => {
     ['pending-upgrade', 'helm rollback cilium --namespace kube-system --wait --timeout 3m', 'rolled back a release left pending-upgrade'],
     ['pending-rollback', 'helm rollback cilium --namespace kube-system --wait --timeout 3m', 'rolled back a release left pending-rollback'],
   ])('recovers a release an interrupted run left %s before upgrading, saying what it did', async (status, recovery, said) => {
-    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), { ...chartEnv(), STUB_RELEASE_STATUS: status });
+    const result = await installWith({ STUB_RELEASE_STATUS: status });
     expect(result.exitCode).toBe(0);
     const made = calls();
     expect(made.indexOf(recovery)).toBeGreaterThan(-1);
@@ -195,21 +197,20 @@ describe('cilium-install.sh', () => {
   });
 
   itIf(pythonYamlSkip)('leaves a deployed release alone', async () => {
-    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), { ...chartEnv(), STUB_RELEASE_STATUS: 'deployed' });
+    const result = await installWith({ STUB_RELEASE_STATUS: 'deployed' });
     expect(result.exitCode).toBe(0);
     expect(calls().some((c) => /helm (uninstall|rollback)/.test(c))).toBe(false);
   });
 
   itIf(pythonYamlSkip)('refuses a pulled chart of another version than the one checked for, installing nothing', async () => {
-    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), { ...chartEnv(), STUB_CHART_VERSION: '1.16.4' });
+    const result = await installWith({ STUB_CHART_VERSION: '1.16.4' });
     expect(result.exitCode).toBe(4);
     expect(result.stderr).toContain("the pulled chart is version '1.16.4', not 1.16.3");
     expect(calls().some((c) => c.startsWith('helm upgrade'))).toBe(false);
   });
 
   itIf(pythonYamlSkip)('fails when a component does not roll out after Helm is done, naming each pod that is not ready, its node and why', async () => {
-    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), {
-      ...chartEnv(),
+    const result = await installWith({
       STUB_COMPONENTS: 'daemonset/cilium daemonset/cilium-envoy deployment/cilium-operator deployment/hubble-relay',
       STUB_ROLLOUT_FAIL: 'daemonset/cilium',
       // |-separated as the jsonpath prints it: name|node|phase|ready per container|waiting reason per container
@@ -231,15 +232,14 @@ describe('cilium-install.sh', () => {
     ['a release without the agent DaemonSet', { STUB_COMPONENTS: 'deployment/cilium-operator' }, 'daemonset/cilium'],
     ['an optional component the API could not be asked about', { STUB_API_DOWN: 'deployment/hubble-relay' }, 'deployment/hubble-relay'],
   ])('fails the rollout, not skips it, for %s', async (_case, knobs, failed) => {
-    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), { ...chartEnv(), ...knobs });
+    const result = await installWith(knobs);
     expect(result.exitCode).toBe(6);
     expect(result.stderr).toContain(`not rolled out: ${failed}`);
     expect(result.stdout).not.toContain('CILIUM_LAB_HELM');
   });
 
   itIf(pythonYamlSkip)('when helm itself gives up, still names the pods that are not ready, and fails with helm\'s status', async () => {
-    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), {
-      ...chartEnv(),
+    const result = await installWith({
       STUB_UPGRADE_EXIT: '1',
       STUB_PODS: 'cilium-b9q4m|k8s-w1|Running|false|CrashLoopBackOff\n',
     });
@@ -249,8 +249,7 @@ describe('cilium-install.sh', () => {
   });
 
   itIf(pythonYamlSkip)('keeps its own exit status when the pod report itself fails (kubectl get pods answering an error)', async () => {
-    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), {
-      ...chartEnv(),
+    const result = await installWith({
       STUB_ROLLOUT_FAIL: 'daemonset/cilium',
       STUB_PODS_EXIT: '1',
     });
@@ -262,14 +261,14 @@ describe('cilium-install.sh', () => {
     const pgrep = join(work, 'pgrep-bin');
     mkdirSync(pgrep, { recursive: true });
     writeFileSync(join(pgrep, 'pgrep'), '#!/bin/sh\necho 4242\n', { mode: 0o755 });
-    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), { ...chartEnv(), STUB_RELEASE_STATUS: 'pending-upgrade', PATH: `${pgrep}:${bin}:${process.env.PATH}` });
+    const result = await installWith({ STUB_RELEASE_STATUS: 'pending-upgrade', PATH: `${pgrep}:${bin}:${process.env.PATH}` });
     expect(result.exitCode).toBe(5);
     expect(result.stderr).toContain('another helm is running on this node');
     expect(calls().some((c) => /helm (rollback|uninstall|upgrade)/.test(c))).toBe(false);
   });
 
   it('refuses to run without the admin kubeconfig', async () => {
-    const result = await run(ciliumInstallScript(prepared({ debug: { enabled: true } })), { ...chartEnv(), LAB_KUBECONFIG: join(work, 'missing.conf') });
+    const result = await installWith({ LAB_KUBECONFIG: join(work, 'missing.conf') });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('missing.conf is not readable');
   });

@@ -160,18 +160,20 @@ lab::deadline_start 30
 log::info "installing kubelet"
 log::error_exit 7 "kubelet=1.30.14-1.1 is not in the repository"`;
 
-  const runScript = (text: string, env: Record<string, string>) =>
-    new Promise<number>((resolve) => {
-      const child = spawn('bash', ['-c', text], { env: { ...process.env, LAB_LOG_FILE: join(work, `log-${Math.random()}`), ...env }, stdio: 'ignore' });
-      child.on('exit', (code) => resolve(code ?? -1));
+  /** Runs a script with LAB_READY_URL's stand-in as $URL: its exit code and the signals it sent. */
+  const runSignalling = async (text: string, env: Record<string, string> = {}) => {
+    let code = -1;
+    const signals = await withHandle(async (url) => {
+      code = await new Promise<number>((resolve) => {
+        const child = spawn('bash', ['-c', text], { env: { ...process.env, LAB_LOG_FILE: join(work, `log-${Math.random()}`), URL: url, ...env }, stdio: 'ignore' });
+        child.on('exit', (status) => resolve(status ?? -1));
+      });
     });
+    return { code, signals };
+  };
 
   it('a failing node signals FAILURE with its reason and its last log lines', async () => {
-    const script = FAILING_BOOT;
-    let code = 0;
-    const signals = await withHandle(async (url) => {
-      code = await runScript(script, { URL: url });
-    });
+    const { code, signals } = await runSignalling(FAILING_BOOT);
     expect(code).toBe(7);
     expect(signals).toEqual([
       {
@@ -190,11 +192,7 @@ log::error_exit 7 "kubelet=1.30.14-1.1 is not in the repository"`;
     // A tee that starts late, as on a loaded machine: the reason must still carry the last lines.
     const dir = mkdtempSync(join(work, 'slow-tee-'));
     writeFileSync(join(dir, 'tee'), `#!/bin/bash\nsleep 1\nexec ${execFileSync('bash', ['-c', 'command -v tee'], { encoding: 'utf8' }).trim()} "$@"\n`, { mode: 0o755 });
-    const script = FAILING_BOOT;
-    let code = 0;
-    const signals = await withHandle(async (url) => {
-      code = await runScript(script, { URL: url, PATH: `${dir}:${process.env.PATH}` });
-    });
+    const { code, signals } = await runSignalling(FAILING_BOOT, { PATH: `${dir}:${process.env.PATH}` });
     expect(code).toBe(7);
     expect(signals.map((s) => s.body.Reason)).toEqual([expect.stringMatching(/last log lines: .*installing kubelet.*ERROR: kubelet=1\.30\.14-1\.1 is not in the repository/)]);
   });
@@ -206,9 +204,7 @@ lab::install_traps
 lab::deadline_start 30
 token="${TOKEN}"
 false "$token"`;
-    const signals = await withHandle(async (url) => {
-      await runScript(script, { URL: url });
-    });
+    const { signals } = await runSignalling(script);
     expect(signals[0]?.body.Reason).toContain(`'false "$token"' failed`);
     expect(signals[0]?.body.Reason).not.toContain(TOKEN);
   });
@@ -219,9 +215,7 @@ LAB_READY_URL="$URL"
 lab::install_traps
 lab::deadline_start 30
 lab::signal SUCCESS "test host ready"`;
-    const signals = await withHandle(async (url) => {
-      await runScript(script, { URL: url });
-    });
+    const { signals } = await runSignalling(script);
     expect(signals.map((s) => [s.body.Status, s.body.Reason])).toEqual([['SUCCESS', 'testpc: test host ready']]);
   });
 
