@@ -52,8 +52,8 @@ export async function assertNicsReadyForXdp(deps: PhaseDeps, target: LabTarget):
   }
   if (blocked.length > 0) {
     throw new RemoteStepError(
-      `cilium-lab: XDP acceleration would not attach, and the Cilium agents would never become Ready:\n${blocked.map((b) => `  - ${b}`).join('\n')}\n` +
-        'tune the NICs first (npm run lab -- tune), or install without XDP (npm run lab -- cilium --no-xdp)',
+      `cilium-lab: XDP acceleration cannot be shown to attach (where it does not, the Cilium agents never become Ready):\n${blocked.map((b) => `  - ${b}`).join('\n')}\n` +
+        'tune the NICs first (npm run lab -- tune; it needs ethtool on the node), or install without XDP (npm run lab -- cilium --no-xdp)',
     );
   }
   return states;

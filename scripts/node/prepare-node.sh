@@ -78,7 +78,10 @@ node::configure_containerd() {
   install -d -m 0755 "$(dirname "$config")"
   containerd config default >"$config"
   bin_dir_rule="s#^([[:space:]]*bin_dir = )(\"[^\"]*\"|'[^']*')#\\1'/opt/cni/bin'#"
-  if grep -Eq '^[[:space:]]*bin_dirs = ' "$config"; then bin_dir_rule="s#^([[:space:]]*bin_dirs = )\\[[^]]*\\]#\\1['/opt/cni/bin']#"; fi
+  if grep -Eq '^[[:space:]]*bin_dirs = ' "$config"; then
+    # containerd refuses both set at once ("`cni.bin_dir` and `cni.bin_dirs` cannot be set at the same time", v2.1.4 internal/cri/config/config.go)
+    bin_dir_rule="s#^([[:space:]]*bin_dirs = )\\[[^]]*\\]#\\1['/opt/cni/bin']#; s#^([[:space:]]*bin_dir = ).*#\\1''#"
+  fi
   if ! grep -Eq '^[[:space:]]*SystemdCgroup = ' "$config"; then
     sed -i -E "/^[[:space:]]*\\[.*containerd\\.runtimes\\.runc\\.options\\][[:space:]]*$/a SystemdCgroup = true" "$config"
   fi

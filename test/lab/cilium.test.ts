@@ -255,7 +255,7 @@ describe('lab cilium with XDP on NICs that are not tuned', () => {
     try {
       const run = await lab.run(['cilium']);
       expect(run.code).toBe(1);
-      expect(run.result).toContain('XDP acceleration would not attach');
+      expect(run.result).toContain('XDP acceleration cannot be shown to attach');
       expect(run.result).toContain('k8s-w1: ens5 MTU 9001 (XDP needs <= 3498), 4 of 4 combined channels (XDP needs <= 2)');
       expect(run.result).toContain('k8s-w2: ens5 4 of 4 combined channels (XDP needs <= 2)');
       expect(run.result).toContain('npm run lab -- tune');

@@ -534,7 +534,10 @@ describe('containerd: a release the Kubernetes minor is supported with, and the 
   };
   // containerd 2.0.0-2.0.6 and 2.1.0-2.1.4 print the runc options table without SystemdCgroup
   // (containerd#12101, fixed by #12244): 2.1.4's default is 2.2.1's without that line.
-  DEFAULTS['2.1.4'] = DEFAULTS['2.2.1']!.split('\n').filter((line) => !line.includes('SystemdCgroup')).join('\n');
+  // Its bin_dir is made non-empty here (as a packaged default might print it) to show it is emptied.
+  DEFAULTS['2.1.4'] = DEFAULTS['2.2.1']!.split('\n').filter((line) => !line.includes('SystemdCgroup')).map((line) => line.replace("bin_dir = ''", "bin_dir = '/usr/lib/cni'")).join('\n');
+  // 2.0.x has bin_dir only (bin_dirs came in 2.1), and 2.0.0-2.0.6 no SystemdCgroup line either.
+  DEFAULTS['2.0.6'] = DEFAULTS['2.1.4'].split('\n').filter((line) => !line.includes('bin_dir = ')).map((line) => line.replace("bin_dirs = ['/usr/lib/cni']", "bin_dir = '/usr/lib/cni'")).join('\n');
   const containerd = (version: string) => {
     const dir = mkdtempSync(join(work, 'containerd-'));
     writeFileSync(join(dir, 'default.toml'), `${DEFAULTS[version] ?? ''}\n`);
@@ -547,7 +550,7 @@ describe('containerd: a release the Kubernetes minor is supported with, and the 
   };
   const toml = (file: string): any => JSON.parse(execFileSync('python3', ['-c', 'import json,sys,tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], "rb"))))', file], { encoding: 'utf8' }));
 
-  const cases = Object.entries(KUBERNETES_MINORS).flatMap(([minor, facts]) => ['1.7.28', '2.1.4', '2.2.1'].map((version) => [minor, version, facts.pauseImage] as const));
+  const cases = Object.entries(KUBERNETES_MINORS).flatMap(([minor, facts]) => ['1.7.28', '2.0.6', '2.1.4', '2.2.1'].map((version) => [minor, version, facts.pauseImage] as const));
   it.each(cases)('Kubernetes %s on containerd %s: SystemdCgroup, the sandbox image %s and /opt/cni/bin, at their table paths', (minor, version, pause) => {
     const dir = containerd(version);
     const config = join(dir, 'config.toml');
@@ -560,8 +563,9 @@ describe('containerd: a release the Kubernetes minor is supported with, and the 
     } else {
       const runtime = parsed.plugins['io.containerd.cri.v1.runtime'];
       const images = parsed.plugins['io.containerd.cri.v1.images'];
-      expect([runtime.containerd.runtimes.runc.options.SystemdCgroup, images.pinned_images.sandbox, runtime.cni.bin_dirs]).toEqual([true, pause, ['/opt/cni/bin']]);
-      expect(runtime.cni.bin_dir).toBe(''); // the deprecated key beside bin_dirs stays empty
+      expect([runtime.containerd.runtimes.runc.options.SystemdCgroup, images.pinned_images.sandbox]).toEqual([true, pause]);
+      if (version.startsWith('2.0.')) expect([runtime.cni.bin_dir, runtime.cni.bin_dirs]).toEqual(['/opt/cni/bin', undefined]);
+      else expect([runtime.cni.bin_dirs, runtime.cni.bin_dir]).toEqual([['/opt/cni/bin'], '']); // containerd refuses both set
       expect(runtime.containerd.runtimes.runc.sandboxer).toBe('podsandbox'); // every other default kept
     }
   });
