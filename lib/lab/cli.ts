@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { LabConfigError, loadLabConfig } from '../config/load.js';
+import { WordedError } from '../errors.js';
 import type { LabConfig } from '../config/schema.js';
 import { PhaseReporter, consoleOutput, type Output, type RunReport } from './reporter.js';
 import { LabNotFoundError, labTargetFromOutputs, type LabTarget } from './target.js';
@@ -163,7 +164,8 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
   } catch (error) {
     // The lab's own refusals and failures say what they are ("cilium-lab: ..."); only an error
     // nobody worded for a person keeps its class name, as a hint of where it came from.
-    const known = error instanceof LabConfigError || error instanceof LabNotFoundError || error instanceof UsageError || /^cilium-lab: /.test((error as Error).message ?? '');
+    const known =
+      error instanceof WordedError || error instanceof LabConfigError || error instanceof LabNotFoundError || error instanceof UsageError || /^cilium-lab: /.test((error as Error).message ?? '');
     const message = known ? (error as Error).message : `${(error as Error).name}: ${(error as Error).message}`;
     // An error may carry what the command got done before it failed (lab logs: the files that did arrive).
     const partial = (error as { result?: unknown }).result;

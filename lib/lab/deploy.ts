@@ -41,7 +41,11 @@ export function cdkBinary(env: NodeJS.ProcessEnv = process.env): string {
   return env.CILIUM_LAB_CDK ?? fileURLToPath(new URL('../../node_modules/.bin/cdk', import.meta.url));
 }
 
-/** Runs cdk with the terminal attached (its prompts and progress are the user's). */
+/**
+ * Runs cdk with the terminal attached (its prompts and progress are the user's). Its stdout goes
+ * to our stderr: `cdk deploy` prints the stack's outputs and ARN on stdout, which would otherwise
+ * land in the middle of `lab deploy --json` / `lab create --json > report.json`.
+ */
 export async function runCdk(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  await execa(cdkBinary(env), args, { stdio: 'inherit', cwd: fileURLToPath(new URL('../..', import.meta.url)), env });
+  await execa(cdkBinary(env), args, { stdin: 'inherit', stdout: 2, stderr: 'inherit', cwd: fileURLToPath(new URL('../..', import.meta.url)), env });
 }

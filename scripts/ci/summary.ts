@@ -9,7 +9,7 @@
  * A missing, empty or unreadable report (a step that never ran) is shown as such: the summary
  * is written for failed runs too, and this script never fails the job by itself.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PhaseRecord, RunReport } from '../../lib/lab/reporter.js';
@@ -74,17 +74,32 @@ export function readReport(path: string): SummaryInput {
   return parseReport(basename(path), text);
 }
 
-/** Checks carried in a report's result, when it has a list of {name, status|ok}. */
+interface ScenarioLike {
+  readonly check: string;
+  readonly scenario: string;
+  readonly status: string;
+  readonly reason?: string;
+}
+
+const isScenario = (v: unknown): v is ScenarioLike => {
+  const s = v as Partial<ScenarioLike> | null;
+  return typeof s === 'object' && s !== null && typeof s.check === 'string' && typeof s.scenario === 'string' && typeof s.status === 'string';
+};
+
+/**
+ * The scenario results a report carries (lib/checks/report.ts ResultsDocument): `lab check`'s
+ * result, or `lab create`'s under results.check, or under check when the check phase failed.
+ */
 function checksOf(report: RunReport): CheckRow[] {
-  const result = report.result as { checks?: unknown } | unknown[] | undefined;
-  const list = Array.isArray(result) ? result : Array.isArray((result as { checks?: unknown })?.checks) ? ((result as { checks: unknown[] }).checks as unknown[]) : [];
-  return list.flatMap((item) => {
-    const c = item as { name?: unknown; status?: unknown; ok?: unknown; detail?: unknown; message?: unknown };
-    if (typeof c?.name !== 'string') return [];
-    const status = typeof c.status === 'string' ? c.status : typeof c.ok === 'boolean' ? (c.ok ? 'passed' : 'failed') : 'unknown';
-    const detail = typeof c.detail === 'string' ? c.detail : typeof c.message === 'string' ? c.message : undefined;
-    return [{ name: c.name, status, ...(detail ? { detail } : {}) }];
-  });
+  const result = report.result as Record<string, unknown> | undefined;
+  const nested = (result?.['results'] as Record<string, unknown> | undefined)?.['check'];
+  for (const doc of [result, nested, result?.['check']]) {
+    const list = (doc as { results?: unknown } | undefined)?.results;
+    if (Array.isArray(list) && list.length > 0 && list.every(isScenario)) {
+      return list.map((s) => ({ name: `${s.check}/${s.scenario}`, status: s.status, ...(s.reason ? { detail: s.reason } : {}) }));
+    }
+  }
+  return [];
 }
 
 /** A Mermaid gantt of every phase, commands one after the other, from the durations. */
@@ -140,7 +155,7 @@ export function renderSummary(inputs: readonly SummaryInput[], title = 'cilium-l
     if (r.error) out.push('', `**error:** ${cell(r.error)}`);
     const checks = checksOf(r);
     if (checks.length > 0) {
-      out.push('', '| check | result | detail |', '|---|---|---|', ...checks.map((c) => `| ${cell(c.name)} | ${icon(c.status)} | ${cell(c.detail ?? '')} |`));
+      out.push('', '| scenario | result | detail |', '|---|---|---|', ...checks.map((c) => `| ${cell(c.name)} | ${icon(c.status)} | ${cell(c.detail ?? '')} |`));
     }
   }
   return `${out.join('\n')}\n`;
@@ -158,6 +173,7 @@ function main(argv: readonly string[]): void {
   process.stdout.write(renderSummary(files.map(readReport), title));
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+// Run as a script (also through a symlinked path: compare the real files, not the spellings).
+if (process.argv[1] && realpathSync(fileURLToPath(import.meta.url)) === realpathSync(resolve(process.argv[1]))) {
   main(process.argv.slice(2));
 }

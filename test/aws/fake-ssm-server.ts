@@ -54,7 +54,7 @@ export interface FakeNode {
 }
 
 /** What one invocation does, decided from its script (see FakeNode.respond). */
-export type FakeResponse = Pick<FakeNode, 'exitCode' | 'stdout' | 'stderr' | 'runMs' | 'neverFinish' | 'statusDetails'>;
+export type FakeResponse = Pick<FakeNode, 'exitCode' | 'stdout' | 'stderr' | 'runMs' | 'neverFinish' | 'statusDetails' | 'execute' | 'executeEnv'>;
 
 /** The bash script inside the one command SsmRunner sends (`bashCommand`), or the command itself. */
 export function decodeShippedScript(command: string): string {

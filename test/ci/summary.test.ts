@@ -18,12 +18,19 @@ const up: RunReport = {
   ],
   totalMs: 117_000,
 };
+/** A failed `lab check --json`: its result is the ResultsDocument (lib/checks/report.ts) that ChecksFailedError carries. */
 const check: RunReport = {
   command: 'check',
   ok: false,
   phases: [{ name: 'checks: XDP | native', status: 'failed', durationMs: 4_200, detail: 'XDP Acceleration: Disabled\non k8s-w1' }],
   totalMs: 4_300,
-  result: { checks: [{ name: 'nodes Ready', status: 'passed' }, { name: 'XDP native', ok: false, message: 'Disabled on k8s-w1' }] },
+  result: {
+    summary: { total: 2, passed: 1, failed: 1, skipped: 0 },
+    results: [
+      { check: 'cluster', scenario: 'nodes-ready', proves: 'p', status: 'passed', durationMs: 10, reason: '3 node(s) Ready', expectations: [], evidence: { events: [] } },
+      { check: 'agent', scenario: 'agent-status', proves: 'p', status: 'failed', durationMs: 20, reason: 'XDP Disabled on k8s-w1', expectations: [], evidence: { events: [] } },
+    ],
+  },
   error: '1 check failed',
 };
 const input = (report: RunReport, file = `${report.command}.json`): SummaryInput => ({ file, report });
@@ -45,9 +52,17 @@ describe('renderSummary', () => {
     expect(markdown).toContain('**error:** 1 check failed');
   });
 
-  it('shows the checks a report carries', () => {
-    expect(markdown).toContain('| nodes Ready | ✅ passed |  |');
-    expect(markdown).toContain('| XDP native | ❌ failed | Disabled on k8s-w1 |');
+  it('shows one row per scenario a check report carries, with its reason', () => {
+    expect(markdown).toContain('| cluster/nodes-ready | ✅ passed | 3 node(s) Ready |');
+    expect(markdown).toContain('| agent/agent-status | ❌ failed | XDP Disabled on k8s-w1 |');
+  });
+
+  it('finds the scenarios in a lab create report, passed (results.check) or failed (check)', () => {
+    const doc = check.result;
+    const green: RunReport = { command: 'create', ok: true, phases: [], totalMs: 0, result: { labName: 'x', results: { deploy: {}, up: {}, check: doc } } };
+    const red: RunReport = { command: 'create', ok: false, phases: [], totalMs: 0, result: { deploy: {}, up: {}, check: doc, failedAt: 'check' } };
+    for (const report of [green, red]) expect(renderSummary([input(report)])).toContain('| agent/agent-status | ❌ failed | XDP Disabled on k8s-w1 |');
+    expect(renderSummary([input(up)])).not.toContain('| scenario |');
   });
 
   it('is all green only when every report is there and ok', () => {

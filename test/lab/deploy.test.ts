@@ -1,5 +1,7 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { runCli, type LabCommand } from '../../lib/lab/cli.js';
 import { deployCommandWith } from '../../lib/lab/commands/deploy.js';
@@ -34,6 +36,25 @@ describe('lab deploy: expiry as an input', () => {
     expect(cdkDeployArgs(['expiresAt=2026-12-01T00:00:00Z'], '2026-11-23T13:41:07Z', { yes: true })).toEqual([
       'deploy', '-c', 'expiresAt=2026-12-01T00:00:00Z', '--require-approval', 'never',
     ]);
+  });
+});
+
+describe('running cdk', () => {
+  it("sends cdk's stdout (the stack outputs and ARN) to stderr, so a --json report on stdout stays JSON", () => {
+    // given: a cdk that prints on both streams, as `cdk deploy` does
+    const dir = mkdtempSync(join(tmpdir(), 'lab-run-cdk-'));
+    const stub = join(dir, 'cdk');
+    writeFileSync(stub, '#!/bin/sh\necho "Outputs:"\necho "Stack ARN:"\necho "deploying..." >&2\n');
+    chmodSync(stub, 0o755);
+    const module = fileURLToPath(new URL('../../lib/lab/deploy.ts', import.meta.url));
+    // when: runCdk runs in a process of its own (its stdout is what --json writes to)
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `const { runCdk } = await import(${JSON.stringify(module)}); await runCdk(['deploy']);`], {
+      env: { ...process.env, CILIUM_LAB_CDK: stub },
+      encoding: 'utf8',
+    });
+    // then
+    expect([run.status, run.stdout]).toEqual([0, '']);
+    expect(run.stderr).toBe('Outputs:\nStack ARN:\ndeploying...\n');
   });
 });
 

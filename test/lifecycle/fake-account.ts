@@ -34,10 +34,12 @@ import type { LifecycleCloud } from '../../lib/lifecycle/cloud.js';
 import type { LifecycleTiming } from '../../lib/lifecycle/timing.js';
 import { CFN_QUERY, EC2_QUERY, FakeQueryServer, QueryFault, listParam, type QueryParams, type XmlValue } from '../aws/fake-query-server.js';
 import { FakeS3Server } from '../aws/fake-s3-server.js';
-import { FakeSsmServer, type FakePing, type FakeResponse } from '../aws/fake-ssm-server.js';
+import { FakeSsmServer, type FakeNode, type FakePing, type FakeResponse } from '../aws/fake-ssm-server.js';
 import { FakeJsonServer, JsonFault } from './fake-json-server.js';
 
 export const REGION = 'ap-northeast-2';
+/** The image every lab instance runs (DescribeImages: Ubuntu 22.04, ENA). */
+export const FAKE_AMI = 'ami-0123456789abcdef0';
 export const ACCOUNT = '000000000000';
 
 /** The name CloudFormation gives a lab's expiry dead-letter queue here (LabExpiry's queue). */
@@ -95,6 +97,10 @@ export interface FakeVolume {
 export interface FakeInstance {
   readonly id: string;
   readonly vpcId: string;
+  /** What DescribeInstances tells preflight (a lab's node: its planned type and address). */
+  readonly instanceType?: string;
+  readonly privateIp?: string;
+  readonly imageId?: string;
   state: string;
   transition?: { readonly to: string; readonly at: number };
 }
@@ -279,12 +285,20 @@ export class FakeAccount {
     return account.current;
   }
 
-  /** Starts the SSM fake for the instances known now (pings: per instance, default Online). */
-  /** The SSM fake for the instances so far; `respond` answers the scripts sent to them (by instance id). */
+  /**
+   * The SSM fake for this account's instances, also those added later (a lab the rehearsal's cdk
+   * stand-in deploys mid-run): pings per instance (default Online); `respond` answers the scripts
+   * sent to them (by instance id).
+   */
   async startSsm(respond?: (instanceId: string, script: string) => FakeResponse): Promise<FakeSsmServer> {
-    const nodes = Object.fromEntries(
-      [...this.instances.keys()].map((id) => [id, { ping: this.pings.get(id) ?? ['Online'], ...(respond ? { respond: (script: string) => respond(id, script) } : {}) }]),
-    );
+    const nodeOf = (id: string): FakeNode => ({ ping: this.pings.get(id) ?? ['Online'], ...(respond ? { respond: (script: string) => respond(id, script) } : {}) });
+    const instances = this.instances;
+    const nodes = new Proxy({} as Record<string, FakeNode>, {
+      get: (_, id) => (typeof id === 'string' && instances.has(id) ? nodeOf(id) : undefined),
+      has: (_, id) => typeof id === 'string' && instances.has(id),
+      ownKeys: () => [...instances.keys()],
+      getOwnPropertyDescriptor: (_, id) => (typeof id === 'string' && instances.has(id) ? { enumerable: true, configurable: true, value: nodeOf(id) } : undefined),
+    });
     this.ssmServer = await FakeSsmServer.start({ nodes });
     return this.ssmServer;
   }
@@ -405,7 +419,7 @@ export class FakeAccount {
       for (const node of plan.instances) {
         const id = nextId('i');
         instanceIds.push(id);
-        this.instances.set(id, { id, vpcId, state: options.instanceState ?? 'running' });
+        this.instances.set(id, { id, vpcId, instanceType: node.instanceType, privateIp: node.privateIp, imageId: FAKE_AMI, state: options.instanceState ?? 'running' });
         this.tagged.set(this.arn('ec2', `instance/${id}`), { ...tags, Name: node.name });
         // Its root volume, tagged like the instance (the tagging API lists it).
         const volumeId = nextId('vol');
@@ -436,8 +450,13 @@ export class FakeAccount {
     }
     const outputs: Record<string, string> = {};
     if (!options.noResources) {
+      // What LabStack writes (lib/infra/lab-stack.ts), so the post-deploy commands find the lab too.
       outputs[OUTPUTS.controlPlanePublicIp] = '203.0.113.10';
+      outputs[OUTPUTS.nodeAddresses] = plan.instances.map((n) => `${n.name}=${n.privateIp}`).join(',');
       outputs[OUTPUTS.labConfig] = JSON.stringify(plan.config);
+      outputs[OUTPUTS.kubernetesVersion] = plan.kubernetes.version;
+      outputs[OUTPUTS.ciliumVersion] = plan.config.cilium.version;
+      if (bucket) outputs[OUTPUTS.artifactsBucket] = bucket;
       plan.instances.forEach((node, i) => (outputs[OUTPUTS.nodeOutput(node.name, 'InstanceId')] = instanceIds[i] as string));
       if (options.expiresAt) {
         outputs[OUTPUTS.expirySchedule] = expiryScheduleName(name);
@@ -935,11 +954,27 @@ function ec2Handlers(a: () => FakeAccount): Record<string, (params: QueryParams)
           {
             reservationId: 'r-0123',
             ownerId: ACCOUNT,
-            instancesSet: ids.map((id) => ({ instanceId: id, instanceState: { code: stateCode[account.instances.get(id)?.state ?? ''] ?? 0, name: account.instances.get(id)?.state } })),
+            instancesSet: ids.map((id) => {
+              const instance = account.instances.get(id) as FakeInstance;
+              return {
+                instanceId: id,
+                instanceState: { code: stateCode[instance.state] ?? 0, name: instance.state },
+                ...(instance.imageId ? { imageId: instance.imageId } : {}),
+                ...(instance.instanceType ? { instanceType: instance.instanceType } : {}),
+                ...(instance.privateIp && instance.state !== 'terminated' ? { privateIpAddress: instance.privateIp } : {}),
+              };
+            }),
           },
         ],
       };
     },
+    // Every type the lab plans is a Nitro type with ENA required (the lab's own catalog checks the rest).
+    DescribeInstanceTypes: (params) => ({
+      instanceTypeSet: listParam(params, 'InstanceType').map((type) => ({ instanceType: type, hypervisor: 'nitro', bareMetal: false, networkInfo: { enaSupport: 'required' } })),
+    }),
+    DescribeImages: (params) => ({
+      imagesSet: listParam(params, 'ImageId').map((id) => ({ imageId: id, name: 'ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20261101', enaSupport: true })),
+    }),
     StopInstances: power({ action: 'StopInstances', verb: 'stopped', refused: ['terminated'], from: ['running', 'pending'], via: 'stopping', to: 'stopped' }),
     StartInstances: power({ action: 'StartInstances', verb: 'started', refused: ['stopping', 'terminated'], from: ['stopped'], via: 'pending', to: 'running' }),
   };

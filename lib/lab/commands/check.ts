@@ -11,7 +11,8 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatResultsTable, resultsDocument } from '../../checks/report.js';
+import { formatResultsTable, resultsDocument, type ResultsDocument } from '../../checks/report.js';
+import { WordedError } from '../../errors.js';
 import { writeJunit, writeJunitError } from '../../checks/junit.js';
 import { runChecks, summarize } from '../../checks/runner.js';
 import { labChecks } from '../../checks/suite.js';
@@ -40,14 +41,19 @@ export interface CheckCommandSettings extends CommandSettings {
   readonly exitNow?: () => void;
 }
 
-/** Thrown when a scenario failed: runCli turns it into exit code 1. */
-export class ChecksFailedError extends Error {
+/**
+ * Thrown when a scenario failed: runCli turns it into exit code 1, and its `result` (every
+ * scenario's result, as `lab check --json` prints on success) into the failed report's result.
+ */
+export class ChecksFailedError extends WordedError {
+  readonly result: ResultsDocument;
+
   constructor(
     message: string,
     readonly results: readonly ScenarioResult[],
   ) {
     super(message);
-    this.name = 'ChecksFailedError';
+    this.result = resultsDocument(results);
   }
 }
 

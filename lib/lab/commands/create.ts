@@ -8,6 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { WordedError } from '../../errors.js';
 import { formatDuration } from '../../lifecycle/timing.js';
 import { labCost } from '../../lifecycle/cost.js';
 import type { CommandContext, LabCommand, OptionSpec } from '../cli.js';
@@ -28,13 +29,12 @@ export interface CreateParts {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-export class CreateFailedError extends Error {
+export class CreateFailedError extends WordedError {
   constructor(
     message: string,
     readonly result: unknown,
   ) {
     super(message);
-    this.name = 'CreateFailedError';
   }
 }
 
@@ -75,7 +75,9 @@ export function createCommand(parts: CreateParts = { deploy: deployCommand, up: 
           step === parts.deploy
             ? 'cdk deploy failed: its output above names each failing node and its last log lines (a rolled-back stack leaves no node to inspect); fix and run lab create again'
             : `the lab is deployed and keeps running until it expires: collect its nodes' logs with \`npm run lab -- logs -c labName=${labName}\`, delete it with \`npm run lab -- down -c labName=${labName} --yes\``;
-        throw new CreateFailedError(`lab create stopped at ${step.name}: ${message}\n\n${next}`, { ...results, failedAt: step.name });
+        // What the failed part got done (lab check: every scenario's result) goes into the report too.
+        const partial = (error as { result?: unknown }).result;
+        throw new CreateFailedError(`lab create stopped at ${step.name}: ${message}\n\n${next}`, { ...results, ...(partial !== undefined ? { [step.name]: partial } : {}), failedAt: step.name });
       }
       const greenAfterMs = now().getTime() - started.getTime();
       const deployed = results[parts.deploy.name] as { expiresAt?: string } | undefined;

@@ -1,10 +1,41 @@
-/** Every `lab` command, in the order `lab --help` lists them: create (all in one), deploy, post-deploy, check, logs, lifecycle. */
+/**
+ * Every `lab` command, in the order `lab --help` lists them: create (all in one), deploy,
+ * post-deploy, check, logs, lifecycle. One factory builds them all, so the CLI and the nightly's
+ * rehearsal (test/ci/nightly-rehearsal.test.ts, which hands in loopback fakes) run the same set.
+ */
 import type { LabCommand } from '../cli.js';
-import { CHECK_COMMANDS } from './check.js';
+import { checkCommand, type CheckCommandSettings } from './check.js';
 import { createCommand } from './create.js';
-import { deployCommand } from './deploy.js';
-import { LIFECYCLE_COMMANDS } from './lifecycle.js';
-import { logsCommand } from './logs.js';
-import { POST_DEPLOY_COMMANDS } from './post-deploy.js';
+import { deployCommandWith, type DeploySettings } from './deploy.js';
+import { lifecycleCommands, type LifecycleSettings } from './lifecycle.js';
+import { logsCommand, type LogsSettings } from './logs.js';
+import { postDeployCommands } from './post-deploy.js';
+import type { CommandSettings } from './shared.js';
 
-export const ALL_COMMANDS: readonly LabCommand[] = [createCommand(), deployCommand, ...POST_DEPLOY_COMMANDS, ...CHECK_COMMANDS, logsCommand(), ...LIFECYCLE_COMMANDS];
+/** What each group of commands is built with (production: the defaults, all real AWS). */
+export interface AllCommandSettings {
+  readonly deploy?: DeploySettings;
+  /** up, preflight, tune, cilium, wait, status, kubeconfig. */
+  readonly postDeploy?: CommandSettings;
+  readonly check?: CheckCommandSettings;
+  readonly logs?: LogsSettings;
+  /** down, sweep, extend, stop, start, cost. */
+  readonly lifecycle?: LifecycleSettings;
+}
+
+export function allCommands(settings: AllCommandSettings = {}): LabCommand[] {
+  const deploy = deployCommandWith(settings.deploy);
+  const postDeploy = postDeployCommands(settings.postDeploy);
+  const check = checkCommand(settings.check);
+  const up = postDeploy.find((c) => c.name === 'up') as LabCommand;
+  return [
+    createCommand({ deploy, up, check, ...(settings.deploy?.now ? { now: settings.deploy.now } : {}) }),
+    deploy,
+    ...postDeploy,
+    check,
+    logsCommand(settings.logs),
+    ...lifecycleCommands(settings.lifecycle),
+  ];
+}
+
+export const ALL_COMMANDS: readonly LabCommand[] = allCommands();
