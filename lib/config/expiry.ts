@@ -33,3 +33,20 @@ export function schedulerAtExpression(expiresAt: string): string {
   }
   return expression;
 }
+
+/** How long a lab lives by default (`ttl`): a study session plus margin. */
+export const DEFAULT_TTL = '4h';
+
+/** The longest `ttl`: a lab is a study session, not a cluster to keep. */
+export const MAX_TTL_DAYS = 14;
+
+/**
+ * A lifetime such as `90m`, `4h`, `1d` or `1d2h30m` in seconds, or undefined when it is not one
+ * (or is zero, or longer than MAX_TTL_DAYS).
+ */
+export function ttlSeconds(text: string): number | undefined {
+  const match = /^(?:(\d{1,3})d)?(?:(\d{1,4})h)?(?:(\d{1,5})m)?$/.exec(text.trim());
+  if (!match || text.trim() === '') return undefined;
+  const seconds = (Number(match[1] ?? 0) * 24 * 60 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)) * 60;
+  return seconds > 0 && seconds <= MAX_TTL_DAYS * 86_400 ? seconds : undefined;
+}

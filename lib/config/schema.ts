@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { parseCidr, parseIpv4 } from './cidr.js';
 import { checkLabConfig } from './rules.js';
+import { DEFAULT_TTL, MAX_TTL_DAYS, ttlSeconds } from './expiry.js';
 
 /** cdk context values arrive as strings: accept "3" where a number is meant. */
 const int = (min: number, max: number, fix: string) =>
@@ -70,6 +71,18 @@ export const LabConfigFieldsSchema = z
      * `Date.now()` at synth, so synth stays deterministic. @default undefined (tagged "unset")
      */
     expiresAt: z.iso.datetime({ error: 'must be an ISO 8601 UTC time such as 2026-11-23T22:00:00Z' }).optional(),
+    /**
+     * How long a lab lives when no expiresAt is given (a plain `cdk deploy`): the stack's expiry
+     * schedule is set at deploy time to that time plus this (lib/infra/lab-expiry.ts, the expiry
+     * clock), so the template holds the TTL, not a date. `none`: the lab never expires (say so on
+     * purpose). expiresAt, when given (`lab deploy` sets it), wins. @default "4h"
+     */
+    ttl: z
+      .string()
+      .refine((text) => text === 'none' || ttlSeconds(text) !== undefined, {
+        error: `must be a lifetime of at most ${MAX_TTL_DAYS} days such as 90m, 4h, 1d or 1h30m, or none for a lab that never expires`,
+      })
+      .default(DEFAULT_TTL),
     /** AWS region; when unset the stack is environment-agnostic and synthesises offline. @default undefined */
     region: z
       .string()

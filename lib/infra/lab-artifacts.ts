@@ -14,7 +14,8 @@
  *     nobody would delete. The log group references nothing and the function references it, so
  *     CloudFormation deletes it after the function: nothing can write to it afterwards.
  */
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, aws_logs as logs, aws_s3 as s3, type CfnResource } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type aws_logs as logs, aws_s3 as s3, type CfnResource } from 'aws-cdk-lib';
+import { keepProviderLogsInStack } from './provider-logs.js';
 import { Construct } from 'constructs';
 import { ARTIFACTS_OBJECT_EXPIRY_DAYS, artifactsBucketName } from '../config/artifacts.js';
 import { OUTPUTS } from '../config/outputs.js';
@@ -67,21 +68,7 @@ export class LabArtifacts extends Construct {
       reason: 'A transfer buffer of a disposable lab: objects live minutes (lab logs deletes them after download) and expire after a day; access logs would need a second bucket that outlives the lab.',
     });
 
-    const provider = stack.node.tryFindChild(AUTO_DELETE_PROVIDER_ID);
-    const handler = provider?.node.tryFindChild('Handler') as CfnResource | undefined;
-    if (!handler) {
-      throw new Error(`cilium-lab: aws-cdk-lib no longer creates ${AUTO_DELETE_PROVIDER_ID}/Handler; LabArtifacts must find the autoDeleteObjects function another way`);
-    }
-    this.providerLogGroup = new logs.LogGroup(this, 'AutoDeleteLogs', {
-      retention: logs.RetentionDays.ONE_DAY,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    handler.addPropertyOverride('LoggingConfig', { LogFormat: 'Text', LogGroup: this.providerLogGroup.logGroupName });
-    const tagList = Object.entries(props.tags)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([Key, Value]) => ({ Key, Value }));
-    const role = provider?.node.tryFindChild('Role') as CfnResource | undefined;
-    for (const resource of [handler, role]) resource?.addPropertyOverride('Tags', tagList);
+    this.providerLogGroup = keepProviderLogsInStack(this, 'AutoDeleteLogs', stack.node.tryFindChild(AUTO_DELETE_PROVIDER_ID), props.tags);
 
     new CfnOutput(this, 'Output', {
       key: OUTPUTS.artifactsBucket,

@@ -1,10 +1,16 @@
 /**
- * Auto-expiry: a one-time EventBridge Scheduler schedule that deletes this lab's stack at
- * `expiresAt`, through the universal target `aws-sdk:cloudformation:deleteStack`. LabStack adds it
- * only when expiresAt is set (the `lab` CLI sets it to now + TTL and passes `-c expiresAt=...`);
- * without it there is no schedule and the lab lives until `lab down` (or `lab sweep`).
+ * Auto-expiry: a one-time EventBridge Scheduler schedule that deletes this lab's stack, through the
+ * universal target `aws-sdk:cloudformation:deleteStack`. Every lab gets one unless its config says
+ * `ttl=none` on purpose:
  *
- * Deterministic: the time is the expiresAt input, converted, never a clock read at synth.
+ *   - with expiresAt (the `lab` CLI sets it to now + --ttl and passes `-c expiresAt=...`), the
+ *     schedule fires then: a fixed `at(...)` in the template;
+ *   - without it (a plain `cdk deploy`), the template holds the TTL and the expiry clock
+ *     (`Custom::ExpiryClock`, lib/aws/expiry-clock/index.js) works out `at(now + ttl)` at deploy
+ *     time, never earlier than the schedule's current time (so neither a re-deploy nor a switch
+ *     between the two ways cuts short what `lab extend` set). Its attribute feeds the schedule.
+ *
+ * Deterministic either way: the time is an input or a deploy-time attribute, never a clock read at synth.
  *
  * Why the schedule's role may only call cloudformation:DeleteStack (no iam:PassRole, no
  * ec2:*): DeleteStack without RoleARN makes CloudFormation delete the resources with the service
@@ -19,19 +25,28 @@
  * does; aws/aws-cdk#27455), and none is needed: the schedule is a resource of the stack it
  * deletes, so DeleteStack removes it, and `lab down` before expiry removes it too.
  */
-import { Aws, CfnOutput, Duration, Fn, Validations, aws_iam as iam, aws_scheduler as scheduler, aws_sqs as sqs } from 'aws-cdk-lib';
+import { fileURLToPath } from 'node:url';
+import { Aws, CfnOutput, CustomResource, CustomResourceProvider, CustomResourceProviderRuntime, Duration, Fn, Stack, Validations, aws_iam as iam, aws_scheduler as scheduler, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EXPIRY_ROLE_PATH, EXPIRY_SCHEDULE_GROUP, expiryScheduleName, schedulerAtExpression } from '../config/expiry.js';
 import { OUTPUTS } from '../config/outputs.js';
+import { keepProviderLogsInStack } from './provider-logs.js';
 
 /** The Scheduler universal target that calls CloudFormation DeleteStack. */
 export const DELETE_STACK_TARGET = 'arn:${AWS::Partition}:scheduler:::aws-sdk:cloudformation:deleteStack';
 
-export interface LabExpiryProps {
+/** When the lab expires: at a fixed time, or a TTL after its deploy. */
+export type ExpiryWhen = { readonly expiresAt: string } | { readonly ttlSeconds: number; readonly ttl: string };
+
+export type LabExpiryProps = {
   readonly labName: string;
-  /** ISO 8601 UTC, as validated by LabConfig. */
-  readonly expiresAt: string;
-}
+  /** The lab tags (the expiry clock's raw provider resources get them here). */
+  readonly tags: Readonly<Record<string, string>>;
+} & ExpiryWhen;
+
+/** The expiry clock's Lambda code (CommonJS, plain JavaScript, type-checked by tsc through // @ts-check). */
+export const EXPIRY_CLOCK_CODE = fileURLToPath(new URL('../aws/expiry-clock', import.meta.url));
+export const EXPIRY_CLOCK_TYPE = 'Custom::ExpiryClock';
 
 /**
  * How often Scheduler retries a failed DeleteStack call, and for how long, before it gives up and
@@ -89,11 +104,12 @@ export class LabExpiry extends Construct {
       },
     });
 
+    const when = 'expiresAt' in props ? `at ${props.expiresAt}` : `${props.ttl} after its deploy`;
     this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
       name: this.scheduleName,
       groupName: EXPIRY_SCHEDULE_GROUP,
-      description: `cilium-lab ${props.labName}: delete the lab's stack at ${props.expiresAt}`,
-      scheduleExpression: schedulerAtExpression(props.expiresAt),
+      description: `cilium-lab ${props.labName}: delete the lab's stack ${when}`,
+      scheduleExpression: 'expiresAt' in props ? schedulerAtExpression(props.expiresAt) : this.clock(props.ttlSeconds, props.tags).getAttString('AtExpression'),
       scheduleExpressionTimezone: 'UTC',
       flexibleTimeWindow: { mode: 'OFF' },
       state: 'ENABLED',
@@ -115,7 +131,34 @@ export class LabExpiry extends Construct {
     new CfnOutput(this, 'Output', {
       key: OUTPUTS.expirySchedule,
       value: this.scheduleName,
-      description: `EventBridge Scheduler schedule (group "${EXPIRY_SCHEDULE_GROUP}") that deletes this lab at ${props.expiresAt}; \`lab extend\` moves it (UpdateSchedule)`,
+      description: `EventBridge Scheduler schedule (group "${EXPIRY_SCHEDULE_GROUP}") that deletes this lab ${when}; \`lab extend\` moves it (UpdateSchedule)`,
+    });
+  }
+
+  /**
+   * The expiry clock: a custom resource whose AtExpression is `at(now + ttl)` at deploy time, never
+   * earlier than the schedule's current time. Its function may read only this lab's schedule.
+   */
+  private clock(ttlSeconds: number, tags: Readonly<Record<string, string>>): CustomResource {
+    const stack = Stack.of(this);
+    const scheduleArn = stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${EXPIRY_SCHEDULE_GROUP}/${this.scheduleName}` });
+    const provider = CustomResourceProvider.getOrCreateProvider(this, EXPIRY_CLOCK_TYPE, {
+      codeDirectory: EXPIRY_CLOCK_CODE,
+      runtime: CustomResourceProviderRuntime.NODEJS_22_X,
+      description: 'cilium-lab: works out the expiry schedule\'s time (now + ttl) at deploy',
+      timeout: Duration.minutes(1),
+      policyStatements: [{ Effect: 'Allow', Action: 'scheduler:GetSchedule', Resource: scheduleArn }],
+    });
+    const providerScope = stack.node.findChild(`${EXPIRY_CLOCK_TYPE}CustomResourceProvider`);
+    keepProviderLogsInStack(this, 'ClockLogs', providerScope, tags);
+    Validations.of(providerScope).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'CDK\'s CustomResourceProvider gives its function the AWS managed basic execution role (CloudWatch Logs only); its one other permission is scheduler:GetSchedule on this lab\'s schedule.',
+    });
+    return new CustomResource(this, 'Clock', {
+      serviceToken: provider.serviceToken,
+      resourceType: EXPIRY_CLOCK_TYPE,
+      properties: { TtlSeconds: ttlSeconds, ScheduleName: this.scheduleName, ScheduleGroup: EXPIRY_SCHEDULE_GROUP },
     });
   }
 }

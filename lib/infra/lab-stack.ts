@@ -11,6 +11,7 @@ import { labTags } from '../config/tags.js';
 import { LabArtifacts } from './lab-artifacts.js';
 import { JoinSecret } from './join-secret.js';
 import { LabExpiry } from './lab-expiry.js';
+import { ttlSeconds } from '../config/expiry.js';
 import { LabInstance } from './lab-instance.js';
 import { LabNetwork } from './lab-network.js';
 import { NodeReadiness } from './node-readiness.js';
@@ -106,8 +107,12 @@ export class LabStack extends Stack {
     });
     new CfnOutput(this, OUTPUTS.kubernetesVersion, { value: plan.kubernetes.version });
     new CfnOutput(this, OUTPUTS.ciliumVersion, { value: config.cilium.version, description: 'Installed after deploy by `npm run lab -- up`' });
+    // Every lab expires unless its config says ttl=none: at expiresAt when given (lab deploy), else ttl after the deploy.
+    const ttl = ttlSeconds(config.ttl);
     if (config.expiresAt !== undefined) {
-      new LabExpiry(this, 'Expiry', { labName: config.labName, expiresAt: config.expiresAt });
+      new LabExpiry(this, 'Expiry', { labName: config.labName, tags, expiresAt: config.expiresAt });
+    } else if (ttl !== undefined) {
+      new LabExpiry(this, 'Expiry', { labName: config.labName, tags, ttlSeconds: ttl, ttl: config.ttl });
     }
   }
 

@@ -7,9 +7,6 @@ import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { parseDuration as parseDurationText } from '../lifecycle/timing.js';
 
-/** Default lifetime of a lab: a study session plus margin. */
-export const DEFAULT_TTL = '4h';
-
 /** A duration option ("90m", "4h", "1d", "1h30m") in milliseconds; names the option on error. */
 export function parseDuration(text: string, option = '--ttl'): number {
   const ms = parseDurationText(text);
@@ -24,13 +21,13 @@ export function expiryFrom(now: Date, ttlMs: number): string {
   return new Date(Math.floor((now.getTime() + ttlMs) / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-/** The cdk argv: the user's -c settings, the computed expiry (unless given), approval policy. */
-export function cdkDeployArgs(contextFlags: readonly string[], expiresAt: string, options: { readonly yes: boolean }): string[] {
+/** The cdk argv: the user's -c settings, the computed expiry (unless given, or none), approval policy. */
+export function cdkDeployArgs(contextFlags: readonly string[], expiresAt: string | undefined, options: { readonly yes: boolean }): string[] {
   const hasExpiry = contextFlags.some((flag) => flag.startsWith('expiresAt='));
   return [
     'deploy',
     ...contextFlags.flatMap((flag) => ['-c', flag]),
-    ...(hasExpiry ? [] : ['-c', `expiresAt=${expiresAt}`]),
+    ...(hasExpiry || expiresAt === undefined ? [] : ['-c', `expiresAt=${expiresAt}`]),
     '--require-approval',
     options.yes ? 'never' : 'broadening',
   ];

@@ -77,8 +77,14 @@ describe('the artifacts bucket', () => {
 });
 
 describe("the autoDeleteObjects function's logs", () => {
-  const [logGroupId, logGroup] = only('AWS::Logs::LogGroup');
-  const [, handler] = only('AWS::Lambda::Function');
+  const [, handler] = resourcesOfType(json, 'AWS::Lambda::Function').find(([id]) => id.startsWith('CustomS3AutoDeleteObjects')) as [string, any];
+  const [logGroupId, logGroup] = resourcesOfType(json, 'AWS::Logs::LogGroup').find(([id]) => id.startsWith('ArtifactsAutoDeleteLogs')) as [string, any];
+
+  it('every function of the lab (autoDeleteObjects, the expiry clock) logs into a log group of the stack', () => {
+    const functions = resourcesOfType(json, 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThanOrEqual(2);
+    for (const [, fn] of functions) expect(json.Resources[fn.Properties.LoggingConfig?.LogGroup?.Ref]?.Type).toBe('AWS::Logs::LogGroup');
+  });
 
   it('go to a log group of the stack, not one Lambda would create and nobody would delete', () => {
     expect(handler.Properties.LoggingConfig).toEqual({ LogFormat: 'Text', LogGroup: { Ref: logGroupId } });

@@ -13,18 +13,71 @@ import { EXPIRY_ROLE_PATH, expiryScheduleName, schedulerAtExpression } from '../
 import { LabConfigError, loadLabConfig } from '../../lib/config/load.js';
 import { OUTPUTS } from '../../lib/config/outputs.js';
 import { buildLabApp } from '../../lib/infra/app.js';
+import { EXPIRY_CLOCK_TYPE } from '../../lib/infra/lab-expiry.js';
 import { resourcesOfType, synthLab } from '../helpers/synth.js';
 
 const EXPIRES_AT = '2026-11-23T22:00:00Z';
 
-describe('a lab without expiresAt', () => {
-  const { json, template } = synthLab();
+describe('a lab without expiresAt (a plain cdk deploy): the expiry clock', () => {
+  const { json } = synthLab({ labName: 'kans-w8' });
+  const schedules = resourcesOfType(json, 'AWS::Scheduler::Schedule');
+  const clocks = resourcesOfType(json, EXPIRY_CLOCK_TYPE);
+  const functions = resourcesOfType(json, 'AWS::Lambda::Function');
+  const clockFunction = functions.find(([id]) => id === clocks[0]?.[1].Properties.ServiceToken['Fn::GetAtt'][0])?.[1];
 
-  it('has no schedule, no scheduler role and no ExpirySchedule output', () => {
+  it('still has its schedule, whose time the clock works out at deploy from the TTL the template holds', () => {
+    expect(schedules).toHaveLength(1);
+    expect(clocks).toHaveLength(1);
+    const [clockId, clock] = clocks[0] as [string, any];
+    expect(clock.Properties).toMatchObject({ TtlSeconds: 4 * 3600, ScheduleName: 'cilium-lab-kans-w8-expiry', ScheduleGroup: 'default' });
+    expect(schedules[0]?.[1].Properties.ScheduleExpression).toEqual({ 'Fn::GetAtt': [clockId, 'AtExpression'] });
+    expect(schedules[0]?.[1].Properties.Description).toBe("cilium-lab kans-w8: delete the lab's stack 4h after its deploy");
+    expect(Object.keys(json.Outputs)).toEqual(expect.arrayContaining([OUTPUTS.expirySchedule, OUTPUTS.expiryDeadLetters]));
+  });
+
+  it('runs the clock on Node 22 with the code of lib/aws/expiry-clock, allowed to read only this lab\'s schedule', () => {
+    expect(clockFunction?.Properties).toMatchObject({ Runtime: 'nodejs22.x', Handler: '__entrypoint__.handler', Timeout: 60 });
+    const roleId = clockFunction?.Properties.Role['Fn::GetAtt'][0];
+    const statements = json.Resources[roleId].Properties.Policies[0].PolicyDocument.Statement;
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: 'scheduler:GetSchedule', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':schedule/default/cilium-lab-kans-w8-expiry']] } },
+    ]);
+  });
+
+  it('logs into a log group of the stack (no /aws/lambda leftover), and the function and its role carry the lab tags', () => {
+    const logGroup = clockFunction?.Properties.LoggingConfig.LogGroup;
+    expect(json.Resources[logGroup.Ref]).toMatchObject({ Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'Delete', Properties: { RetentionInDays: 1 } });
+    const roleId = clockFunction?.Properties.Role['Fn::GetAtt'][0];
+    for (const resource of [clockFunction, json.Resources[roleId]]) expect(resource.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'cilium-lab:lab', Value: 'kans-w8' }]));
+  });
+
+  it.each([
+    ['90m', 5400],
+    ['1d', 86_400],
+    ['1d2h30m', 95_400],
+  ])('holds ttl=%s as %i seconds', (ttl, seconds) => {
+    const { json: withTtl } = synthLab({ labName: 'kans-w8', ttl });
+    expect(resourcesOfType(withTtl, EXPIRY_CLOCK_TYPE)[0]?.[1].Properties.TtlSeconds).toBe(seconds);
+  });
+
+  it('synthesises the same template twice (the clock is read at deploy, never at synth)', () => {
+    expect(JSON.stringify(synthLab({ labName: 'kans-w8' }).json)).toBe(JSON.stringify(json));
+  });
+});
+
+describe('a lab with ttl=none (on purpose)', () => {
+  const { json, template } = synthLab({ ttl: 'none' });
+
+  it('has no schedule, no clock, no scheduler role and no ExpirySchedule output', () => {
     template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    template.resourceCountIs(EXPIRY_CLOCK_TYPE, 0);
     const schedulerRoles = resourcesOfType(json, 'AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'));
     expect(schedulerRoles).toEqual([]);
     expect(Object.keys(json.Outputs)).not.toContain(OUTPUTS.expirySchedule);
+  });
+
+  it.each(['0h', '15d', '4', 'soon', '-1h'])('refuses ttl=%s, naming the field and what to write', (ttl) => {
+    expect(() => loadLabConfig({ context: { ttl } })).toThrow(/ttl.*must be a lifetime of at most 14 days such as 90m, 4h, 1d or 1h30m, or none/);
   });
 });
 

@@ -98,6 +98,33 @@ describe('lab CLI', () => {
     expect(args).toContainEqual(expect.stringMatching(/^expiresAt=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/));
   });
 
+  it('takes the lifetime from the ttl setting when --ttl is not given', async () => {
+    const before = Date.now();
+    const { code } = await run(['deploy', '-c', 'labName=kans-w3', '-c', 'ttl=90m', '--yes']);
+    const expiresAt = readFileSync(record, 'utf8').trim().split('\n').find((a) => a.startsWith('expiresAt=')) as string;
+    expect(code).toBe(0);
+    expect(Date.parse(expiresAt.slice('expiresAt='.length)) - before).toBeGreaterThan(89 * 60_000);
+    expect(Date.parse(expiresAt.slice('expiresAt='.length)) - before).toBeLessThanOrEqual(90 * 60_000);
+  });
+
+  it('deploys without an expiry only when told so (--ttl none), saying so, and passes ttl=none to cdk', async () => {
+    const { code, text } = await run(['deploy', '-c', 'labName=kans-w3', '--ttl', 'none', '--yes']);
+    const args = readFileSync(record, 'utf8').trim().split('\n');
+    expect(code).toBe(0);
+    expect(args).toContain('ttl=none');
+    expect(args.some((a) => a.startsWith('expiresAt='))).toBe(false);
+    expect(text).toMatch(/WITHOUT an expiry/);
+  });
+
+  it.each([
+    [['--ttl', 'none', '-c', 'expiresAt=2030-01-01T00:00:00Z'], /ttl: none contradicts expiresAt/],
+    [['--ttl', '30d'], /--ttl 30d: write a lifetime of at most 14 days/],
+  ])('refuses %j before running cdk', async (argv, message) => {
+    const { code, text } = await run(['deploy', ...argv]);
+    expect([code, readFileSync(record, 'utf8')]).toEqual([2, '']);
+    expect(text).toMatch(message);
+  });
+
   it('refuses bad settings before running cdk', async () => {
     const { code, text } = await run(['deploy', '-c', 'workers.count=0']);
     expect([code, text.includes('workers.count: must be at least 1'), readFileSync(record, 'utf8')]).toEqual([1, true, '']);
@@ -119,7 +146,7 @@ describe('lab CLI', () => {
 
   it('prints help for a command', async () => {
     const { code, text } = await run(['deploy', '--help']);
-    expect([code, text.includes('--ttl VALUE'), text.includes('(default: 4h)')]).toEqual([0, true, true]);
+    expect([code, text.includes('--ttl VALUE'), text.includes('default: the ttl setting, 4h')]).toEqual([0, true, true]);
   });
 
   it('prints the phase timings as JSON with --json', async () => {

@@ -715,7 +715,11 @@ export class FakeAccount {
 
   // ----- scheduler -----
 
+  /** When set, every GetSchedule answers this fault (say AccessDeniedException). */
+  getScheduleFault: JsonFault | undefined;
+
   getSchedule(path: string, query: URLSearchParams): unknown {
+    if (this.getScheduleFault) throw this.getScheduleFault;
     const name = path.split('/')[2] ?? '';
     const group = query.get('groupName') ?? 'default';
     const schedule = this.schedules.get(`${group}/${name}`);
