@@ -14,15 +14,25 @@ export const LAB_TAGS = {
 /** The values of the `cilium-lab:kind` tag. */
 export const STACK_KINDS = { lab: 'lab', ciAccess: 'ci-access' } as const;
 
-/** The expiry tag value of a lab configured without one. */
+/** The expiry tag value of a lab without a fixed expiry time (ttl=none, or deployed before the expiry clock). */
 export const NO_EXPIRY = 'unset';
 
+/**
+ * The expiry tag: the time when the template holds one (expiresAt), `ttl:<ttl>` when the expiry
+ * clock sets it at deploy (a tag cannot hold a deploy-time value; the schedule has the time),
+ * NO_EXPIRY for ttl=none.
+ */
+export function expiryTag(config: { readonly expiresAt?: string | undefined; readonly ttl?: string | undefined }): string {
+  if (config.expiresAt !== undefined) return config.expiresAt;
+  return config.ttl !== undefined && config.ttl !== 'none' ? `ttl:${config.ttl}` : NO_EXPIRY;
+}
+
 /** The lab tags of a lab, key -> value. */
-export function labTags(config: { readonly labName: string; readonly owner: string; readonly expiresAt?: string | undefined }): Record<string, string> {
+export function labTags(config: { readonly labName: string; readonly owner: string; readonly expiresAt?: string | undefined; readonly ttl?: string | undefined }): Record<string, string> {
   return {
     [LAB_TAGS.lab]: config.labName,
     [LAB_TAGS.owner]: config.owner,
-    [LAB_TAGS.expiresAt]: config.expiresAt ?? NO_EXPIRY,
+    [LAB_TAGS.expiresAt]: expiryTag(config),
     [LAB_TAGS.managedBy]: 'cilium-lab',
     [LAB_TAGS.kind]: STACK_KINDS.lab,
   };

@@ -94,7 +94,7 @@ describe("the autoDeleteObjects function's logs", () => {
     const [, role] = resourcesOfType(json, 'AWS::IAM::Role').find(([id]) => id.startsWith('CustomS3AutoDeleteObjects')) as [string, any];
     for (const resource of [handler, role]) {
       expect(resource.Properties.Tags).toEqual([
-        { Key: 'cilium-lab:expires-at', Value: 'unset' },
+        { Key: 'cilium-lab:expires-at', Value: 'ttl:4h' },
         { Key: 'cilium-lab:kind', Value: 'lab' },
         { Key: 'cilium-lab:lab', Value: 'kans-w3' },
         { Key: 'cilium-lab:managed-by', Value: 'cilium-lab' },

@@ -68,6 +68,10 @@ describe('a lab without expiresAt (a plain cdk deploy): the expiry clock', () =>
 describe('a lab with ttl=none (on purpose)', () => {
   const { json, template } = synthLab({ ttl: 'none' });
 
+  it('is tagged as having no expiry', () => {
+    expect(json.Resources[resourcesOfType(json, 'AWS::EC2::VPC')[0]?.[0] as string].Properties.Tags).toContainEqual({ Key: 'cilium-lab:expires-at', Value: 'unset' });
+  });
+
   it('has no schedule, no clock, no scheduler role and no ExpirySchedule output', () => {
     template.resourceCountIs('AWS::Scheduler::Schedule', 0);
     template.resourceCountIs(EXPIRY_CLOCK_TYPE, 0);

@@ -122,7 +122,7 @@ describe('LabStack with the default (study) config', () => {
 
   it('tags every taggable resource with lab, owner, expiry, manager and kind', () => {
     const expected = [
-      { Key: 'cilium-lab:expires-at', Value: 'unset' },
+      { Key: 'cilium-lab:expires-at', Value: 'ttl:4h' },
       { Key: 'cilium-lab:kind', Value: 'lab' },
       { Key: 'cilium-lab:lab', Value: 'cilium-lab' },
       { Key: 'cilium-lab:managed-by', Value: 'cilium-lab' },
