@@ -37,7 +37,8 @@ export const EXPECT = {
   mtuAsTuned: e('mtu-as-tuned', 'each tuned node\'s NIC still has the MTU the tuning persisted'),
   channelsAsTuned: e('channels-as-tuned', 'each tuned node\'s NIC still has the combined channels the tuning persisted'),
   // hubble
-  hubbleSeesNetpod: e('hubble-flows-include-netpod', 'Hubble relay returns flows of netpod\'s traffic'),
+  hubbleForwardedToPeers: e('hubble-forwarded-to-each-peer', 'Hubble relay shows FORWARDED flows from netpod to webpod1, webpod2 and the hostport pod'),
+  hubbleNoDropsOfNetpod: e('hubble-no-dropped-flows-of-netpod', 'Hubble relay shows no DROPPED flow of netpod (a drop is shown with its reason)'),
   // upstream
   upstreamPassed: e('cilium-connectivity-test-passed', '`cilium connectivity test` ends with exit code 0'),
 } as const;

@@ -80,6 +80,8 @@ export interface FlowSummary {
   readonly destination: string;
   readonly verdict: string;
   readonly summary: string;
+  /** DROPPED flows: Hubble's drop_reason_desc (e.g. POLICY_DENIED). */
+  readonly dropReason?: string;
 }
 
 function endpointName(endpoint: Json | undefined, ip: string | undefined): string {
@@ -111,6 +113,7 @@ export function parseHubbleFlows(text: string): FlowSummary[] {
       destination: endpointName(obj(flow.destination), str(ip?.destination)),
       verdict: str(flow.verdict) ?? '?',
       summary: str(flow.Summary) ?? str(flow.summary) ?? '',
+      ...(str(flow.drop_reason_desc) ? { dropReason: str(flow.drop_reason_desc) as string } : {}),
     });
   }
   return flows;

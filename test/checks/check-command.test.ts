@@ -149,7 +149,9 @@ describe('lab check on a healthy lab', () => {
       'masquerading-bpf',
       'xdp-acceleration-native',
     ]);
-    expect(run.result_of('datapath/hubble-flows').reason).toMatch(/flow\(s\) of cilium-lab-check\/netpod, peers: .*cilium-lab-check\/webpod1/);
+    expect(run.result_of('datapath/hubble-flows').reason).toMatch(
+      /cilium-lab-check\/webpod1: \d+ FORWARDED, cilium-lab-check\/webpod2: \d+ FORWARDED, cilium-lab-check\/hostport: \d+ FORWARDED.*no DROPPED flow of cilium-lab-check\/netpod/,
+    );
     // and the pods sat where the study puts them
     expect(world.api.execCalls.find((c) => c.pod === 'netpod')).toBeDefined();
   });
@@ -358,8 +360,32 @@ describe('lab check when something is wrong', () => {
     // then
     const r = run.result_of('datapath/hubble-flows');
     expect(r.status).toBe('failed');
-    expect(r.reason).toMatch(/hubble relay returned no flow of cilium-lab-check\/netpod within 0\.3 s; last seen: 1 flow\(s\), none of cilium-lab-check\/netpod/);
-    expect(r.evidence.command).toMatch(/hubble observe --server 10\.10\.200\.50:80 --pod cilium-lab-check\/netpod --last 200 -o json/);
+    expect(r.reason).toMatch(/no FORWARDED flow from cilium-lab-check\/netpod within 0\.3 s; last seen: cilium-lab-check\/webpod1: 1 flow\(s\), none FORWARDED from cilium-lab-check\/netpod/);
+    expect(r.evidence.command).toMatch(/hubble observe --server 10\.10\.200\.50:80 --from-pod cilium-lab-check\/netpod --to-pod cilium-lab-check\/webpod1 --verdict FORWARDED --last 200 -o json/);
+  });
+
+  it('fails hubble-flows naming the peer without a FORWARDED flow (the hostport pod never answered)', async () => {
+    // given
+    world.unreachablePods.add('hostport');
+    // when
+    const run = await runCheck();
+    // then
+    const r = run.result_of('datapath/hubble-flows');
+    expect(r.status).toBe('failed');
+    expect(r.reason).toMatch(/hubble-forwarded-to-each-peer: no FORWARDED flow from cilium-lab-check\/netpod .*cilium-lab-check\/hostport: 0 flow\(s\)/);
+    expect(r.reason).toMatch(/seen: cilium-lab-check\/webpod1 \d+, cilium-lab-check\/webpod2 \d+, cilium-lab-check\/hostport 0/);
+  });
+
+  it('fails hubble-flows on a DROPPED flow of netpod, showing the drop reason', async () => {
+    // given: Hubble saw a packet of netpod dropped by policy
+    world.hubbleDrops.push({ from: 'netpod', to: 'webpod2', reason: 'POLICY_DENIED' });
+    // when
+    const run = await runCheck();
+    // then
+    const r = run.result_of('datapath/hubble-flows');
+    expect(r.status).toBe('failed');
+    expect(r.reason).toBe('hubble-no-dropped-flows-of-netpod: 1 DROPPED flow(s) of cilium-lab-check/netpod: cilium-lab-check/netpod -> cilium-lab-check/webpod2 (POLICY_DENIED)');
+    expect(r.evidence.command).toMatch(/hubble observe --server 10\.10\.200\.50:80 --pod cilium-lab-check\/netpod --verdict DROPPED --last 200 -o json/);
   });
 
   it('fails egress-masqueraded when the internet sees another address than the control plane\'s', async () => {

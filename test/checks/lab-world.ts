@@ -69,13 +69,18 @@ export function agentStatusJson(k: AgentStatusKnobs, node: string): Json {
   };
 }
 
-/** One line of `hubble observe -o json`, as the relay prints it. */
-export function hubbleFlowLine(src: { ns: string; pod: string; ip: string; node: string }, dst: { ns: string; pod: string; ip: string }): string {
+/** One line of `hubble observe -o json`, as the relay prints it (a DROPPED flow carries drop_reason and drop_reason_desc). */
+export function hubbleFlowLine(
+  src: { ns: string; pod: string; ip: string; node: string },
+  dst: { ns: string; pod: string; ip: string },
+  drop?: { reason: number; desc: string },
+): string {
   return JSON.stringify({
     flow: {
       time: new Date().toISOString(),
       uuid: 'f0000000-0000-4000-8000-000000000000',
-      verdict: 'FORWARDED',
+      verdict: drop ? 'DROPPED' : 'FORWARDED',
+      ...(drop ? { drop_reason: drop.reason, drop_reason_desc: drop.desc } : {}),
       IP: { source: src.ip, destination: dst.ip, ipVersion: 'IPv4' },
       l4: { TCP: { source_port: 41234, destination_port: 80, flags: { SYN: true } } },
       source: { ID: 1234, identity: 5678, cluster_name: 'default', namespace: src.ns, labels: [`k8s:app=${src.pod}`], pod_name: src.pod },
@@ -145,6 +150,8 @@ export class LabWorld {
   /** Per node: an override of `cilium-dbg status` (exit code and stderr). */
   readonly agentExecFailure = new Map<string, { exitCode: number; stderr: string }>();
   hubbleSeesTraffic = true;
+  /** Flows Hubble shows as DROPPED (pod names in the test namespace), with Hubble's drop reason. */
+  readonly hubbleDrops: { from: string; to: string; reason: string }[] = [];
   /** Flows the relay returns whatever the filter (other pods' traffic). */
   readonly hubbleExtraFlows: string[] = [];
   readonly kubeSvcRules = new Map<string, number>();
@@ -279,18 +286,24 @@ export class LabWorld {
       if (program === 'hubble') {
         const server = args[args.indexOf('--server') + 1];
         if (server !== `${RELAY_IP}:80`) return { stderr: `failed to connect to '${server}': context deadline exceeded\n`, exitCode: 1 };
-        const subject = args[args.indexOf('--pod') + 1] ?? '';
-        const [ns, name] = subject.split('/') as [string, string];
-        const netpod = this.api.pod(ns, name);
-        if (!this.hubbleSeesTraffic || !netpod) return { stdout: this.hubbleExtraFlows.map((l) => `${l}\n`).join('') };
-        const lines = this.traffic
-          .filter((t) => t.from === name)
-          .map((t) => {
-            const dst = this.api.pod(ns, t.to) as Json;
-            return hubbleFlowLine(
-              { ns, pod: name, ip: this.podIp(netpod), node: (netpod.spec as Json).nodeName as string },
-              { ns, pod: t.to, ip: this.podIp(dst) },
-            );
+        // The filters as hubble applies them: --pod (either end), --from-pod, --to-pod, --verdict.
+        const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+        const either = flag('--pod');
+        const from = flag('--from-pod') ?? either;
+        const to = flag('--to-pod');
+        const verdict = flag('--verdict');
+        const [ns, name] = (from ?? '').split('/') as [string, string];
+        const client = this.api.pod(ns, name);
+        if (!this.hubbleSeesTraffic || !client) return { stdout: this.hubbleExtraFlows.map((l) => `${l}\n`).join('') };
+        const flows = [
+          ...this.traffic.filter((t) => t.from === name).map((t) => ({ to: t.to, drop: undefined })),
+          ...this.hubbleDrops.filter((d) => d.from === name).map((d) => ({ to: d.to, drop: { reason: 133, desc: d.reason } })),
+        ];
+        const lines = flows
+          .filter((f) => (to === undefined || to === `${ns}/${f.to}`) && (verdict === undefined || verdict === (f.drop ? 'DROPPED' : 'FORWARDED')))
+          .map((f) => {
+            const dst = this.api.pod(ns, f.to) as Json;
+            return hubbleFlowLine({ ns, pod: name, ip: this.podIp(client), node: (client.spec as Json).nodeName as string }, { ns, pod: f.to, ip: this.podIp(dst) }, f.drop);
           });
         return { stdout: lines.length > 0 ? `${lines.join('\n')}\n` : '' };
       }
