@@ -22,6 +22,8 @@ export const IMAGES = {
 
 export const HOST_PORT = 8080;
 export const SERVICE_NAME = 'webpod';
+/** The webpods behind NodePorts, one per externalTrafficPolicy (the nodeport-from-testpc scenario). */
+export const NODEPORT_SERVICES = { cluster: 'webpod-nodeport', local: 'webpod-local' } as const;
 export const NETPOD_CONTAINER = 'netshoot';
 const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'cilium-lab', 'app.kubernetes.io/part-of': 'cilium-lab-check' };
 
@@ -31,6 +33,8 @@ export interface DatapathPods {
   readonly webpods: readonly [KubePod, KubePod];
   readonly hostport: KubePod;
   readonly service: KubeService;
+  /** The NodePort services of the webpods, as the API server made them (their nodePorts allocated). */
+  readonly nodePorts: { readonly cluster: KubeService; readonly local: KubeService };
   /** The node name each pod was pinned to. */
   readonly placement: Readonly<Record<string, string>>;
 }
@@ -99,6 +103,13 @@ export const datapathFixture: Fixture<DatapathPods> = {
       ports: [{ name: 'http', port: 80, targetPort: 80 }],
     });
     record(`create service ${ns}/${SERVICE_NAME} (ClusterIP, port 80 -> webpod1, webpod2)`, `clusterIP ${service.clusterIp ?? 'none'}`);
+    const nodePort = async (name: string, policy: 'Cluster' | 'Local'): Promise<KubeService> => {
+      const created = await kube.applyService(ns, { name, type: 'NodePort', externalTrafficPolicy: policy, labels: MANAGED_BY, selector: { app: 'webpod' }, ports: [{ name: 'http', port: 80, targetPort: 80 }] });
+      record(`create service ${ns}/${name} (NodePort, externalTrafficPolicy ${policy} -> webpod1, webpod2)`, `nodePort ${created.ports[0]?.nodePort ?? 'none'}`);
+      if (created.ports[0]?.nodePort === undefined) throw new Error(`service ${name} got no nodePort`);
+      return created;
+    };
+    const nodePorts = { cluster: await nodePort(NODEPORT_SERVICES.cluster, 'Cluster'), local: await nodePort(NODEPORT_SERVICES.local, 'Local') };
 
     const settled = await Promise.allSettled(
       manifests.map((m) => kube.waitForPodReady(ns, m.name, { timeoutMs: options.podReadyTimeoutMs, pollIntervalMs: options.pollIntervalMs, signal: env.signal })),
@@ -124,7 +135,7 @@ export const datapathFixture: Fixture<DatapathPods> = {
     if (!service.clusterIp || service.clusterIp === 'None') throw new Error(`service ${SERVICE_NAME} got no ClusterIP`);
 
     const [netpod, webpod1, webpod2, hostport] = pods as [KubePod, KubePod, KubePod, KubePod];
-    return { namespace: ns, netpod, webpods: [webpod1, webpod2], hostport, service, placement };
+    return { namespace: ns, netpod, webpods: [webpod1, webpod2], hostport, service, nodePorts, placement };
   },
 
   async teardown(env: CheckEnvironment, record): Promise<void> {

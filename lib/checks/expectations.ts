@@ -32,6 +32,9 @@ export const EXPECT = {
   internetReachable: e('internet-reachable', 'netpod reaches a server on the internet'),
   egressMasqueraded: e('egress-masqueraded', 'the internet sees the node\'s public IP, not the pod\'s: egress is masqueraded'),
   hostPortReachable: e('hostport-reachable', 'the HostPort pod answers on its node\'s IP and the host port'),
+  nodePortEveryNode: e('nodeport-every-node-answers', 'from testpc, every node\'s IP answers every request on the NodePort (externalTrafficPolicy: Cluster)'),
+  nodePortBothBackends: e('nodeport-both-backends', 'the NodePort requests from testpc are answered by both webpod1 and webpod2'),
+  nodePortLocalOnlyBackendNodes: e('nodeport-local-only-backend-nodes', 'with externalTrafficPolicy: Local, only the nodes running a webpod answer (with their own webpod), the others do not'),
   // hosts
   noKubeSvcRules: e('no-kube-svc-iptables-rules', 'no node has KUBE-SVC iptables chains or rules (nothing programs services in iptables)'),
   mtuAsTuned: e('mtu-as-tuned', 'each tuned node\'s NIC still has the MTU the tuning persisted'),

@@ -10,6 +10,7 @@ import { hubbleFlows } from './scenarios/hubble-flows.js';
 import { nicTuning } from './scenarios/nic-tuning.js';
 import { noKubeProxy } from './scenarios/no-kube-proxy.js';
 import { noKubeSvcRules } from './scenarios/no-kube-svc-rules.js';
+import { nodePortFromTestpc } from './scenarios/nodeport.js';
 import { nodesReady } from './scenarios/nodes-ready.js';
 import { podToClusterIp } from './scenarios/pod-to-clusterip.js';
 import { podToInternet } from './scenarios/pod-to-internet.js';
@@ -32,9 +33,9 @@ export function labChecks(options: SuiteOptions = {}): Check<unknown>[] {
     check('agent').proves('each Cilium agent runs the intended kube-proxy-free datapath').withScenarios(agentStatus).build(),
     check('hosts').proves('the nodes themselves carry no kube-proxy rules and keep their NIC tuning').withScenarios(noKubeSvcRules, nicTuning).build(),
     check('datapath')
-      .proves('pods reach pods, services, the internet and host ports through Cilium alone, and Hubble sees it')
+      .proves('pods reach pods, services, the internet and host ports, and testpc reaches NodePorts, through Cilium alone, and Hubble sees it')
       .withFixture(datapathFixture)
-      .withScenarios(podToPod, podToClusterIp, podToServiceDns, podToInternet, hostPort, hubbleFlows)
+      .withScenarios(podToPod, podToClusterIp, podToServiceDns, podToInternet, hostPort, nodePortFromTestpc, hubbleFlows)
       .build(),
   ];
   if (options.upstream) {

@@ -63,6 +63,8 @@ export interface LabFacts {
   readonly nodes: readonly LabNodeInfo[];
   /** The control plane's public IP: what the internet sees for masqueraded egress from it. */
   readonly controlPlanePublicIp?: string;
+  /** The test host outside the cluster (the NodePort client); undefined with testpc.enabled=false. */
+  readonly testpc?: { readonly name: string; readonly privateIp: string; readonly instanceId: string };
 }
 
 export interface CheckOptions {

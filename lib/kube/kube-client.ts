@@ -180,8 +180,10 @@ function serviceFromApi(s: V1Service): KubeService {
   return {
     namespace: s.metadata?.namespace ?? '',
     name: s.metadata?.name ?? '',
+    type: s.spec?.type,
     clusterIp: s.spec?.clusterIP,
-    ports: (s.spec?.ports ?? []).map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort as number | string | undefined, protocol: p.protocol })),
+    externalTrafficPolicy: s.spec?.externalTrafficPolicy,
+    ports: (s.spec?.ports ?? []).map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort as number | string | undefined, protocol: p.protocol, nodePort: p.nodePort })),
   };
 }
 
@@ -231,7 +233,8 @@ function serviceToApi(manifest: ServiceManifest): V1Service {
     kind: 'Service',
     metadata: { name: manifest.name, labels: { ...manifest.labels } },
     spec: {
-      type: 'ClusterIP',
+      type: manifest.type ?? 'ClusterIP',
+      ...(manifest.externalTrafficPolicy ? { externalTrafficPolicy: manifest.externalTrafficPolicy } : {}),
       selector: { ...manifest.selector },
       ports: manifest.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: p.protocol ?? 'TCP' })),
     },

@@ -59,12 +59,19 @@ export interface KubeServicePort {
   readonly port: number;
   readonly targetPort?: number | string;
   readonly protocol?: string;
+  /** NodePort services: the port every node answers on (allocated by the API server). */
+  readonly nodePort?: number;
 }
+
+export type ServiceType = 'ClusterIP' | 'NodePort';
+export type ExternalTrafficPolicy = 'Cluster' | 'Local';
 
 export interface KubeService {
   readonly namespace: string;
   readonly name: string;
+  readonly type?: string;
   readonly clusterIp?: string;
+  readonly externalTrafficPolicy?: string;
   readonly ports: readonly KubeServicePort[];
 }
 
@@ -134,6 +141,10 @@ export interface PodManifest {
 
 export interface ServiceManifest {
   readonly name: string;
+  /** @default ClusterIP */
+  readonly type?: ServiceType;
+  /** NodePort: which nodes answer (Local: only those running a backend, and no SNAT). @default Cluster */
+  readonly externalTrafficPolicy?: ExternalTrafficPolicy;
   readonly labels?: Readonly<Record<string, string>>;
   readonly selector: Readonly<Record<string, string>>;
   readonly ports: readonly { readonly name?: string; readonly port: number; readonly targetPort: number; readonly protocol?: 'TCP' | 'UDP' }[];

@@ -117,6 +117,7 @@ const ALL_SCENARIOS = [
   'datapath/pod-to-service-dns',
   'datapath/pod-to-internet',
   'datapath/hostport',
+  'datapath/nodeport-from-testpc',
   'datapath/hubble-flows',
 ];
 
@@ -128,9 +129,9 @@ describe('lab check on a healthy lab', () => {
     expect(run.code).toBe(0);
     expect(run.report.results.map((r) => `${r.check}/${r.scenario}`)).toEqual(ALL_SCENARIOS);
     expect(run.report.results.filter((r) => r.status !== 'passed')).toEqual([]);
-    expect(run.report.summary).toEqual({ passed: 14, failed: 0, skipped: 0, total: 14 });
+    expect(run.report.summary).toEqual({ passed: 15, failed: 0, skipped: 0, total: 15 });
     expect(run.result).toMatch(/^datapath\/pod-to-clusterip\s+PASS/m);
-    expect(run.result).toMatch(/14 passed, 0 failed, 0 skipped of 14/);
+    expect(run.result).toMatch(/15 passed, 0 failed, 0 skipped of 15/);
     expect(world.api.deletedNamespaces).toEqual([NS]);
     expect(world.api.hasNamespace(NS)).toBe(false);
   });
@@ -187,7 +188,7 @@ describe('lab check on a healthy lab', () => {
     // then
     const root = parseXml(readFileSync(junit, 'utf8'));
     expect(root.name).toBe('testsuites');
-    expect(root.attributes).toMatchObject({ tests: '14', failures: '0', skipped: '0' });
+    expect(root.attributes).toMatchObject({ tests: '15', failures: '0', skipped: '0' });
     expect(findAll(root, 'testsuite').map((s) => s.attributes.name)).toEqual(['cluster', 'agent', 'hosts', 'datapath']);
     expect(findAll(root, 'testcase').map((t) => `${t.attributes.classname}/${t.attributes.name}`)).toEqual(ALL_SCENARIOS.map((s) => `cilium-lab.${s}`));
     expect(findAll(root, 'failure')).toEqual([]);
@@ -199,7 +200,7 @@ describe('lab check on a healthy lab', () => {
     // then
     const doc = JSON.parse(run.result) as { ok: boolean; result: ResultsDocument };
     expect(doc.ok).toBe(true);
-    expect(doc.result.summary.passed).toBe(14);
+    expect(doc.result.summary.passed).toBe(15);
     expect(doc.result.results[0]).toMatchObject({ check: 'cluster', scenario: 'nodes-ready', status: 'passed' });
   });
 });
@@ -224,7 +225,7 @@ describe('lab check when something is wrong', () => {
     expect(run.result_of('cluster/nodes-ready').status).toBe('passed');
     expect(world.api.hasNamespace(NS)).toBe(false);
     expect(run.info.join('\n')).toMatch(/--- datapath\/setup failed/);
-    expect(run.result).toMatch(/lab check failed: 1 of 15 scenario\(s\) failed \(datapath\/setup\); report: .*check-report\.json/);
+    expect(run.result).toMatch(/lab check failed: 1 of 16 scenario\(s\) failed \(datapath\/setup\); report: .*check-report\.json/);
   });
 
   it('fails agent-status with the exit code and stderr when cilium-dbg fails in an agent pod', async () => {
@@ -386,6 +387,45 @@ describe('lab check when something is wrong', () => {
     expect(r.status).toBe('failed');
     expect(r.reason).toBe('hubble-no-dropped-flows-of-netpod: 1 DROPPED flow(s) of cilium-lab-check/netpod: cilium-lab-check/netpod -> cilium-lab-check/webpod2 (POLICY_DENIED)');
     expect(r.evidence.command).toMatch(/hubble observe --server 10\.10\.200\.50:80 --pod cilium-lab-check\/netpod --verdict DROPPED --last 200 -o json/);
+  });
+
+  it('passes nodeport-from-testpc only with every node answering (Cluster) and only backend nodes answering (Local)', async () => {
+    // when
+    const run = await runCheck();
+    // then
+    const r = run.result_of('datapath/nodeport-from-testpc');
+    expect(r.status).toBe('passed');
+    const met = Object.fromEntries(r.expectations.map((e) => [e.id, e.detail]));
+    expect(met['nodeport-every-node-answers']).toMatch(/^port 30080: k8s-s 2x webpod[12], 2x webpod[12]; k8s-w1 2x webpod[12], 2x webpod[12]; k8s-w2 /);
+    expect(met['nodeport-both-backends']).toBe('answered by webpod1, webpod2');
+    expect(met['nodeport-local-only-backend-nodes']).toBe('port 30081: k8s-s 4x curl exit 28: curl: (28) Connection timed out after 3002 milliseconds; k8s-w1 4x webpod1; k8s-w2 4x webpod2');
+    const call = world.remote.calls.find((c) => c.script.includes('CILIUM_LAB_NODEPORT'));
+    expect(call?.targets).toEqual(['testpc']);
+    expect(call?.script).toContain("LAB_PROBE_TARGETS='k8s-s=192.168.10.10 k8s-w1=192.168.10.101 k8s-w2=192.168.10.102'");
+    expect(call?.script).toContain("LAB_PROBE_PORTS='webpod-nodeport=30080 webpod-local=30081'");
+  });
+
+  it('fails nodeport-from-testpc naming the node whose NodePort does not answer', async () => {
+    // given
+    world.nodePortDown.add('k8s-w2');
+    // when
+    const run = await runCheck();
+    // then
+    const r = run.result_of('datapath/nodeport-from-testpc');
+    expect(r.status).toBe('failed');
+    expect(r.reason).toMatch(/nodeport-every-node-answers: port 30080: .*k8s-w2 4x curl exit 28: .* \(want 4x a webpod from each node\)/);
+    expect(r.reason).toMatch(/nodeport-local-only-backend-nodes: port 30081: k8s-w2 4x curl exit 28.* \(want only webpod2\)/);
+  });
+
+  it('fails nodeport-from-testpc when a node without a backend answers a Local NodePort', async () => {
+    // given
+    world.nodePortIgnoresLocal = true;
+    // when
+    const run = await runCheck();
+    // then
+    const r = run.result_of('datapath/nodeport-from-testpc');
+    expect(r.status).toBe('failed');
+    expect(r.reason).toMatch(/nodeport-local-only-backend-nodes: port 30081: k8s-s 2x webpod[12], 2x webpod[12] \(runs no webpod: want no answer\); k8s-w1 2x webpod2, 2x webpod1 \(want only webpod1\)/);
   });
 
   it('fails egress-masqueraded when the internet sees another address than the control plane\'s', async () => {

@@ -3,13 +3,16 @@
  * iptables-save and ethtool on PATH), and linted: a counting bug here would make the checks
  * pass on a real cluster whatever it holds.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { taggedJson } from '../../lib/checks/parsers.js';
 import { NIC_STATE_SCRIPT, NIC_STATE_TAG } from '../../lib/checks/scenarios/nic-tuning.js';
 import { IPTABLES_SCRIPT, IPTABLES_TAG } from '../../lib/checks/scenarios/no-kube-svc-rules.js';
+import { NODEPORT_REQUESTS, nodePortProbeScript, parseNodePortAnswers } from '../../lib/checks/scenarios/nodeport.js';
 import { upstreamScript } from '../../lib/checks/scenarios/upstream-connectivity.js';
 
 let bin: string;
@@ -89,4 +92,63 @@ const shellcheck = spawnSync('shellcheck', ['--version']);
   const lint = spawnSync('shellcheck', ['-S', 'warning', '-s', 'bash', file], { encoding: 'utf8' });
   expect(lint.stdout).toBe('');
   expect(spawnSync('bash', ['-n', file]).status).toBe(0);
+});
+
+describe('the NodePort probe (scripts/node/nodeport-probe.sh), run for real against loopback servers', () => {
+  // Two "nodes" on loopback addresses: 127.0.0.1 answers like traefik/whoami on both ports, 127.0.0.2
+  // has nothing listening on one port (refused) and answers on the other.
+  const servers: Server[] = [];
+  const listen = (host: string, hostname: string): Promise<number> =>
+    new Promise((resolve) => {
+      const server = createServer((req, res) => {
+        res.end(`Hostname: ${hostname}\nIP: 127.0.0.1\nRemoteAddr: ${req.socket.remoteAddress}:${req.socket.remotePort}\nGET / HTTP/1.1\n`);
+      });
+      servers.push(server);
+      server.listen(0, host, () => resolve((server.address() as AddressInfo).port));
+    });
+  afterAll(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))));
+
+  const runProbe = (script: string): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      const child = spawn('bash', ['-c', script], { env: { ...process.env } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  (spawnSync('curl', ['--version']).status === 0 ? it : it.skip)('reports each request: who answered, from where, or curl\'s failure', async () => {
+    // given
+    const clusterPort = await listen('127.0.0.1', 'webpod1');
+    const localPort = await listen('127.0.0.2', 'webpod2');
+    const script = nodePortProbeScript(
+      [
+        { name: 'k8s-s', privateIp: '127.0.0.1' },
+        { name: 'k8s-w1', privateIp: '127.0.0.2' },
+      ],
+      { 'webpod-nodeport': clusterPort, 'webpod-local': localPort },
+    );
+    // when: the script exactly as the scenario ships it
+    const run = await runProbe(script);
+    // then
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    const answers = parseNodePortAnswers(run.stdout);
+    expect(answers).toHaveLength(2 * 2 * NODEPORT_REQUESTS);
+    const of = (service: string, node: string) => answers.filter((a) => a.service === service && a.node === node);
+    expect(of('webpod-nodeport', 'k8s-s').map((a) => [a.exit, a.hostname])).toEqual(Array(NODEPORT_REQUESTS).fill([0, 'webpod1']));
+    expect(of('webpod-nodeport', 'k8s-s')[0]?.remote).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(of('webpod-nodeport', 'k8s-w1').map((a) => a.exit)).toEqual(Array(NODEPORT_REQUESTS).fill(7));
+    expect(of('webpod-nodeport', 'k8s-w1')[0]?.error).toMatch(/^curl: \(7\) Failed to connect to 127\.0\.0\.2 port \d+/);
+    expect(of('webpod-local', 'k8s-w1').map((a) => [a.exit, a.hostname])).toEqual(Array(NODEPORT_REQUESTS).fill([0, 'webpod2']));
+    expect(of('webpod-local', 'k8s-s').map((a) => a.attempt)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('refuses missing or malformed parameters with exit 2, naming them', async () => {
+    const rendered = nodePortProbeScript([{ name: 'k8s-s', privateIp: 'not-an-ip' }], { 'webpod-nodeport': 30080 });
+    const bad = await runProbe(rendered);
+    expect([bad.code, bad.stderr.trim()]).toEqual([2, 'nodeport-probe: k8s-s=not-an-ip: want node=IPv4']);
+    const missing = await runProbe(rendered.replace(/^LAB_PROBE_TARGETS=.*$/m, 'LAB_PROBE_TARGETS='));
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining('set LAB_PROBE_TARGETS')]);
+  });
 });

@@ -8,6 +8,7 @@
 import type { NodeRunResult, RemoteRunner, RemoteTarget, RunOptions } from '../../lib/lab/remote-runner.js';
 import { IPTABLES_TAG } from '../../lib/checks/scenarios/no-kube-svc-rules.js';
 import { NIC_STATE_TAG } from '../../lib/checks/scenarios/nic-tuning.js';
+import { NODEPORT_TAG } from '../../lib/checks/scenarios/nodeport.js';
 import { UPSTREAM_JUNIT_TAG, UPSTREAM_TAG } from '../../lib/checks/scenarios/upstream-connectivity.js';
 import { spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
@@ -22,6 +23,9 @@ export const LAB_NODES = [
 ] as const;
 
 export const PUBLIC_IP = '203.0.113.10';
+export const TESTPC_IP = '192.168.20.100';
+/** The namespace the datapath fixture uses (CheckOptions.namespace's default). */
+const NS_CHECK = 'cilium-lab-check';
 export const RELAY_IP = '10.10.200.50';
 
 export interface AgentStatusKnobs {
@@ -150,6 +154,10 @@ export class LabWorld {
   /** Per node: an override of `cilium-dbg status` (exit code and stderr). */
   readonly agentExecFailure = new Map<string, { exitCode: number; stderr: string }>();
   hubbleSeesTraffic = true;
+  /** A datapath that treats externalTrafficPolicy Local like Cluster (every node answers, SNAT). */
+  nodePortIgnoresLocal = false;
+  /** Nodes whose NodePort answers nothing (from testpc). */
+  readonly nodePortDown = new Set<string>();
   /** Flows Hubble shows as DROPPED (pod names in the test namespace), with Hubble's drop reason. */
   readonly hubbleDrops: { from: string; to: string; reason: string }[] = [];
   /** Flows the relay returns whatever the filter (other pods' traffic). */
@@ -333,6 +341,40 @@ export class LabWorld {
 
   // ---- the hosts ----
 
+  /**
+   * testpc running scripts/node/nodeport-probe.sh: each node IP on each nodePort, as Cilium's
+   * NodePort answers it. Cluster: any node, the backends in turn (the backend sees the node's IP:
+   * SNAT). Local: only a node running a backend answers, with that backend, and the backend sees
+   * testpc's own address; a node without one drops the request (curl times out).
+   */
+  private nodePortProbe(node: string, script: string): { exitCode: number; stdout: string; stderr?: string } {
+    if (node !== 'testpc') return { exitCode: 99, stdout: '', stderr: `fake node: ${node} is not testpc\n` };
+    const env = (name: string): string => /^(\w+)=(.*)$/m.exec(script.split('\n').find((l) => l.startsWith(`${name}=`)) ?? '')?.[2]?.replace(/^'|'$/g, '') ?? '';
+    const requests = Number(env('LAB_PROBE_REQUESTS'));
+    const targets = env('LAB_PROBE_TARGETS').split(' ').map((t) => t.split('=') as [string, string]);
+    const ports = env('LAB_PROBE_PORTS').split(' ').map((p) => p.split('=') as [string, string]);
+    const lines: string[] = [];
+    for (const [service, port] of ports) {
+      const svc = this.api.serviceIn(NS_CHECK, service);
+      const spec = (svc?.spec ?? {}) as Json;
+      const matches = ((spec.ports ?? []) as Json[]).some((p) => String(p.nodePort) === port);
+      const backends = this.podsOf(NS_CHECK).filter((p) => ((p.metadata as Json).labels as Json)?.app === 'webpod');
+      for (const [target, ip] of targets) {
+        for (let attempt = 1; attempt <= requests; attempt++) {
+          const local = spec.externalTrafficPolicy === 'Local' && !this.nodePortIgnoresLocal;
+          const candidates = local ? backends.filter((p) => (p.spec as Json).nodeName === target) : backends;
+          const answers = svc && matches && candidates.length > 0 && !this.nodePortDown.has(target);
+          const server = answers ? candidates[this.roundRobin++ % candidates.length] : undefined;
+          const fields = server
+            ? { exit: 0, hostname: this.podName(server), remote: `${local ? TESTPC_IP : ip}:${40000 + attempt}`, error: '' }
+            : { exit: 28, hostname: '', remote: '', error: 'curl: (28) Connection timed out after 3002 milliseconds' };
+          lines.push(`${NODEPORT_TAG} ${JSON.stringify({ service, node: target, ip, port: Number(port), attempt, ...fields })}`);
+        }
+      }
+    }
+    return { exitCode: 0, stdout: `${lines.join('\n')}\n` };
+  }
+
   hostAnswer(node: string, script: string): { exitCode: number; stdout: string; stderr?: string } {
     if (script.includes(IPTABLES_TAG)) {
       const rules = this.kubeSvcRules.get(node) ?? 0;
@@ -353,6 +395,7 @@ export class LabWorld {
         stdout: `${UPSTREAM_TAG} {"exitCode":${this.upstream.exitCode},"junit":${this.upstream.junit ? 'true' : 'false'}}\n${junit}✅ [cilium-test-1] All 3 tests (30 actions) successful, 0 tests skipped, 0 scenarios skipped.\n`,
       };
     }
+    if (script.includes(NODEPORT_TAG)) return this.nodePortProbe(node, script);
     if (/^\s*kubeconfig::main "\$@"/m.test(script)) {
       // The control plane runs the real export script (real openssl) on its admin.conf.
       if (node !== LAB_NODES[0]?.name) return { exitCode: 1, stdout: '', stderr: `fake node: ${node} has no admin.conf\n` };

@@ -132,6 +132,8 @@ export class FakeKubeApi {
   private readonly deployments = new Map<string, Json>();
   private readonly configMaps = new Map<string, Json>();
   private readonly services = new Map<string, Json>();
+  /** The next nodePort to hand out (the API server's default range starts at 30000). */
+  private nextNodePort = 30080;
   private readonly pods = new Map<string, PodState>();
   private readonly events: Json[] = [];
   private readonly behaviours = new Map<string, PodBehaviour>();
@@ -527,14 +529,17 @@ export class FakeKubeApi {
       metadata: { ...meta, namespace: ns, uid: uid(), creationTimestamp: now(), resourceVersion: '1' },
       spec: {
         ...spec,
-        type: 'ClusterIP',
+        type: spec.type ?? 'ClusterIP',
+        // As the API server defaults it: externalTrafficPolicy Cluster for NodePort services, and
+        // a nodePort from the default range 30000-32767 for each port that has none.
+        ...(spec.type === 'NodePort' ? { externalTrafficPolicy: spec.externalTrafficPolicy ?? 'Cluster' } : {}),
         clusterIP: clusterIp,
         clusterIPs: [clusterIp],
         ipFamilies: ['IPv4'],
         ipFamilyPolicy: 'SingleStack',
         sessionAffinity: 'None',
         internalTrafficPolicy: 'Cluster',
-        ports: ((spec.ports ?? []) as Json[]).map((p) => ({ protocol: 'TCP', ...p })),
+        ports: ((spec.ports ?? []) as Json[]).map((p) => ({ protocol: 'TCP', ...p, ...(spec.type === 'NodePort' && p.nodePort === undefined ? { nodePort: this.nextNodePort++ } : {}) })),
       },
       status: { loadBalancer: {} },
     };

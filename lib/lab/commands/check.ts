@@ -58,7 +58,9 @@ export class ChecksFailedError extends WordedError {
 }
 
 export function labFacts(target: LabTarget): LabFacts {
+  const testpc = target.nodes.find((n) => n.role === 'testpc');
   return {
+    ...(testpc ? { testpc: { name: testpc.name, privateIp: testpc.privateIp, instanceId: testpc.instanceId } } : {}),
     nodes: target.kubeNodes.map((n) => ({
       name: n.name,
       role: n.role === 'control-plane' ? ('control-plane' as const) : ('worker' as const),
