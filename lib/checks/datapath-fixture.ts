@@ -11,6 +11,7 @@
  * Teardown deletes the namespace and waits until it is gone, unless --keep-namespace.
  */
 import { PodNotReadyError, describePod, type KubeEvent, type KubePod, type KubeService, type PodManifest } from '../kube/types.js';
+import { readDatapathSettings, type DatapathSettings } from './datapath-settings.js';
 import type { CheckEnvironment, Fixture } from './types.js';
 
 export const IMAGES = {
@@ -35,6 +36,8 @@ export interface DatapathPods {
   readonly service: KubeService;
   /** The NodePort services of the webpods, as the API server made them (their nodePorts allocated). */
   readonly nodePorts: { readonly cluster: KubeService; readonly local: KubeService };
+  /** What the cluster's cilium-config asks of the datapath (SNAT between pods, ...). */
+  readonly settings: DatapathSettings;
   /** The node name each pod was pinned to. */
   readonly placement: Readonly<Record<string, string>>;
 }
@@ -135,7 +138,11 @@ export const datapathFixture: Fixture<DatapathPods> = {
     if (!service.clusterIp || service.clusterIp === 'None') throw new Error(`service ${SERVICE_NAME} got no ClusterIP`);
 
     const [netpod, webpod1, webpod2, hostport] = pods as [KubePod, KubePod, KubePod, KubePod];
-    return { namespace: ns, netpod, webpods: [webpod1, webpod2], hostport, service, nodePorts, placement };
+    const config = await kube.getConfigMap('kube-system', 'cilium-config');
+    if (!config) throw new Error('configmap kube-system/cilium-config not found: nothing says how Cilium treats the test traffic');
+    const settings = readDatapathSettings(config.data);
+    record('get configmap kube-system/cilium-config', Object.entries(settings.source).map(([k, v]) => `${k}: ${v}`).join('\n'));
+    return { namespace: ns, netpod, webpods: [webpod1, webpod2], hostport, service, nodePorts, settings, placement };
   },
 
   async teardown(env: CheckEnvironment, record): Promise<void> {

@@ -17,6 +17,8 @@ import type { LabServices } from '../../lib/lab/services.js';
 import { loadLabConfig } from '../../lib/config/load.js';
 import { OUTPUTS } from '../../lib/config/outputs.js';
 import { planLab } from '../../lib/config/plan.js';
+import { composeLabCiliumValues } from '../../lib/lab/cilium.js';
+import { fileURLToPath } from 'node:url';
 import type { ResultsDocument } from '../../lib/checks/report.js';
 import type { ScenarioResult } from '../../lib/checks/types.js';
 import { noArtifacts } from '../lab/harness.js';
@@ -141,15 +143,17 @@ describe('lab check on a healthy lab', () => {
     const run = await runCheck();
     // then: both backends answered, the peer is netpod's own IP, egress is the node's public IP
     expect(run.result_of('datapath/pod-to-clusterip').reason).toMatch(/answers from webpod1 x10, webpod2 x10/);
-    expect(run.result_of('datapath/pod-to-clusterip').reason).toMatch(/every backend saw netpod's own IP 172\.16\.0\.\d+/);
+    expect(run.result_of('datapath/pod-to-clusterip').reason).toMatch(/every backend saw the expected source \(cilium-config .*ipv4-native-routing-cidr=172\.16\.0\.0\/16.*: 172\.16\.\d+\.\d+ is inside the native routing CIDR, not masqueraded/);
+    expect(run.result_of('datapath/pod-to-pod').reason).toMatch(/webpod1 saw 172\.16\.0\.\d+ \(cilium-config/);
     expect(run.result_of('datapath/pod-to-internet').reason).toMatch(new RegExp(`seen as ${PUBLIC_IP.replace(/\./g, '\\.')}, the control plane's public IP`));
     expect(run.result_of('agent/agent-status').expectations.map((e) => e.id)).toEqual([
-      'kube-proxy-replacement-true',
-      'routing-native',
-      'host-routing-bpf',
-      'masquerading-bpf',
-      'xdp-acceleration-native',
+      'kube-proxy-replacement-as-configured',
+      'routing-as-configured',
+      'host-routing-as-configured',
+      'masquerading-as-configured',
+      'xdp-acceleration-as-configured',
     ]);
+    expect(run.result_of('agent/agent-status').reason).toMatch(/True on 3 agent\(s\), as cilium-config kube-proxy-replacement=true/);
     expect(run.result_of('datapath/hubble-flows').reason).toMatch(
       /cilium-lab-check\/webpod1: \d+ FORWARDED, cilium-lab-check\/webpod2: \d+ FORWARDED, cilium-lab-check\/hostport: \d+ FORWARDED.*no DROPPED flow of cilium-lab-check\/netpod/,
     );
@@ -205,6 +209,38 @@ describe('lab check on a healthy lab', () => {
   });
 });
 
+describe('lab check holds the datapath to the installed values', () => {
+  const valuesOf = (userValuesFile?: string) =>
+    composeLabCiliumValues(plan, { xdp: true, ...(userValuesFile ? { userValuesFile } : {}) }).values as Record<string, unknown>;
+
+  it.each([
+    ['the lab default (helm-values/cilium.yaml + xdp.yaml)', undefined, /inside the native routing CIDR, not masqueraded/, '172\\.16\\.0\\.'],
+    ['the study-original overlay (ipv4NativeRoutingCIDR = the VPC)', fileURLToPath(new URL('../../helm-values/study-original.yaml', import.meta.url)), /outside the native routing CIDR, SNATed to the node/, '192\\.168\\.10\\.10'],
+  ])('gives an all-green run with %s, the peer seeing the source Cilium picks', async (_name, file, rule, seen) => {
+    // given Cilium installed with these values, the datapath doing what Cilium does with them
+    world.installValues(valuesOf(file));
+    // when
+    const run = await runCheck();
+    // then
+    expect(run.report.results.filter((r) => r.status !== 'passed').map((r) => `${r.check}/${r.scenario}: ${r.reason}`)).toEqual([]);
+    const source = run.result_of('datapath/pod-to-pod').expectations.find((e) => e.id === 'peer-sees-source-as-configured');
+    expect(source?.detail).toMatch(rule);
+    expect(source?.detail).toMatch(new RegExp(`webpod1 saw ${seen}`));
+  });
+
+  it('expects legacy host routing and iptables masquerading from values that ask for them, and says which keys', async () => {
+    // given
+    world.installValues({ ...valuesOf(), bpf: { masquerade: false, hostLegacyRouting: false } });
+    // when
+    const run = await runCheck();
+    // then
+    const agent = run.result_of('agent/agent-status');
+    expect(agent.status).toBe('passed');
+    expect(agent.expectations.find((e) => e.id === 'host-routing-as-configured')?.detail).toMatch(/^Legacy on 3 agent\(s\), as cilium-config enable-host-legacy-routing=false, kube-proxy-replacement=true, enable-bpf-masquerade=false/);
+    expect(agent.expectations.find((e) => e.id === 'masquerading-as-configured')?.detail).toMatch(/^IPTables on 3 agent\(s\)/);
+  });
+});
+
 describe('lab check when something is wrong', () => {
   it('fails the datapath set-up with the reason from the pod\'s events when a pod never becomes Ready, skips what depends on it, and still removes the namespace', async () => {
     // given webpod2's image never pulls
@@ -237,7 +273,7 @@ describe('lab check when something is wrong', () => {
     expect(run.code).toBe(1);
     const agent = run.result_of('agent/agent-status');
     expect(agent.status).toBe('failed');
-    expect(agent.reason).toMatch(/kube-proxy-replacement-true: k8s-w1: exit 1/);
+    expect(agent.reason).toMatch(/kube-proxy-replacement-as-configured: k8s-w1: exit 1/);
     expect(agent.evidence.output).toMatch(/exec kube-system\/cilium-b9q4m \[cilium-agent\]: cilium-dbg status -o json\nexit 1/);
     expect(agent.evidence.output).toMatch(/Unable to contact the Cilium daemon/);
   });
@@ -250,8 +286,8 @@ describe('lab check when something is wrong', () => {
     // then
     const agent = run.result_of('agent/agent-status');
     expect(agent.status).toBe('failed');
-    expect(agent.expectations.filter((e) => !e.met).map((e) => e.id)).toEqual(['routing-native', 'host-routing-bpf', 'masquerading-bpf']);
-    expect(agent.reason).toMatch(/routing-native: k8s-s: Tunnel, k8s-w1: Tunnel, k8s-w2: Tunnel \(want Native\)/);
+    expect(agent.expectations.filter((e) => !e.met).map((e) => e.id)).toEqual(['routing-as-configured', 'host-routing-as-configured', 'masquerading-as-configured']);
+    expect(agent.reason).toMatch(/routing-as-configured: k8s-s: Tunnel, k8s-w1: Tunnel, k8s-w2: Tunnel \(want Native: cilium-config routing-mode=native\)/);
   });
 
   it('fails XDP only when cilium-config asks for native acceleration', async () => {
@@ -259,12 +295,13 @@ describe('lab check when something is wrong', () => {
     world.agent.acceleration = 'None';
     // when
     const asked = await runCheck();
-    world.api.addConfigMap('kube-system', 'cilium-config', { 'bpf-lb-acceleration': 'disabled' });
+    const config = world.api.configMap('kube-system', 'cilium-config') as { data: Record<string, string> };
+    world.api.addConfigMap('kube-system', 'cilium-config', { ...config.data, 'bpf-lb-acceleration': 'disabled' });
     const notAsked = await runCheck();
     // then
-    expect(asked.result_of('agent/agent-status').reason).toMatch(/xdp-acceleration-native: .*None \(want Native\)/);
+    expect(asked.result_of('agent/agent-status').reason).toMatch(/xdp-acceleration-as-configured: .*None \(want Native: cilium-config bpf-lb-acceleration=native\)/);
     expect(notAsked.result_of('agent/agent-status').status).toBe('passed');
-    expect(notAsked.result_of('agent/agent-status').expectations.map((e) => e.id)).not.toContain('xdp-acceleration-native');
+    expect(notAsked.result_of('agent/agent-status').expectations.map((e) => e.id)).not.toContain('xdp-acceleration-as-configured');
   });
 
   it('fails pod-to-clusterip when one backend never answers through the service, naming it', async () => {
@@ -293,16 +330,33 @@ describe('lab check when something is wrong', () => {
     expect(run.result_of('datapath/pod-to-pod').reason).toMatch(/webpod2 \(172\.16\.2\.\d+ on k8s-w2\): http:\/\/172\.16\.2\.\d+\/: curl exit 28/);
   });
 
-  it('fails client-ip-preserved when the backends see the node IP (SNAT) instead of netpod\'s', async () => {
-    // given
+  it('fails peer-sees-source-as-configured when the backends see the node IP (SNAT) where cilium-config says they must not', async () => {
+    // given a datapath that masquerades whatever the config says
     world.snat = true;
     // when
     const run = await runCheck();
     // then
     const pod = run.result_of('datapath/pod-to-pod');
     expect(pod.status).toBe('failed');
-    expect(pod.expectations).toContainEqual(expect.objectContaining({ id: 'client-ip-preserved', met: false, detail: expect.stringMatching(/webpod1 saw 192\.168\.10\.10/) }));
+    expect(pod.expectations).toContainEqual(
+      expect.objectContaining({ id: 'peer-sees-source-as-configured', met: false, detail: expect.stringMatching(/webpod1 saw 192\.168\.10\.10, want 172\.16\.0\.\d+ \(cilium-config .*is inside the native routing CIDR, not masqueraded\)/) }),
+    );
     expect(pod.expectations).toContainEqual(expect.objectContaining({ id: 'pod-reaches-pod-across-nodes', met: true }));
+  });
+
+  it('fails peer-sees-source-as-configured when cilium-config says SNAT and the backends see the pod IP', async () => {
+    // given: the study's native routing CIDR (the VPC) leaves the pod CIDR outside, so Cilium
+    // must masquerade pod-to-pod traffic; a datapath that does not is wrong
+    const config = world.api.configMap('kube-system', 'cilium-config') as { data: Record<string, string> };
+    world.api.addConfigMap('kube-system', 'cilium-config', { ...config.data, 'ipv4-native-routing-cidr': '192.168.0.0/16' });
+    world.neverSnat = true;
+    // when
+    const run = await runCheck();
+    // then
+    const pod = run.result_of('datapath/pod-to-pod');
+    expect(pod.expectations).toContainEqual(
+      expect.objectContaining({ id: 'peer-sees-source-as-configured', met: false, detail: expect.stringMatching(/webpod1 saw 172\.16\.0\.\d+, want 192\.168\.10\.10 \(cilium-config .*ipv4-native-routing-cidr=192\.168\.0\.0\/16.*outside the native routing CIDR, SNATed to the node\)/) }),
+    );
   });
 
   it('fails no-kube-proxy when kube-proxy\'s DaemonSet and ConfigMap are there', async () => {

@@ -145,8 +145,10 @@ export class LabWorld {
   readonly unreachablePods = new Set<string>();
   /** Backends the ClusterIP load-balances to; default both webpods. */
   serviceBackends: string[] = ['webpod1', 'webpod2'];
-  /** Cilium SNATs pod traffic to the node IP (what the backend sees as RemoteAddr). */
+  /** A broken datapath that SNATs pod traffic to the node IP whatever cilium-config says (what the backend sees as RemoteAddr). */
   snat = false;
+  /** A broken datapath that never SNATs pod-to-pod traffic, whatever cilium-config says. */
+  neverSnat = false;
   internet = true;
   /** What the internet sees as the caller's address. */
   egressIp = PUBLIC_IP;
@@ -203,7 +205,16 @@ export class LabWorld {
     api.addDeployment('kube-system', 'cilium-operator', { replicas: 1, ready: 1 });
     api.addDeployment('kube-system', 'hubble-relay', { replicas: 1, ready: 1 });
     api.addDeployment('kube-system', 'hubble-ui', { replicas: 1, ready: 1 });
-    api.addConfigMap('kube-system', 'cilium-config', { 'kube-proxy-replacement': 'true', 'bpf-lb-acceleration': 'native', 'routing-mode': 'native', 'enable-bpf-masquerade': 'true' });
+    // What the chart renders for the lab's default values (helm-values/cilium.yaml + xdp.yaml + the lab's ipv4NativeRoutingCIDR).
+    api.addConfigMap('kube-system', 'cilium-config', {
+      'kube-proxy-replacement': 'true',
+      'bpf-lb-acceleration': 'native',
+      'routing-mode': 'native',
+      'enable-bpf-masquerade': 'true',
+      'enable-ipv4-masquerade': 'true',
+      'enable-host-legacy-routing': 'false',
+      'ipv4-native-routing-cidr': '172.16.0.0/16',
+    });
     api.addConfigMap('kube-system', 'coredns', { Corefile: '.:53 {\n    kubernetes cluster.local in-addr.arpa ip6.arpa\n}\n' });
     api.addService('kube-system', 'hubble-relay', RELAY_IP, 80, { 'k8s-app': 'hubble-relay' });
   }
@@ -232,8 +243,54 @@ export class LabWorld {
     return (p.status as Json).hostIP as string;
   }
 
+  /**
+   * Whether Cilium masquerades a pod's packet to another node's pod, modelled on its own rule (not
+   * on the code under test): IPv4 masquerading on, native routing, the destination outside
+   * ipv4-native-routing-cidr (bpf/lib/nat.h snat_v4_needs_masquerade; cilium/cilium#32010).
+   */
+  private masquerades(destinationIp: string): boolean {
+    const data = ((this.api.configMap('kube-system', 'cilium-config')?.data ?? {}) as Record<string, string>);
+    if (data['enable-ipv4-masquerade'] === 'false' || data['routing-mode'] !== 'native' || data['enable-ip-masq-agent'] === 'true') return false;
+    const [network, bits] = (data['ipv4-native-routing-cidr'] ?? '0.0.0.0/32').split('/') as [string, string];
+    const toInt = (ip: string): number => ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+    const size = 2 ** (32 - Number(bits));
+    const start = toInt(network);
+    const address = toInt(destinationIp);
+    return !(address >= start && address < start + size);
+  }
+
+  /**
+   * Installs Cilium with these Helm values: cilium-config as the chart renders the keys the checks
+   * read, and the agents reporting what they run with it.
+   */
+  installValues(values: Record<string, unknown>): void {
+    const at = (path: string): unknown => path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], values);
+    const flag = (v: unknown): string => (v === true || v === 'true' ? 'true' : 'false');
+    const data: Record<string, string> = {
+      'kube-proxy-replacement': flag(at('kubeProxyReplacement')),
+      'routing-mode': String(at('routingMode') ?? 'tunnel'),
+      'enable-bpf-masquerade': flag(at('bpf.masquerade')),
+      'enable-ipv4-masquerade': flag(at('enableIPv4Masquerade') ?? true),
+      'enable-host-legacy-routing': flag(at('bpf.hostLegacyRouting')),
+      'bpf-lb-acceleration': String(at('loadBalancer.acceleration') ?? 'disabled'),
+      ...(at('ipv4NativeRoutingCIDR') ? { 'ipv4-native-routing-cidr': String(at('ipv4NativeRoutingCIDR')) } : {}),
+      ...(at('ipMasqAgent.enabled') === true ? { 'enable-ip-masq-agent': 'true' } : {}),
+    };
+    this.api.addConfigMap('kube-system', 'cilium-config', data);
+    const kpr = data['kube-proxy-replacement'] === 'true';
+    const bpfMasq = data['enable-bpf-masquerade'] === 'true';
+    const masq = data['enable-ipv4-masquerade'] === 'true';
+    Object.assign(this.agent, {
+      kpr: kpr ? 'True' : 'False',
+      interHost: data['routing-mode'] === 'native' ? 'Native' : 'Tunnel',
+      intraHost: data['enable-host-legacy-routing'] !== 'true' && kpr && (bpfMasq || !masq) ? 'BPF' : 'Legacy',
+      masqMode: masq ? (bpfMasq ? 'BPF' : 'IPTables') : 'disabled',
+      acceleration: data['bpf-lb-acceleration'] === 'native' ? 'Native' : 'Disabled',
+    });
+  }
+
   private whoami(server: Json, client: Json, host: string): string {
-    const remote = this.snat ? this.hostIp(client) : this.podIp(client);
+    const remote = this.snat || (!this.neverSnat && this.masquerades(this.podIp(server))) ? this.hostIp(client) : this.podIp(client);
     return [
       `Hostname: ${this.podName(server)}`,
       'IP: 127.0.0.1',

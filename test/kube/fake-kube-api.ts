@@ -315,6 +315,10 @@ export class FakeKubeApi {
     });
   }
 
+  configMap(ns: string, name: string): Json | undefined {
+    return this.configMaps.get(key(ns, name));
+  }
+
   addConfigMap(ns: string, name: string, data: Record<string, string>): void {
     this.configMaps.set(key(ns, name), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, uid: uid(), creationTimestamp: now() }, data });
   }

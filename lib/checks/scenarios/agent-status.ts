@@ -1,9 +1,12 @@
 /**
  * What each agent says about its own datapath (`cilium-dbg status -o json`, exec'd in every
- * cilium agent pod): the facts the study reads off `cilium status` by hand. XDP acceleration is
- * asserted only when the deployed cilium-config asks for it (bpf-lb-acceleration: native).
+ * cilium agent pod): the facts the study reads off `cilium status` by hand, each held to what the
+ * cluster's own cilium-config asks (lib/checks/datapath-settings.ts), whatever overlay or values
+ * file was installed; every verdict names the keys it came from. XDP acceleration is asserted only
+ * when cilium-config asks for it.
  */
 import type { KubePod } from '../../kube/types.js';
+import { expectedAgentStatus, readDatapathSettings, type AgentExpectation } from '../datapath-settings.js';
 import { EXPECT } from '../expectations.js';
 import { CILIUM_AGENT_CONTAINER, CILIUM_AGENT_SELECTOR, KUBE_SYSTEM, execRecorded, mapLimit } from '../helpers.js';
 import { parseCiliumStatus, type AgentFacts } from '../parsers.js';
@@ -23,20 +26,20 @@ function assertAll(
   expectation: Expectation,
   readings: readonly AgentReading[],
   field: (facts: AgentFacts) => string | undefined,
-  wanted: string,
+  wanted: AgentExpectation,
 ): void {
-  const wrong = readings.filter((r) => !r.facts || field(r.facts) !== wanted);
+  const wrong = readings.filter((r) => !r.facts || field(r.facts) !== wanted.want);
   const detail =
     wrong.length === 0
-      ? `${wanted} on ${readings.length} agent(s)`
-      : wrong.map((r) => `${r.node}: ${r.facts ? (field(r.facts) ?? 'not reported') : r.error}`).join(', ') + ` (want ${wanted})`;
+      ? `${wanted.want} on ${readings.length} agent(s), as ${wanted.because}`
+      : wrong.map((r) => `${r.node}: ${r.facts ? (field(r.facts) ?? 'not reported') : r.error}`).join(', ') + ` (want ${wanted.want}: ${wanted.because})`;
   run.expect(expectation, wrong.length === 0, detail);
 }
 
 export const agentStatus: Scenario = {
   name: 'agent-status',
-  proves: 'every agent runs the kube-proxy-free datapath the values ask for: KPR, native routing, BPF host routing and BPF masquerading',
-  expectations: [EXPECT.kubeProxyReplacement, EXPECT.routingNative, EXPECT.hostRoutingBpf, EXPECT.masqueradingBpf, EXPECT.xdpNative],
+  proves: 'every agent runs the datapath its cilium-config asks for (the lab: kube-proxy replacement, native routing, BPF host routing, BPF masquerading, XDP)',
+  expectations: [EXPECT.kubeProxyReplacement, EXPECT.routing, EXPECT.hostRouting, EXPECT.masquerading, EXPECT.xdpAcceleration],
   async run(run) {
     const pods = (await run.env.kube.listPods(KUBE_SYSTEM, CILIUM_AGENT_SELECTOR)).filter((p) => p.phase === 'Running' && !p.terminating);
     if (pods.length === 0) run.skip('no running cilium agent pod to ask (see cilium-agents-ready)');
@@ -50,16 +53,15 @@ export const agentStatus: Scenario = {
         return { node, pod: pod.name, error: (error as Error).message };
       }
     });
-    assertAll(run, EXPECT.kubeProxyReplacement, readings, (f) => f.kubeProxyReplacement, 'True');
-    assertAll(run, EXPECT.routingNative, readings, (f) => f.interHostRouting, 'Native');
-    assertAll(run, EXPECT.hostRoutingBpf, readings, (f) => f.intraHostRouting, 'BPF');
-    assertAll(run, EXPECT.masqueradingBpf, readings, (f) => (f.masqueradingEnabled ? f.masqueradingMode : 'disabled'), 'BPF');
-
     const config = await run.env.kube.getConfigMap(KUBE_SYSTEM, 'cilium-config');
-    const acceleration = config?.data['bpf-lb-acceleration'] ?? '';
-    run.record(`get configmap ${KUBE_SYSTEM}/cilium-config: bpf-lb-acceleration`, acceleration || '(not set)');
-    if (acceleration === 'native') {
-      assertAll(run, EXPECT.xdpNative, readings, (f) => f.nodePortAcceleration, 'Native');
-    }
+    if (!config) throw new Error(`configmap ${KUBE_SYSTEM}/cilium-config not found: nothing says what the agents should run`);
+    const settings = readDatapathSettings(config.data);
+    run.record(`get configmap ${KUBE_SYSTEM}/cilium-config`, Object.entries(settings.source).map(([k, v]) => `${k}: ${v}`).join('\n'));
+    const want = expectedAgentStatus(settings);
+    assertAll(run, EXPECT.kubeProxyReplacement, readings, (f) => f.kubeProxyReplacement, want.kubeProxyReplacement);
+    assertAll(run, EXPECT.routing, readings, (f) => f.interHostRouting, want.routing);
+    assertAll(run, EXPECT.hostRouting, readings, (f) => f.intraHostRouting, want.hostRouting);
+    assertAll(run, EXPECT.masquerading, readings, (f) => (f.masqueradingEnabled ? f.masqueradingMode : 'disabled'), want.masquerading);
+    if (want.acceleration) assertAll(run, EXPECT.xdpAcceleration, readings, (f) => f.nodePortAcceleration, want.acceleration);
   },
 };

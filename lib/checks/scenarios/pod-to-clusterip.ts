@@ -5,6 +5,7 @@
  * requests all land on one of two backends is 2 x 0.5^20, about 2 in a million.
  */
 import type { DatapathPods } from '../datapath-fixture.js';
+import { expectedSource } from '../datapath-settings.js';
 import { EXPECT } from '../expectations.js';
 import { parseWhoami } from '../parsers.js';
 import type { Scenario } from '../types.js';
@@ -53,10 +54,10 @@ export function parseRequestLoop(stdout: string): LoopAnswer[] {
 
 export const podToClusterIp: Scenario<DatapathPods> = {
   name: 'pod-to-clusterip',
-  proves: 'the ClusterIP service is load-balanced by Cilium (no kube-proxy) across both backends, without SNAT of the client',
-  expectations: [EXPECT.clusterIpAnswers, EXPECT.clusterIpBothBackends, EXPECT.clientIpPreserved],
+  proves: 'the ClusterIP service is load-balanced by Cilium (no kube-proxy) across both backends, and each backend sees the source cilium-config implies (the lab: the client pod IP)',
+  expectations: [EXPECT.clusterIpAnswers, EXPECT.clusterIpBothBackends, EXPECT.sourceAsConfigured],
   async run(run) {
-    const { service, webpods, netpod } = run.fixture;
+    const { service, webpods, netpod, settings } = run.fixture;
     const url = `http://${service.clusterIp}:80/`;
     const result = await execInNetpod(run, requestLoop(url, CLUSTERIP_REQUESTS));
     if (result.exitCode !== 0) throw new Error(`the request loop in netpod did not run: exit ${result.exitCode}${result.error ? ` (${result.error})` : ''}`);
@@ -80,11 +81,19 @@ export const podToClusterIp: Scenario<DatapathPods> = {
       silent.length === 0 ? `answers from ${tally}` : `answers from ${tally}; never answered: ${silent.join(', ')}`,
     );
     if (answered.length > 0) {
-      const other = answered.filter((a) => a.remoteIp !== netpod.podIp).map((a) => `${a.hostname} saw ${a.remoteIp}`);
+      // Socket-LB turns the ClusterIP into the backend's pod IP at connect(): the same rule as pod-to-pod.
+      const ipOf = new Map(webpods.map((w) => [w.name, w.podIp ?? '']));
+      const wrong: string[] = [];
+      const because = new Set<string>();
+      for (const a of answered) {
+        const expected = expectedSource(settings, netpod, ipOf.get(a.hostname as string) ?? '');
+        because.add(expected.because);
+        if (!expected.want.includes(a.remoteIp ?? '')) wrong.push(`${a.hostname} saw ${a.remoteIp}, want ${expected.want.join(' or ')}`);
+      }
       run.expect(
-        EXPECT.clientIpPreserved,
-        other.length === 0,
-        other.length === 0 ? `every backend saw netpod's own IP ${netpod.podIp}` : `${[...new Set(other)].join(', ')}, want ${netpod.podIp}`,
+        EXPECT.sourceAsConfigured,
+        wrong.length === 0,
+        wrong.length === 0 ? `every backend saw the expected source (${[...because].join('; ')})` : `${[...new Set(wrong)].join(', ')} (${[...because].join('; ')})`,
       );
     }
   },
