@@ -35,6 +35,7 @@ import {
   SSM_DOCUMENT_MARGIN_BYTES,
   MAX_TARGETS_PER_COMMAND,
   SSM_COMMAND_MAX_BYTES,
+  RemoteInterruptedError,
   RemoteRunError,
   assertAllSucceeded,
   describeFailures,
@@ -47,7 +48,7 @@ import {
 } from '../lab/remote-runner.js';
 
 // The port's names, for the callers of this adapter (lib/lab/remote-runner.ts defines them).
-export { SSM_STDERR_LIMIT, SSM_STDOUT_LIMIT, MAX_SCRIPT_BYTES, MAX_TARGETS_PER_COMMAND, SSM_COMMAND_MAX_BYTES, SSM_DOCUMENT_MARGIN_BYTES, RemoteRunError, assertAllSucceeded, describeFailures };
+export { SSM_STDERR_LIMIT, SSM_STDOUT_LIMIT, MAX_SCRIPT_BYTES, MAX_TARGETS_PER_COMMAND, SSM_COMMAND_MAX_BYTES, SSM_DOCUMENT_MARGIN_BYTES, RemoteInterruptedError, RemoteRunError, assertAllSucceeded, describeFailures };
 export type { NodeRunResult, NodeRunStatus, RemoteRunner, RemoteTarget, RetryOptions, RunOptions };
 
 const TERMINAL_STATUSES: ReadonlySet<string> = new Set<string>([
@@ -257,6 +258,12 @@ export class SsmRunner implements RemoteRunner {
     if (duplicate) throw new Error(`cilium-lab: instance ${duplicate} is targeted twice`);
     if (!(options.timeoutMs > 0)) throw new Error('cilium-lab: RunOptions.timeoutMs must be positive');
 
+    const interrupted = (ids: readonly string[]): RemoteInterruptedError =>
+      new RemoteInterruptedError(
+        `cilium-lab: interrupted (${String(options.signal?.reason ?? 'aborted')})${ids.length > 0 ? `: SSM command(s) ${ids.join(', ')} cancelled` : ' before anything was sent'}`,
+        ids,
+      );
+    if (options.signal?.aborted) throw interrupted([]);
     const commands = [bashCommand(script)];
     const started = Date.now();
     const deadline = started + options.timeoutMs;
@@ -275,6 +282,10 @@ export class SsmRunner implements RemoteRunner {
     // A non-retryable error (access denied, unknown command) stops every poller.
     const stop = new AbortController();
     setMaxListeners(4 * sent.length + 10, stop.signal);
+    // Ctrl-C / SIGTERM (or an interrupt that came while SendCommand was in flight) stops every poller too.
+    const onInterrupt = (): void => stop.abort(interrupted(sent.map((b) => b.commandId)));
+    if (options.signal?.aborted) onInterrupt();
+    else options.signal?.addEventListener('abort', onInterrupt, { once: true });
     const polls = sent.map((batch) =>
       this.pollBatch(batch, started, deadline, options, stop.signal).catch((error: unknown) => {
         if (!stop.signal.aborted) stop.abort(error);
@@ -282,9 +293,11 @@ export class SsmRunner implements RemoteRunner {
       }),
     );
     const settled = await Promise.allSettled(polls);
+    options.signal?.removeEventListener('abort', onInterrupt);
     if (stop.signal.aborted) {
       await this.cancelQuietly(sent, options);
       const reason: unknown = stop.signal.reason;
+      if (reason instanceof RemoteInterruptedError) throw reason;
       throw new Error(
         `cilium-lab: polling SSM command(s) ${sent.map((b) => b.commandId).join(', ')} failed, so they were cancelled: ${describeError(reason)}`,
         { cause: reason },

@@ -6,12 +6,20 @@
  * so a red result says which setting it was held to.
  *
  * How Cilium decides (1.16; see the sources beside each rule):
+ *   - The keys, as the chart renders them (cilium-1.16.3.tgz templates/cilium-configmap.yaml):
+ *     kube-proxy-replacement "false" when unset; routing-mode "tunnel" when unset;
+ *     enable-bpf-masquerade and enable-host-legacy-routing only when set; enable-ipv4-masquerade
+ *     always (default true); enable-ip-masq-agent only when true.
  *   - BPF host routing needs kube-proxy replacement and, with IPv4 masquerading on, BPF
- *     masquerading; else the agent falls back to Legacy (docs: Tuning Guide, eBPF Host-Routing;
- *     enable-host-legacy-routing=true asks for Legacy outright).
- *   - In native routing with BPF masquerading, traffic from a local pod to a destination outside
- *     ipv4-native-routing-cidr is SNATed to the node's IP, pods on other nodes included
- *     (bpf/lib/nat.h snat_v4_needs_masquerade; cilium/cilium#32010, #11096; FACTS.md). In tunnel
+ *     masquerading; else the agent falls back to Legacy (daemon/cmd/kube_proxy_replacement.go
+ *     finishKubeProxyReplacementInit: "BPF host routing requires enable-bpf-masquerade",
+ *     "... requires kube-proxy-replacement=true", and a 5.10 kernel, which the lab's AMIs have);
+ *     enable-host-legacy-routing=true asks for Legacy outright.
+ *   - "By default, all packets from a pod destined to an IP address outside of the
+ *     ipv4-native-routing-cidr range are masqueraded, except for packets destined to other cluster
+ *     nodes" (Documentation/network/concepts/masquerading.rst): in native routing a pod on another
+ *     node outside that range sees the node's IP (bpf/lib/nat.h snat_v4_needs_masquerade;
+ *     cilium/cilium#32010, #11096; FACTS.md). In tunnel
  *     routing pod-to-pod traffic goes through the tunnel unmasqueraded. With ip-masq-agent its
  *     own nonMasqueradeCIDRs decide, which cilium-config does not show: the checks then accept either.
  */

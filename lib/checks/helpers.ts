@@ -44,7 +44,8 @@ export async function remoteRecorded(
 ): Promise<NodeRunResult[]> {
   const remote = run.env.remote;
   if (!remote) run.skip('no access to the nodes (no SSM RemoteRunner in this run)');
-  const results = await remote.runOnNodes(targets, script, { timeoutMs, comment: `cilium-lab check: ${what}` });
+  // Ctrl-C / SIGTERM cancels the SSM commands (CancelCommand) instead of leaving them running on the nodes.
+  const results = await remote.runOnNodes(targets, script, { timeoutMs, comment: `cilium-lab check: ${what}`, signal: run.env.signal });
   for (const r of results) {
     const head = `${r.status}, exit ${r.exitCode}${r.note ? `; ${r.note}` : ''}${r.stdoutTruncated ? '; stdout cut by SSM' : ''}`;
     const body = [r.stdout.trimEnd(), r.stderr.trim() ? `[stderr]\n${r.stderr.trimEnd()}` : ''].filter(Boolean).join('\n');

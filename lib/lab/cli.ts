@@ -172,6 +172,9 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     report = reporter.report(false, { error: message, ...(partial !== undefined ? { result: partial } : {}) });
     if (json) out.result(JSON.stringify(report, null, 2));
     else out.result(`lab ${name} failed: ${message}`);
+    // A run stopped by a signal exits as a shell reports it (130 SIGINT, 143 SIGTERM).
+    const exitCode = (error as { exitCode?: unknown }).exitCode;
+    if (typeof exitCode === 'number' && Number.isInteger(exitCode) && exitCode > 0) return exitCode;
     return error instanceof UsageError ? 2 : 1;
   }
 }

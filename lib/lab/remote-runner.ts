@@ -51,6 +51,22 @@ export interface RunOptions {
   readonly cancelBudgetMs?: number;
   /** Shown in the SSM console and ListCommands (SSM keeps the first 100 characters). */
   readonly comment?: string;
+  /**
+   * Ctrl-C / SIGTERM: when it aborts, the runner stops waiting, cancels what it sent
+   * (CancelCommand) and rejects with RemoteInterruptedError. Aborted before sending: nothing is sent.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** The run was interrupted (RunOptions.signal): what was sent has been cancelled. */
+export class RemoteInterruptedError extends Error {
+  constructor(
+    message: string,
+    readonly commandIds: readonly string[],
+  ) {
+    super(message);
+    this.name = 'RemoteInterruptedError';
+  }
 }
 
 /**

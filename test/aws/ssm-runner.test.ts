@@ -9,6 +9,7 @@ import {
   MAX_SCRIPT_BYTES,
   SSM_DOCUMENT_MARGIN_BYTES,
   SSM_COMMAND_MAX_BYTES,
+  RemoteInterruptedError,
   RemoteRunError,
   SsmRunner,
   SSM_STDERR_LIMIT,
@@ -166,6 +167,29 @@ describe('SsmRunner.runOnNodes', () => {
     expect(cancels).toHaveLength(1);
     expect(cancels[0]?.body).toEqual({ CommandId: hung?.commandId, InstanceIds: [targets[0]?.instanceId] });
     expect(describeFailures(results)).toMatch(/hung \(i-0+1\): TimedOut, no exit code/);
+  });
+
+  it('on an interrupt (Ctrl-C, SIGTERM) stops waiting, cancels what it sent, and says so', async () => {
+    // Given two nodes that would run for a minute
+    const { fake, runner, targets } = await givenNodes({ a: { neverFinish: true }, b: { neverFinish: true } });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort('SIGTERM'), 300);
+    // When the run is interrupted after 300 ms
+    const { value: error, ms } = await timed(() => runner.runOnNodes(targets, 'sleep 60', { ...QUICK, timeoutMs: 60_000, signal: controller.signal }).then(() => undefined, (e: unknown) => e));
+    // Then it stops at once, CancelCommand went out for the command, and the error names it
+    expect(error).toBeInstanceOf(RemoteInterruptedError);
+    expect(ms).toBeLessThan(2_000);
+    const cancels = fake.callsTo('CancelCommand');
+    expect(cancels).toHaveLength(1);
+    expect((error as RemoteInterruptedError).message).toBe(`cilium-lab: interrupted (SIGTERM): SSM command(s) ${String(cancels[0]?.body['CommandId'])} cancelled`);
+  });
+
+  it('sends nothing when interrupted before it starts', async () => {
+    const { fake, runner, targets } = await givenNodes({ a: {} });
+    const controller = new AbortController();
+    controller.abort('SIGINT');
+    await expect(runner.runOnNodes(targets, 'true', { ...QUICK, timeoutMs: 5_000, signal: controller.signal })).rejects.toThrow('cilium-lab: interrupted (SIGINT) before anything was sent');
+    expect(fake.callsTo('SendCommand')).toHaveLength(0);
   });
 
   it('times out (and cancels) an invocation that never appears instead of retrying forever', async () => {

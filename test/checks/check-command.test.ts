@@ -579,8 +579,8 @@ describe('lab check JUnit when the run fails before its scenarios', () => {
   });
 });
 
-describe('lab check on Ctrl-C', () => {
-  it('stops at the first SIGINT, skips what is left, removes the namespace and exits 1', async () => {
+describe('lab check on Ctrl-C and SIGTERM', () => {
+  it('stops at the first SIGINT, skips what is left, removes the namespace and exits 130', async () => {
     // given a SIGINT during the first curl from netpod
     const signals = new EventEmitter();
     let sent = false;
@@ -593,7 +593,7 @@ describe('lab check on Ctrl-C', () => {
     // when
     const run = await runCheck([], { signals });
     // then
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(130);
     expect(run.result).toMatch(/lab check failed: interrupted by SIGINT/);
     expect(run.result_of('datapath/pod-to-pod')).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^interrupted while running \(pod-reaches-pod-across-nodes not proven\)/) });
     expect(run.result_of('datapath/pod-to-clusterip')).toMatchObject({ status: 'skipped', reason: 'not run: interrupted' });
@@ -602,6 +602,25 @@ describe('lab check on Ctrl-C', () => {
     expect(world.api.deletedNamespaces).toEqual([NS]);
     expect(world.api.hasNamespace(NS)).toBe(false);
     expect(signals.listenerCount('SIGINT')).toBe(0);
+  });
+
+  it('on SIGTERM mid-scenario cancels the remote command it was waiting for, removes the namespace and exits 143', async () => {
+    // given a SIGTERM while testpc runs the NodePort probe (a CI job's timeout)
+    const signals = new EventEmitter();
+    world.remote.onRun = (targets) => {
+      if (targets.includes('testpc')) signals.emit('SIGTERM');
+    };
+    // when
+    const run = await runCheck([], { signals });
+    // then
+    expect(run.code).toBe(143);
+    expect(run.result).toMatch(/lab check failed: interrupted by SIGTERM after \d+ scenario\(s\)/);
+    expect(world.remote.cancelled).toEqual([['testpc']]);
+    expect(run.result_of('datapath/nodeport-from-testpc')).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^interrupted: cilium-lab: interrupted \(SIGTERM\): SSM command\(s\) cmd-0001 cancelled/) });
+    expect(run.result_of('datapath/hubble-flows')).toMatchObject({ status: 'skipped', reason: 'not run: interrupted' });
+    expect(world.api.deletedNamespaces).toEqual([NS]);
+    expect(world.api.hasNamespace(NS)).toBe(false);
+    expect([signals.listenerCount('SIGINT'), signals.listenerCount('SIGTERM')]).toEqual([0, 0]);
   });
 
   it('exits at once on a second SIGINT', async () => {

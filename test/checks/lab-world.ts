@@ -5,7 +5,7 @@
  * agents' `cilium-dbg status` and `hubble observe`), and an in-memory RemoteRunner for the host
  * scripts. Every knob defaults to healthy; a test turns one to break what it is about.
  */
-import type { NodeRunResult, RemoteRunner, RemoteTarget, RunOptions } from '../../lib/lab/remote-runner.js';
+import { RemoteInterruptedError, type NodeRunResult, type RemoteRunner, type RemoteTarget, type RunOptions } from '../../lib/lab/remote-runner.js';
 import { IPTABLES_TAG } from '../../lib/checks/scenarios/no-kube-svc-rules.js';
 import { NIC_STATE_TAG } from '../../lib/checks/scenarios/nic-tuning.js';
 import { NODEPORT_TAG } from '../../lib/checks/scenarios/nodeport.js';
@@ -113,8 +113,18 @@ export class FakeRemoteRunner implements RemoteRunner {
 
   constructor(private readonly answer: (node: string, script: string) => { exitCode: number; stdout: string; stderr?: string }) {}
 
+  /** Commands cancelled by an interrupt (as SsmRunner sends CancelCommand). */
+  readonly cancelled: string[][] = [];
+  /** Called on every run (tests use it to interrupt one). */
+  onRun: ((targets: readonly string[]) => void) | undefined;
+
   async runOnNodes(targets: readonly RemoteTarget[], script: string, options: RunOptions): Promise<NodeRunResult[]> {
     this.calls.push({ targets: targets.map((t) => t.name), script, options });
+    this.onRun?.(targets.map((t) => t.name));
+    if (options.signal?.aborted) {
+      this.cancelled.push(targets.map((t) => t.name));
+      throw new RemoteInterruptedError(`cilium-lab: interrupted (${String(options.signal.reason)}): SSM command(s) cmd-0001 cancelled`, ['cmd-0001']);
+    }
     return targets.map((t) => {
       const a = this.answer(t.name, script);
       return {
@@ -260,19 +270,24 @@ export class LabWorld {
   }
 
   /**
-   * Installs Cilium with these Helm values: cilium-config as the chart renders the keys the checks
-   * read, and the agents reporting what they run with it.
+   * Installs Cilium with these Helm values: cilium-config as the 1.16.3 chart renders the keys the
+   * checks read (cilium/charts cilium-1.16.3.tgz, templates/cilium-configmap.yaml: KPR "false"
+   * when unset; routing-mode "tunnel" when unset; enable-bpf-masquerade and
+   * enable-host-legacy-routing only when set; enable-ipv4-masquerade always; bpf-lb-acceleration
+   * when loadBalancer.acceleration is; ipv4-native-routing-cidr when not empty; enable-ip-masq-agent
+   * only when true), and the agents reporting what they run with it (host routing falls back to
+   * Legacy without KPR or with iptables masquerading: daemon/cmd/kube_proxy_replacement.go).
    */
   installValues(values: Record<string, unknown>): void {
     const at = (path: string): unknown => path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], values);
-    const flag = (v: unknown): string => (v === true || v === 'true' ? 'true' : 'false');
+    const set = (v: unknown): boolean => v !== undefined && v !== null;
     const data: Record<string, string> = {
-      'kube-proxy-replacement': flag(at('kubeProxyReplacement')),
-      'routing-mode': String(at('routingMode') ?? 'tunnel'),
-      'enable-bpf-masquerade': flag(at('bpf.masquerade')),
-      'enable-ipv4-masquerade': flag(at('enableIPv4Masquerade') ?? true),
-      'enable-host-legacy-routing': flag(at('bpf.hostLegacyRouting')),
-      'bpf-lb-acceleration': String(at('loadBalancer.acceleration') ?? 'disabled'),
+      'kube-proxy-replacement': String(at('kubeProxyReplacement') ?? 'false'),
+      'routing-mode': String(at('routingMode') || 'tunnel'),
+      ...(set(at('bpf.masquerade')) ? { 'enable-bpf-masquerade': String(at('bpf.masquerade')) } : {}),
+      'enable-ipv4-masquerade': String(at('enableIPv4Masquerade') ?? true),
+      ...(set(at('bpf.hostLegacyRouting')) ? { 'enable-host-legacy-routing': String(at('bpf.hostLegacyRouting')) } : {}),
+      ...(set(at('loadBalancer.acceleration')) ? { 'bpf-lb-acceleration': String(at('loadBalancer.acceleration')) } : {}),
       ...(at('ipv4NativeRoutingCIDR') ? { 'ipv4-native-routing-cidr': String(at('ipv4NativeRoutingCIDR')) } : {}),
       ...(at('ipMasqAgent.enabled') === true ? { 'enable-ip-masq-agent': 'true' } : {}),
     };

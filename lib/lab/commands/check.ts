@@ -24,11 +24,14 @@ import { phaseDeps, type CommandSettings } from './shared.js';
 import { kubeconfigPath, labStateDir } from '../state.js';
 import type { LabTarget } from '../target.js';
 
-/** The part of `process` the command uses for Ctrl-C (tests hand in an EventEmitter). */
+/** The part of `process` the command uses for Ctrl-C and SIGTERM (tests hand in an EventEmitter). */
 export interface SignalSource {
-  on(event: 'SIGINT', listener: () => void): unknown;
-  off(event: 'SIGINT', listener: () => void): unknown;
+  on(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
+  off(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
 }
+
+/** The exit status of a run stopped by a signal: 128 + its number, as a shell reports it. */
+export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
 export interface CheckCommandSettings extends CommandSettings {
   /** Builds the Kubernetes client. @default createKubeClient (client-node) */
@@ -51,6 +54,8 @@ export class ChecksFailedError extends WordedError {
   constructor(
     message: string,
     readonly results: readonly ScenarioResult[],
+    /** 1 for failed scenarios; 130 / 143 when SIGINT / SIGTERM stopped the run. */
+    readonly exitCode = 1,
   ) {
     super(message);
     this.result = resultsDocument(results);
@@ -131,19 +136,24 @@ async function runCheckCommand(ctx: CommandContext, settings: CheckCommandSettin
     keepNamespace: ctx.options['keep-namespace'] === true,
   };
 
+  // Ctrl-C or SIGTERM (a CI job's timeout, `kill`): abort the waits, execs and SSM commands (which
+  // are cancelled), skip what is left, remove the namespace, exit 130 / 143. A second signal exits at once.
   const controller = new AbortController();
   const signals = settings.signals ?? process;
   let interrupts = 0;
-  const onSigint = (): void => {
+  const onSignal = (name: 'SIGINT' | 'SIGTERM'): void => {
     interrupts += 1;
     if (interrupts === 1) {
-      ctx.out.info('interrupted: stopping the checks and removing the test namespace (Ctrl-C again to exit at once)');
-      controller.abort('SIGINT');
+      ctx.out.info(`interrupted (${name}): stopping the checks, cancelling remote commands and removing the test namespace (Ctrl-C again to exit at once)`);
+      controller.abort(name);
     } else {
-      (settings.exitNow ?? (() => process.exit(130)))();
+      (settings.exitNow ?? (() => process.exit(SIGNAL_EXIT_CODES[name])))();
     }
   };
+  const onSigint = (): void => onSignal('SIGINT');
+  const onSigterm = (): void => onSignal('SIGTERM');
   signals.on('SIGINT', onSigint);
+  signals.on('SIGTERM', onSigterm);
 
   const env: CheckEnvironment = { kube, remote: (await ctx.services()).remote, lab: labFacts(target), options, signal: controller.signal };
   const checks = labChecks(ctx.options['upstream'] === true ? { upstream: { junitPath: upstreamJunitPath(ctx, labName) } } : {});
@@ -160,6 +170,7 @@ async function runCheckCommand(ctx: CommandContext, settings: CheckCommandSettin
     );
   } finally {
     signals.off('SIGINT', onSigint);
+    signals.off('SIGTERM', onSigterm);
   }
 
   const document = resultsDocument(results);
@@ -174,7 +185,8 @@ async function runCheckCommand(ctx: CommandContext, settings: CheckCommandSettin
   const failed = results.filter((r) => r.status === 'failed');
   if (controller.signal.aborted) {
     ctx.out.info(table);
-    throw new ChecksFailedError(`interrupted by SIGINT after ${summary.passed + summary.failed} scenario(s); report: ${reportPath}`, results);
+    const name = controller.signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+    throw new ChecksFailedError(`interrupted by ${name} after ${summary.passed + summary.failed} scenario(s); report: ${reportPath}`, results, SIGNAL_EXIT_CODES[name]);
   }
   if (failed.length > 0) {
     // runCli prints a thrown error instead of the result: show the table first (stderr in JSON mode).

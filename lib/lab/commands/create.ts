@@ -33,6 +33,8 @@ export class CreateFailedError extends WordedError {
   constructor(
     message: string,
     readonly result: unknown,
+    /** The failed part's exit status when it has its own (lab check stopped by SIGTERM: 143). */
+    readonly exitCode = 1,
   ) {
     super(message);
   }
@@ -77,7 +79,12 @@ export function createCommand(parts: CreateParts = { deploy: deployCommand, up: 
             : `the lab is deployed and keeps running until it expires: collect its nodes' logs with \`npm run lab -- logs -c labName=${labName}\`, delete it with \`npm run lab -- down -c labName=${labName} --yes\``;
         // What the failed part got done (lab check: every scenario's result) goes into the report too.
         const partial = (error as { result?: unknown }).result;
-        throw new CreateFailedError(`lab create stopped at ${step.name}: ${message}\n\n${next}`, { ...results, ...(partial !== undefined ? { [step.name]: partial } : {}), failedAt: step.name });
+        const exitCode = (error as { exitCode?: unknown }).exitCode;
+        throw new CreateFailedError(
+          `lab create stopped at ${step.name}: ${message}\n\n${next}`,
+          { ...results, ...(partial !== undefined ? { [step.name]: partial } : {}), failedAt: step.name },
+          typeof exitCode === 'number' ? exitCode : 1,
+        );
       }
       const greenAfterMs = now().getTime() - started.getTime();
       const deployed = results[parts.deploy.name] as { expiresAt?: string } | undefined;
