@@ -22,16 +22,37 @@ export function formatExec(result: ExecResult): string {
   return parts.join('\n');
 }
 
-/** Runs a command in a pod and records it (and its output) as evidence. */
+/**
+ * An exec that ended without the command's exit status: the WebSocket to the API server and
+ * kubelet broke, timed out or was refused (exit -1), not the command failing. Kept apart from
+ * datapath failures: retried once, and worded as what it is.
+ */
+export function isTransportError(result: ExecResult): boolean {
+  return result.exitCode === -1;
+}
+
+/**
+ * Runs a command in a pod and records it (and its output) as evidence. A transport error (see
+ * isTransportError) is retried once, both attempts recorded; if the retry fails the same way the
+ * result's error says "exec transport error", so no verdict mistakes it for the datapath's.
+ * Not retried after an interrupt.
+ */
 export async function execRecorded(
   run: ScenarioRun<unknown>,
   target: { readonly namespace: string; readonly pod: string; readonly container: string },
   command: readonly string[],
   timeoutMs = run.env.options.execTimeoutMs,
 ): Promise<ExecResult> {
-  const result = await run.env.kube.exec({ ...target, command, timeoutMs, signal: run.env.signal });
-  run.record(`exec ${target.namespace}/${target.pod} [${target.container}]: ${command.map(shellQuote).join(' ')}`, formatExec(result));
-  return result;
+  const label = `exec ${target.namespace}/${target.pod} [${target.container}]: ${command.map(shellQuote).join(' ')}`;
+  const first = await run.env.kube.exec({ ...target, command, timeoutMs, signal: run.env.signal });
+  if (!isTransportError(first) || run.env.signal.aborted) {
+    run.record(label, formatExec(first));
+    return first;
+  }
+  run.record(`${label} (attempt 1 of 2: exec transport error, retried)`, formatExec(first));
+  const second = await run.env.kube.exec({ ...target, command, timeoutMs, signal: run.env.signal });
+  run.record(`${label} (attempt 2 of 2)`, formatExec(second));
+  return isTransportError(second) ? { ...second, error: `exec transport error, twice (${second.error || first.error || 'no exit status'}); the command's own result is unknown` } : second;
 }
 
 /** Runs a bash script on nodes over the RemoteRunner, recording each node's output. Skips when there is no runner. */

@@ -327,7 +327,36 @@ describe('lab check when something is wrong', () => {
     const run = await runCheck();
     // then
     expect(run.result_of('datapath/pod-to-clusterip').reason).toMatch(/10\/20 requests .* answered, 10 failed \(e\.g\. curl exit 28: curl: \(28\) Connection timed out/);
-    expect(run.result_of('datapath/pod-to-pod').reason).toMatch(/webpod2 \(172\.16\.2\.\d+ on k8s-w2\): http:\/\/172\.16\.2\.\d+\/: curl exit 28/);
+    expect(run.result_of('datapath/pod-to-pod').reason).toMatch(/webpod2 \(172\.16\.2\.\d+ on k8s-w2\): attempt 1: http:\/\/172\.16\.2\.\d+\/: curl exit 28: .*; attempt 3: http:\/\/172\.16\.2\.\d+\/: curl exit 28/);
+  });
+
+  it('passes a pod-to-pod curl that blinked once, showing the failed attempt, and does not retry an HTTP error', async () => {
+    // given webpod1 times out once (a network blink), then answers
+    world.blinks.set('webpod1', 1);
+    // when
+    const run = await runCheck();
+    // then
+    const pod = run.result_of('datapath/pod-to-pod');
+    expect(pod.status).toBe('passed');
+    expect(pod.reason).toMatch(/webpod1 \(172\.16\.1\.\d+ on k8s-w1\) \[answered on attempt 2 of 3, after attempt 1: http:\/\/172\.16\.1\.\d+\/: curl exit 28: curl: \(28\) Connection timed out/);
+    expect(pod.evidence.output.match(/curl -sS --fail --max-time 5 http:\/\/172\.16\.1\./g)).toHaveLength(2);
+  });
+
+  it('retries an exec that lost its connection once, and reports a second loss as a transport error, not a datapath failure', async () => {
+    // given: the first exec into netpod breaks (no exit status), then every exec of webpod1's curl breaks
+    world.execTransportFailures.set('netpod', 1);
+    // when
+    const once = await runCheck();
+    // then: retried, passed, both attempts in the evidence
+    expect(once.result_of('datapath/pod-to-pod').status).toBe('passed');
+    expect(once.result_of('datapath/pod-to-pod').evidence.output).toMatch(/\(attempt 1 of 2: exec transport error, retried\)/);
+    // given: it breaks twice
+    world.execTransportFailures.set('netpod', 2);
+    const twice = await runCheck();
+    const pod = twice.result_of('datapath/pod-to-pod');
+    expect(pod.status).toBe('failed');
+    expect(pod.reason).toMatch(/webpod1 .*: not run \(exec transport error, twice \(.*\); the command's own result is unknown\)/);
+    expect(pod.reason).not.toMatch(/curl exit/);
   });
 
   it('fails peer-sees-source-as-configured when the backends see the node IP (SNAT) where cilium-config says they must not', async () => {

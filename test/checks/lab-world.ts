@@ -176,6 +176,10 @@ export class LabWorld {
   readonly hubbleExtraFlows: string[] = [];
   readonly kubeSvcRules = new Map<string, number>();
   readonly nic = new Map<string, NicState>(LAB_NODES.map((n) => [n.name, { mtu: 3498, wantMtu: 3498, channels: 2, wantChannels: 2 }]));
+  /** Per pod: how many of its next curls time out before it answers (a network blink). */
+  readonly blinks = new Map<string, number>();
+  /** Per client pod: how many of its next execs lose their connection (no exit status). */
+  readonly execTransportFailures = new Map<string, number>();
   /** Called on every exec (tests use it to interrupt a run). */
   onExec: ((call: ExecCall) => void) | undefined;
   upstream: { exitCode: number; junit?: string } = {
@@ -348,12 +352,22 @@ export class LabWorld {
     }
     if (!server) return { stderr: `curl: (7) Failed to connect to ${host} port ${port} after 3 ms: Couldn't connect to server\n`, exitCode: 7 };
     if (this.unreachablePods.has(this.podName(server))) return timeout();
+    const blinks = this.blinks.get(this.podName(server)) ?? 0;
+    if (blinks > 0) {
+      this.blinks.set(this.podName(server), blinks - 1);
+      return timeout();
+    }
     this.traffic.push({ from: this.podName(client), to: this.podName(server) });
     return { stdout: this.whoami(server, client, parsed.host) };
   }
 
   private exec(call: ExecCall): ExecReply {
     this.onExec?.(call);
+    const broken = this.execTransportFailures.get(call.pod) ?? 0;
+    if (broken > 0) {
+      this.execTransportFailures.set(call.pod, broken - 1);
+      return { closeWithoutStatus: true };
+    }
     const [program, ...args] = call.command;
     if (call.container === 'cilium-agent') {
       const pod = this.api.pod(call.namespace, call.pod) as Json;

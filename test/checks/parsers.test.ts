@@ -55,3 +55,13 @@ describe('parseRequestLoop', () => {
     ]);
   });
 });
+
+describe('the ClusterIP request loop', () => {
+  it('gets an exec budget that outlasts every request timing out, whatever the default exec timeout', async () => {
+    const { CLUSTERIP_REQUEST_SECONDS, requestLoop, requestLoopTimeoutMs } = await import('../../lib/checks/scenarios/pod-to-clusterip.js');
+    const worstCaseMs = 20 * CLUSTERIP_REQUEST_SECONDS * 1000;
+    expect(requestLoop('http://10.10.0.5:80/', 20)[2]).toContain(`--max-time ${CLUSTERIP_REQUEST_SECONDS} `);
+    for (const base of [3_000, 60_000]) expect(requestLoopTimeoutMs(20, base)).toBeGreaterThanOrEqual(worstCaseMs + 10_000);
+    expect(requestLoopTimeoutMs(20, 600_000)).toBe(600_000);
+  });
+});

@@ -759,7 +759,9 @@ export class FakeKubeApi {
     if (reply.hang) return;
     const frame = (channel: number, data: string | Buffer): Buffer => Buffer.concat([Buffer.from([channel]), Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8')]);
     const sendFrame = (data: Buffer) => new Promise<void>((resolve) => ws.send(data, () => resolve()));
-    // Output in chunks, as a real stream arrives.
+    // The API server's first frame is an empty one on stdout (the stream is open), then the
+    // output in chunks, as a real stream arrives.
+    await sendFrame(frame(1, ''));
     const chunks = (text: string) => text.match(/[\s\S]{1,4096}/g) ?? [];
     for (const c of chunks(reply.stdout ?? '')) await sendFrame(frame(1, c));
     for (const c of chunks(reply.stderr ?? '')) await sendFrame(frame(2, c));

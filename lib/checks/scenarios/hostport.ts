@@ -11,11 +11,11 @@ export const hostPort: Scenario<DatapathPods> = {
   async run(run) {
     const { hostport } = run.fixture;
     const url = `http://${hostport.hostIp}:${HOST_PORT}/`;
-    const { answer, failure } = await curlWhoami(run, url);
+    const { answer, failure, retried } = await curlWhoami(run, url);
     run.expect(
       EXPECT.hostPortReachable,
       answer?.hostname === hostport.name,
-      answer ? `${url} (${hostport.nodeName}) answered by ${answer.hostname}` : failure,
+      answer ? `${url} (${hostport.nodeName}) answered by ${answer.hostname}${retried ? ` [${retried}]` : ''}` : failure,
     );
   },
 };

@@ -12,6 +12,16 @@ import type { Scenario } from '../types.js';
 import { execInNetpod } from '../netpod.js';
 
 export const CLUSTERIP_REQUESTS = 20;
+/** curl's budget for one request of the loop. */
+export const CLUSTERIP_REQUEST_SECONDS = 3;
+
+/**
+ * The exec budget of the loop: every request timing out (count x max-time) plus a margin for the
+ * exec itself, so a black-holed service is reported request by request, never as an exec timeout.
+ */
+export function requestLoopTimeoutMs(count: number, baseMs: number): number {
+  return Math.max(baseMs, count * CLUSTERIP_REQUEST_SECONDS * 1000 + 15_000);
+}
 
 /** One sh loop, so the requests cost one exec; each answer sits between two marker lines. */
 export function requestLoop(url: string, count: number): string[] {
@@ -19,7 +29,7 @@ export function requestLoop(url: string, count: number): string[] {
     'sh',
     '-c',
     // Only whoami's Hostname/RemoteAddr lines and curl's errors are kept: 20 answers stay readable.
-    `for i in $(seq 1 ${count}); do echo "=== request $i"; out=$(curl -sS --fail --max-time 3 ${url} 2>&1); code=$?; ` +
+    `for i in $(seq 1 ${count}); do echo "=== request $i"; out=$(curl -sS --fail --max-time ${CLUSTERIP_REQUEST_SECONDS} ${url} 2>&1); code=$?; ` +
       `printf '%s\\n' "$out" | grep -E '^(Hostname|RemoteAddr|curl)'; echo "=== exit $code"; done`,
   ];
 }
@@ -59,7 +69,7 @@ export const podToClusterIp: Scenario<DatapathPods> = {
   async run(run) {
     const { service, webpods, netpod, settings } = run.fixture;
     const url = `http://${service.clusterIp}:80/`;
-    const result = await execInNetpod(run, requestLoop(url, CLUSTERIP_REQUESTS));
+    const result = await execInNetpod(run, requestLoop(url, CLUSTERIP_REQUESTS), requestLoopTimeoutMs(CLUSTERIP_REQUESTS, run.env.options.execTimeoutMs));
     if (result.exitCode !== 0) throw new Error(`the request loop in netpod did not run: exit ${result.exitCode}${result.error ? ` (${result.error})` : ''}`);
     const answers = parseRequestLoop(result.stdout);
     const answered = answers.filter((a) => a.exitCode === 0 && a.hostname);

@@ -20,12 +20,12 @@ export const podToPod: Scenario<DatapathPods> = {
     const peers: string[] = [];
     const wrongPeers: string[] = [];
     for (const webpod of webpods) {
-      const { answer, failure } = await curlWhoami(run, `http://${webpod.podIp}/`);
+      const { answer, failure, retried } = await curlWhoami(run, `http://${webpod.podIp}/`);
       const where = `${webpod.name} (${webpod.podIp} on ${webpod.nodeName})`;
       if (!answer) unreached.push(`${where}: ${failure}`);
       else if (answer.hostname !== webpod.name) unreached.push(`${where}: answered by ${answer.hostname}`);
       else {
-        reached.push(where);
+        reached.push(retried ? `${where} [${retried}]` : where);
         const { want, because } = expectedSource(settings, netpod, webpod.podIp ?? '');
         if (want.includes(answer.remoteIp ?? '')) peers.push(`${webpod.name} saw ${answer.remoteIp} (${because})`);
         else wrongPeers.push(`${webpod.name} saw ${answer.remoteIp}, want ${want.join(' or ')} (${because})`);
