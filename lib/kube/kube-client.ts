@@ -109,10 +109,18 @@ function conditionTrue(conditions: readonly { type: string; status: string }[] |
 
 function containerState(status: V1ContainerStatus): string {
   const s = status.state;
+  // A crash-looping container's reason is in its last termination: show it beside the back-off.
+  const last = status.lastState?.terminated ? `; last terminated: ${status.lastState.terminated.reason ?? 'unknown'} (exit ${status.lastState.terminated.exitCode}), ${status.restartCount} restart(s)` : '';
   if (s?.running) return 'running';
-  if (s?.waiting) return `waiting: ${s.waiting.reason ?? 'unknown'}${s.waiting.message ? ` (${s.waiting.message})` : ''}`;
+  if (s?.waiting) return `waiting: ${s.waiting.reason ?? 'unknown'}${s.waiting.message ? ` (${s.waiting.message})` : ''}${last}`;
   if (s?.terminated) return `terminated: ${s.terminated.reason ?? 'unknown'} (exit ${s.terminated.exitCode})`;
   return 'unknown';
+}
+
+/** A container the kubelet keeps restarting: it will not become Ready by waiting (the wait fails fast). */
+function crashLooping(pod: KubePod): string | undefined {
+  const container = pod.containers.find((c) => c.state.startsWith('waiting: CrashLoopBackOff'));
+  return container ? `container ${container.name} is in CrashLoopBackOff: ${container.state.slice('waiting: '.length)}` : undefined;
 }
 
 export function nodeFromApi(node: V1Node): KubeNode {
@@ -412,6 +420,8 @@ export class ClientNodeKube implements KubeClient {
             // A pod that ended never becomes Ready: stop waiting at once.
             throw new PodEndedError(`pod ${namespace}/${name} ended (${describePod(pod)})`);
           }
+          const looping = crashLooping(pod);
+          if (looping) throw new PodEndedError(`pod ${namespace}/${name} will not become Ready: ${looping}`);
           return { done: false, seen: describePod(pod) };
         },
         options,

@@ -196,6 +196,9 @@ describe('lab check on a healthy lab', () => {
     expect(findAll(root, 'testsuite').map((s) => s.attributes.name)).toEqual(['cluster', 'agent', 'hosts', 'datapath']);
     expect(findAll(root, 'testcase').map((t) => `${t.attributes.classname}/${t.attributes.name}`)).toEqual(ALL_SCENARIOS.map((s) => `cilium-lab.${s}`));
     expect(findAll(root, 'failure')).toEqual([]);
+    // and the full report (with the evidence) lands beside it
+    const beside = JSON.parse(readFileSync(join(stateDir, 'out', 'check-report.json'), 'utf8')) as ResultsDocument;
+    expect(beside.results.map((r) => `${r.check}/${r.scenario}`)).toEqual(ALL_SCENARIOS);
   });
 
   it('prints the results document with --json', async () => {

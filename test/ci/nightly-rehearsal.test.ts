@@ -390,7 +390,7 @@ const HOUR = 3_600_000;
       expect(night.stepOf(jobs, 'lab', 'create').outcome).toBe('success');
       const logs = jobs[0]?.steps.find((s) => /lab logs/.test(s.name));
       expect(logs?.outcome).toBe('skipped');
-      expect(night.uploads[0]).toEqual({ name: `nightly-lab-${runId}`, files: expect.arrayContaining(['create.json', 'junit.xml']) });
+      expect(night.uploads[0]).toEqual({ name: `nightly-lab-${runId}`, files: expect.arrayContaining(['create.json', 'junit.xml', 'check-report.json']) });
     });
 
     it('leaves no lab of its own or of an earlier night, and never touches the CI stack or a member\'s lab', () => {

@@ -79,7 +79,11 @@ export type PodBehaviour =
   /** Scheduled, but its image never pulls: ErrImagePull / ImagePullBackOff with Warning events. */
   | { readonly kind: 'image-pull-fails' }
   /** Never scheduled: PodScheduled False (Unschedulable) with a FailedScheduling event. */
-  | { readonly kind: 'unschedulable' };
+  | { readonly kind: 'unschedulable' }
+  /** Starts, exits 1, restarts: Running, not Ready, CrashLoopBackOff with the last termination. */
+  | { readonly kind: 'crash-loop' }
+  /** Running but its readiness probe fails: Ready False, Unhealthy events. */
+  | { readonly kind: 'running-not-ready' };
 
 export interface FakeNodeSpec {
   readonly name: string;
@@ -704,6 +708,24 @@ export class FakeKubeApi {
           this.event(ns, name, 'Normal', 'Started', `Started container ${this.containerNames(state)[i]}`, 'kubelet');
         }
         this.makeRunning(state, this.nextPodIp(nodeName));
+      } else if (b.kind === 'crash-loop' || b.kind === 'running-not-ready') {
+        this.makeRunning(state, this.nextPodIp(nodeName));
+        const status = state.obj.status as Json;
+        for (const c of (status.conditions ?? []) as Json[]) if (c.type === 'Ready' || c.type === 'ContainersReady') Object.assign(c, { status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${this.containerNames(state).join(' ')}]` });
+        for (const c of (status.containerStatuses ?? []) as Json[]) {
+          c.ready = false;
+          if (b.kind === 'crash-loop') {
+            Object.assign(c, {
+              started: false,
+              restartCount: 3,
+              state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 40s restarting failed container=${String(c.name)} pod=${name}_${ns}(${String((state.obj.metadata as Json).uid)})` } },
+              lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: now(), finishedAt: now() } },
+            });
+            this.event(ns, name, 'Warning', 'BackOff', `Back-off restarting failed container ${String(c.name)} in pod ${name}_${ns}`, 'kubelet');
+          } else {
+            this.event(ns, name, 'Warning', 'Unhealthy', 'Readiness probe failed: Get "http://172.16.1.9:80/": dial tcp 172.16.1.9:80: connect: connection refused', 'kubelet');
+          }
+        }
       } else if (b.kind === 'image-pull-fails') {
         const image = this.images(state)[0] ?? '';
         const message = `Failed to pull image "${image}": rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/${image}": failed to resolve reference "docker.io/${image}": docker.io/${image}: not found`;

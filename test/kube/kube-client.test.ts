@@ -98,6 +98,33 @@ describe('pods', () => {
     expect(e.events.some((ev) => ev.reason === 'BackOff')).toBe(true);
   });
 
+  it('fails fast on a crash-looping container, with its last exit code and the back-off, not after the whole wait', async () => {
+    // given a container that exits 1 on start
+    api.podBehaviour('netpod', { kind: 'crash-loop' });
+    await kube.createNamespace(NS);
+    await kube.applyPod(NS, netpod);
+    // when: a wait that could last 30 s
+    const started = Date.now();
+    const error = (await kube.waitForPodReady(NS, 'netpod', { timeoutMs: 30_000, pollIntervalMs: 20 }).catch((e: unknown) => e)) as PodNotReadyError;
+    // then
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(error).toBeInstanceOf(PodNotReadyError);
+    expect(error.message).toMatch(/pod cilium-lab-check\/netpod will not become Ready: container netshoot is in CrashLoopBackOff: CrashLoopBackOff \(back-off 40s restarting failed container=netshoot .*\); last terminated: Error \(exit 1\), 3 restart\(s\)/);
+    expect(error.message).toMatch(/Warning BackOff .*Back-off restarting failed container netshoot/);
+  });
+
+  it('waits out a Running pod that is not Ready, and says its readiness probe fails', async () => {
+    // given
+    api.podBehaviour('netpod', { kind: 'running-not-ready' });
+    await kube.createNamespace(NS);
+    await kube.applyPod(NS, netpod);
+    // when
+    const error = (await kube.waitForPodReady(NS, 'netpod', { timeoutMs: 300, pollIntervalMs: 20 }).catch((e: unknown) => e)) as PodNotReadyError;
+    // then
+    expect(error.message).toMatch(/did not become Ready within 0\.3 s; last seen: Running on k8s-w1; .*Ready=False \(ContainersNotReady\)/);
+    expect(error.message).toMatch(/Warning Unhealthy .*Readiness probe failed/);
+  });
+
   it('says why a pod is not scheduled', async () => {
     // given
     api.podBehaviour('netpod', { kind: 'unschedulable' });

@@ -10,7 +10,7 @@
  * exits at once.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { formatResultsTable, resultsDocument, type ResultsDocument } from '../../checks/report.js';
 import { WordedError } from '../../errors.js';
 import { writeJunit, writeJunitError } from '../../checks/junit.js';
@@ -178,7 +178,11 @@ async function runCheckCommand(ctx: CommandContext, settings: CheckCommandSettin
   mkdirSync(labStateDir(labName), { recursive: true });
   writeFileSync(reportPath, `${JSON.stringify(document, null, 2)}\n`);
   const junit = ctx.options['junit'];
-  if (typeof junit === 'string' && junit !== '') writeJunit(junit, results);
+  if (typeof junit === 'string' && junit !== '') {
+    writeJunit(junit, results);
+    // The full report beside the JUnit file, so what CI uploads has the evidence too.
+    writeFileSync(join(dirname(junit), 'check-report.json'), `${JSON.stringify(document, null, 2)}\n`);
+  }
 
   const table = formatResultsTable(results);
   const summary = summarize(results);
