@@ -7,6 +7,7 @@
  * reason and the evidence (commands, their output, Kubernetes events).
  */
 import type { RemoteRunner } from '../lab/remote-runner.js';
+import type { ArtifactStore } from '../lab/services.js';
 import type { KubeClient } from '../kube/types.js';
 
 export type ScenarioStatus = 'passed' | 'failed' | 'skipped';
@@ -112,6 +113,8 @@ export interface CheckEnvironment {
   readonly options: CheckOptions;
   /** Aborted on SIGINT: waits and execs stop, the runner skips what is left and cleans up. */
   readonly signal: AbortSignal;
+  /** The lab's artifacts bucket, for files too large for SSM's output (the upstream suite's sysdump). */
+  readonly artifacts?: { readonly store: ArtifactStore; readonly bucket: string };
 }
 
 /** Thrown (through `ScenarioRun.skip`) when a scenario cannot run; the result is skipped, not passed. */

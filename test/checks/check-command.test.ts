@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../lib/lab/cli.js';
 import { checkCommand, type CheckCommandSettings } from '../../lib/lab/commands/check.js';
-import type { LabServices } from '../../lib/lab/services.js';
+import type { ArtifactStore, LabServices } from '../../lib/lab/services.js';
 import { loadLabConfig } from '../../lib/config/load.js';
 import { OUTPUTS } from '../../lib/config/outputs.js';
 import { planLab } from '../../lib/config/plan.js';
@@ -66,18 +66,18 @@ interface CheckRun {
   result_of(id: string): ScenarioResult;
 }
 
-async function runCheck(args: string[] = [], settings: CheckCommandSettings = {}): Promise<CheckRun> {
+async function runCheck(args: string[] = [], settings: CheckCommandSettings = {}, bucket?: { artifacts: ArtifactStore; bucket: string }): Promise<CheckRun> {
   const info: string[] = [];
   const results: string[] = [];
   const services: LabServices = {
-    stackOutputs: async () => stackOutputs(),
+    stackOutputs: async () => ({ ...stackOutputs(), ...(bucket ? { [OUTPUTS.artifactsBucket]: bucket.bucket } : {}) }),
     remote: world.remote,
     ec2: {
       instanceTypes: async () => [],
       instances: async () => [],
       images: async () => [],
     },
-    artifacts: noArtifacts,
+    artifacts: bucket?.artifacts ?? noArtifacts,
     agentsNotOnline: async () => ({}),
   };
   const code = await runCli(['check', ...args], {
@@ -689,10 +689,57 @@ describe('lab check --upstream', () => {
     const upstreamJunit = join(stateDir, 'junit.cilium-connectivity.xml');
     expect(r.reason).toBe(`cilium connectivity test exit 0; JUnit ${upstreamJunit} (3 tests, 0 failures)`);
     expect(parseXml(readFileSync(upstreamJunit, 'utf8')).name).toBe('testsuites');
-    const call = world.remote.calls.find((c) => c.script.includes('cilium connectivity test'));
+    const call = world.remote.calls.find((c) => c.script.includes('CILIUM_LAB_UPSTREAM'));
     expect(call?.targets).toEqual(['k8s-s']);
-    expect(call?.script).toMatch(/--junit-file "\$out\/junit\.xml" --collect-sysdump-on-failure --timeout 17m --test '!pod-to-world,!pod-to-cidr,!to-fqdns'/);
+    expect(call?.script).toContain("LAB_TEST_FILTER='!pod-to-world,!pod-to-cidr,!to-fqdns'");
+    expect(call?.script).toContain("LAB_TEST_MINUTES='17'");
+    expect(call?.script).toContain("LAB_TEST_NAMESPACE='cilium-lab-upstream'");
+    expect(call?.script).toMatch(/--log-check-levels error/);
+    expect(call?.script).not.toMatch(/^LAB_SYSDUMP_UPLOAD_URL=/m);
     expect(call?.options.timeoutMs).toBe(20 * 60_000);
+  });
+
+  it('reports a run its timeout stopped as a timeout', async () => {
+    // given
+    world.upstream = { exitCode: 124, timedOut: true };
+    // when
+    const run = await runCheck(['--upstream']);
+    // then
+    expect(run.result_of('upstream/cilium-connectivity-test').reason).toBe('cilium-connectivity-test-passed: timed out: cilium connectivity test did not end within 17 min (+1 min grace; exit 124); no JUnit file');
+  });
+
+  it('brings the sysdump of a failed run back through the artifacts bucket, beside the JUnit file, and empties the bucket', async () => {
+    // given a failing suite, and a lab with an artifacts bucket (an in-memory store the world's node uploads to)
+    world.upstream = { exitCode: 1, sysdump: true };
+    const objects = new Map<string, string>();
+    const artifacts: ArtifactStore = {
+      uploadUrl: async (bucket, key) => {
+        objects.set(`https://${bucket}.s3.example/${key}?X-Amz-Signature=abc`, key);
+        return `https://${bucket}.s3.example/${key}?X-Amz-Signature=abc`;
+      },
+      list: async () => [],
+      download: async (_bucket, key, path) => {
+        const url = [...objects].find(([, k]) => k === key)?.[0] as string;
+        const body = world.uploads.get(url);
+        if (!body) throw new Error(`no object ${key}`);
+        writeFileSync(path, body);
+        return body.length;
+      },
+      remove: async (_bucket, keys) => {
+        for (const k of keys) for (const [url, key] of objects) if (key === k) objects.delete(url);
+      },
+    };
+    const junit = join(stateDir, 'reports', 'junit.xml');
+    // when
+    const run = await runCheck(['--upstream', '--junit', junit], {}, { artifacts, bucket: 'cilium-lab-cilium-lab-000000000000-ap-northeast-2' });
+    // then
+    const r = run.result_of('upstream/cilium-connectivity-test');
+    const sysdump = join(stateDir, 'reports', 'cilium-connectivity-sysdump.zip');
+    expect(r.reason).toMatch(new RegExp(`cilium connectivity test exit 1; no JUnit file; sysdump ${sysdump.replace(/[.]/g, '\\.')} \\(\\d+ bytes\\)`));
+    expect(readFileSync(sysdump, 'utf8')).toContain('a cilium sysdump');
+    expect(objects.size).toBe(0);
+    const call = world.remote.calls.find((c) => c.script.includes('CILIUM_LAB_UPSTREAM'));
+    expect(call?.script).toMatch(/^LAB_SYSDUMP_UPLOAD_URL='https:\/\/cilium-lab-cilium-lab-000000000000-ap-northeast-2\.s3\.example\/logs\/[^/]+\/k8s-s\/cilium-connectivity-sysdump\.zip\?X-Amz-Signature=abc'$/m);
   });
 
   it('fails when the upstream suite fails', async () => {
@@ -703,6 +750,10 @@ describe('lab check --upstream', () => {
     // then
     expect(run.code).toBe(1);
     expect(run.result_of('upstream/cilium-connectivity-test').reason).toBe('cilium-connectivity-test-passed: cilium connectivity test exit 1; no JUnit file');
+    // without an artifacts bucket the sysdump stays on the node, and the result says where
+    world.upstream = { exitCode: 1, sysdump: true };
+    const kept = await runCheck(['--upstream']);
+    expect(kept.result_of('upstream/cilium-connectivity-test').reason).toMatch(/; sysdump kept at \/var\/tmp\/cilium-lab-connectivity\/cilium-sysdump-\d+-\d+\.zip$/);
   });
 });
 

@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { taggedJson } from '../../lib/checks/parsers.js';
@@ -150,5 +150,64 @@ describe('the NodePort probe (scripts/node/nodeport-probe.sh), run for real agai
     expect([bad.code, bad.stderr.trim()]).toEqual([2, 'nodeport-probe: k8s-s=not-an-ip: want node=IPv4']);
     const missing = await runProbe(rendered.replace(/^LAB_PROBE_TARGETS=.*$/m, 'LAB_PROBE_TARGETS='));
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining('set LAB_PROBE_TARGETS')]);
+  });
+});
+
+describe('the upstream suite script (scripts/node/cilium-connectivity.sh), run for real with stand-ins of cilium, kubectl and curl', () => {
+  let work: string;
+  let record: string;
+  const run = (script: string, env: Record<string, string> = {}) =>
+    spawnSync('bash', ['-c', script], {
+      encoding: 'utf8',
+      // As SSM starts it: no HOME, /usr/local/bin not on PATH.
+      env: { PATH: `${bin}:/usr/bin:/bin`, LAB_KUBECONFIG: join(work, 'admin.conf'), LAB_CONNECTIVITY_DIR: join(work, 'out'), RECORD: record, ...env },
+    });
+
+  beforeEach(() => {
+    work = mkdtempSync(join(tmpdir(), 'upstream-'));
+    record = join(work, 'record');
+    writeFileSync(join(work, 'admin.conf'), 'apiVersion: v1\n');
+    writeFileSync(record, '');
+    // cilium: records its arguments and environment, writes the JUnit file and a sysdump, fails.
+    standIn(
+      'cilium',
+      'echo "cilium $* HOME=$HOME KUBECONFIG=$KUBECONFIG" >> "$RECORD"\n' +
+        'while [ $# -gt 0 ]; do [ "$1" = --junit-file ] && echo \'<testsuites tests="3" failures="1"/>\' > "$2"; shift; done\n' +
+        'echo sysdump > cilium-sysdump-20261202-101500.zip\necho "❌ 1/3 tests failed"\nexit 1',
+    );
+    standIn(
+      'kubectl',
+      'case "$1 $2" in\n' +
+        '  "get namespaces") printf "namespace/default\\nnamespace/cilium-lab-upstream-1\\nnamespace/cilium-lab-upstream-extra\\nnamespace/kube-system\\n" ;;\n' +
+        '  *) echo "kubectl $*" >> "$RECORD" ;;\nesac',
+    );
+    standIn('curl', 'echo "curl $*" >> "$RECORD"');
+  });
+  afterEach(() => rmSync(work, { recursive: true, force: true }));
+
+  it('runs the suite in the lab environment with the lab namespace and error-level log checks, uploads the sysdump, and deletes only its namespaces', () => {
+    // when
+    const result = run(upstreamScript(false, 17, 'https://bucket.s3.example/logs/r/k8s-s/cilium-connectivity-sysdump.zip?sig=1'));
+    // then
+    expect(result.status).toBe(0);
+    expect(taggedJson(result.stdout, 'CILIUM_LAB_UPSTREAM')).toEqual({ exitCode: 1, timedOut: false, junit: true, sysdump: 'uploaded' });
+    expect(result.stdout).toMatch(/^CILIUM_LAB_JUNIT_GZ_B64 [A-Za-z0-9+/=]+$/m);
+    expect(result.stdout).toContain('❌ 1/3 tests failed');
+    const lines = readFileSync(record, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe(
+      `cilium connectivity test --test-namespace cilium-lab-upstream --log-check-levels error --junit-file ${join(work, 'out')}/junit.xml --collect-sysdump-on-failure --timeout 17m --test !pod-to-world,!pod-to-cidr,!to-fqdns HOME=/root KUBECONFIG=${join(work, 'admin.conf')}`,
+    );
+    expect(lines).toContain(`curl -sS --fail --max-time 300 --retry 2 -X PUT --upload-file ${join(work, 'out')}/cilium-sysdump-20261202-101500.zip https://bucket.s3.example/logs/r/k8s-s/cilium-connectivity-sysdump.zip?sig=1`);
+    expect(lines).toContain('kubectl delete namespace cilium-lab-upstream-1 --wait=false');
+  });
+
+  it('reports a run that timeout(1) stopped as timed out, and still deletes its namespaces', () => {
+    // given a timeout that stops the suite (exit 124, as timeout(1) does)
+    standIn('timeout', 'exit 124');
+    // when
+    const result = run(upstreamScript(true, 5));
+    // then
+    expect(taggedJson(result.stdout, 'CILIUM_LAB_UPSTREAM')).toEqual({ exitCode: 124, timedOut: true, junit: false, sysdump: 'none' });
+    expect(readFileSync(record, 'utf8')).toContain('kubectl delete namespace cilium-lab-upstream-1 --wait=false');
   });
 });

@@ -182,7 +182,9 @@ export class LabWorld {
   readonly execTransportFailures = new Map<string, number>();
   /** Called on every exec (tests use it to interrupt a run). */
   onExec: ((call: ExecCall) => void) | undefined;
-  upstream: { exitCode: number; junit?: string } = {
+  /** Files the nodes PUT to presigned URLs (the upstream sysdump), by URL. */
+  readonly uploads = new Map<string, Buffer>();
+  upstream: { exitCode: number; junit?: string; timedOut?: boolean; sysdump?: boolean } = {
     exitCode: 0,
     junit: '<?xml version="1.0"?><testsuites tests="3" failures="0"><testsuite name="connectivity test" tests="3" failures="0"></testsuite></testsuites>',
   };
@@ -475,11 +477,18 @@ export class LabWorld {
       };
     }
     if (script.includes(UPSTREAM_TAG)) {
+      // As scripts/node/cilium-connectivity.sh reports: on failure the sysdump goes to the upload URL when there is one.
+      const url = /^LAB_SYSDUMP_UPLOAD_URL='([^']*)'$/m.exec(script)?.[1];
+      let sysdump = 'none';
+      if (this.upstream.exitCode !== 0 && this.upstream.sysdump) {
+        if (url) {
+          this.uploads.set(url, Buffer.from('PK\u0003\u0004 a cilium sysdump'));
+          sysdump = 'uploaded';
+        } else sysdump = 'kept at /var/tmp/cilium-lab-connectivity/cilium-sysdump-20261202-101500.zip';
+      }
       const junit = this.upstream.junit ? `${UPSTREAM_JUNIT_TAG} ${gzipSync(Buffer.from(this.upstream.junit)).toString('base64')}\n` : '';
-      return {
-        exitCode: 0,
-        stdout: `${UPSTREAM_TAG} {"exitCode":${this.upstream.exitCode},"junit":${this.upstream.junit ? 'true' : 'false'}}\n${junit}✅ [cilium-test-1] All 3 tests (30 actions) successful, 0 tests skipped, 0 scenarios skipped.\n`,
-      };
+      const facts = { exitCode: this.upstream.exitCode, timedOut: this.upstream.timedOut ?? false, junit: this.upstream.junit !== undefined, sysdump };
+      return { exitCode: 0, stdout: `${UPSTREAM_TAG} ${JSON.stringify(facts)}\n${junit}✅ [cilium-lab-upstream-1] All 3 tests (30 actions) successful, 0 tests skipped, 0 scenarios skipped.\n` };
     }
     if (script.includes(NODEPORT_TAG)) return this.nodePortProbe(node, script);
     if (/^\s*kubeconfig::main "\$@"/m.test(script)) {

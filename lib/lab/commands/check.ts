@@ -155,7 +155,15 @@ async function runCheckCommand(ctx: CommandContext, settings: CheckCommandSettin
   signals.on('SIGINT', onSigint);
   signals.on('SIGTERM', onSigterm);
 
-  const env: CheckEnvironment = { kube, remote: (await ctx.services()).remote, lab: labFacts(target), options, signal: controller.signal };
+  const services = await ctx.services();
+  const env: CheckEnvironment = {
+    kube,
+    remote: services.remote,
+    lab: labFacts(target),
+    options,
+    signal: controller.signal,
+    ...(target.artifactsBucket ? { artifacts: { store: services.artifacts, bucket: target.artifactsBucket } } : {}),
+  };
   const checks = labChecks(ctx.options['upstream'] === true ? { upstream: { junitPath: upstreamJunitPath(ctx, labName) } } : {});
   let results: ScenarioResult[];
   progress.scenariosStarted = true;
