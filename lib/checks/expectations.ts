@@ -39,6 +39,7 @@ export const EXPECT = {
   noKubeSvcRules: e('no-kube-svc-iptables-rules', 'no node has KUBE-SVC iptables chains or rules (nothing programs services in iptables)'),
   mtuAsTuned: e('mtu-as-tuned', 'each tuned node\'s NIC still has the MTU the tuning persisted'),
   channelsAsTuned: e('channels-as-tuned', 'each tuned node\'s NIC still has the combined channels the tuning persisted'),
+  xdpAttached: e('xdp-attached-driver-mode', 'where cilium-config asks for native XDP, every node\'s default-route NIC carries an XDP program in driver mode (ip -details link show)'),
   // hubble
   hubbleForwardedToPeers: e('hubble-forwarded-to-each-peer', 'Hubble relay shows FORWARDED flows from netpod to webpod1, webpod2 and the hostport pod'),
   hubbleNoDropsOfNetpod: e('hubble-no-dropped-flows-of-netpod', 'Hubble relay shows no DROPPED flow of netpod (a drop is shown with its reason)'),

@@ -5,7 +5,7 @@
  * for ENA: MTU <= 3498, combined channels <= half the maximum). Read with the same probe as
  * `lab check`'s nic-tuning scenario.
  */
-import { NIC_STATE_SCRIPT, NIC_STATE_TAG } from '../checks/scenarios/nic-tuning.js';
+import { NIC_STATE_TAG, nicStateScript } from '../checks/scenarios/nic-tuning.js';
 import { RemoteStepError, runStep, taggedJson, type PhaseDeps } from './remote.js';
 import type { LabTarget } from './target.js';
 import { XDP_MAX_MTU } from './tune.js';
@@ -36,7 +36,7 @@ const num = (value: unknown): number | null => (typeof value === 'number' ? valu
 
 /** Reads every Kubernetes node's NIC and refuses XDP on any that is not tuned for it, naming the node and the fix. */
 export async function assertNicsReadyForXdp(deps: PhaseDeps, target: LabTarget): Promise<NicXdpState[]> {
-  const results = await runStep(deps, target.kubeNodes, NIC_STATE_SCRIPT, 'read NIC state', deps.timeouts.quickMs);
+  const results = await runStep(deps, target.kubeNodes, nicStateScript(), 'read NIC state', deps.timeouts.quickMs);
   const states: NicXdpState[] = [];
   const blocked: string[] = [];
   for (const r of results) {

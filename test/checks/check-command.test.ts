@@ -391,6 +391,17 @@ describe('lab check when something is wrong', () => {
     );
   });
 
+  it('fails xdp-attached-driver-mode when a node runs XDP in generic mode (the driver refused native XDP), naming it', async () => {
+    // given
+    (world.nic.get('k8s-w2') as { xdp?: string }).xdp = 'generic';
+    // when
+    const run = await runCheck();
+    // then
+    const nic = run.result_of('hosts/nic-tuning');
+    expect(nic.status).toBe('failed');
+    expect(nic.reason).toBe('xdp-attached-driver-mode: k8s-w2 ens5: XDP generic, want driver mode (cilium-config bpf-lb-acceleration=native)');
+  });
+
   it('fails no-kube-proxy when kube-proxy\'s DaemonSet and ConfigMap are there', async () => {
     // given
     world.addKubeProxy();
@@ -541,10 +552,16 @@ describe('lab check skips what it cannot run, and says why', () => {
     expect(root.attributes.skipped).toBe('1');
   });
 
-  it('skips nic-tuning when no node was tuned', async () => {
-    // given
+  it('skips nic-tuning when no node was tuned and cilium-config asks for no XDP, but still checks XDP when it does', async () => {
+    // given untuned nodes
     for (const node of ['k8s-s', 'k8s-w1', 'k8s-w2']) world.nic.set(node, { mtu: 9001, wantMtu: null, channels: 4, wantChannels: null });
-    // when
+    // when: native XDP asked for
+    const withXdp = await runCheck();
+    // then XDP is still checked (and attached)
+    expect(withXdp.result_of('hosts/nic-tuning')).toMatchObject({ status: 'passed', reason: expect.stringMatching(/XDP program 1234 in driver mode/) });
+    // when: no acceleration
+    const config = world.api.configMap('kube-system', 'cilium-config') as { data: Record<string, string> };
+    world.api.addConfigMap('kube-system', 'cilium-config', { ...config.data, 'bpf-lb-acceleration': 'disabled' });
     const run = await runCheck();
     // then
     expect(run.result_of('hosts/nic-tuning')).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^no node was tuned/) });

@@ -9,8 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { taggedJson } from '../../lib/checks/parsers.js';
-import { NIC_STATE_SCRIPT, NIC_STATE_TAG } from '../../lib/checks/scenarios/nic-tuning.js';
+import { NIC_STATE_TAG, nicStateScript } from '../../lib/checks/scenarios/nic-tuning.js';
 import { IPTABLES_SCRIPT, IPTABLES_TAG } from '../../lib/checks/scenarios/no-kube-svc-rules.js';
 import { NODEPORT_REQUESTS, nodePortProbeScript, parseNodePortAnswers } from '../../lib/checks/scenarios/nodeport.js';
 import { upstreamScript } from '../../lib/checks/scenarios/upstream-connectivity.js';
@@ -68,23 +69,85 @@ DUMP`,
   });
 });
 
-describe('the NIC state script', () => {
-  it('prints the live MTU and channels of the default-route device', () => {
-    // given stand-ins for ip (default route via the loopback device, which always exists) and ethtool
-    standIn('ip', "echo 'default via 192.168.10.1 dev lo proto dhcp src 192.168.10.101 metric 100'");
+describe('the NIC state script (scripts/node/nic-state.sh)', () => {
+  // `ip -details link show` as iproute2 prints it (ip/iplink_xdp.c): the flags carry the XDP mode,
+  // the detail line the program; ENA in driver mode shows `xdp`, the skb fallback `xdpgeneric`.
+  const link = (flags: string, prog?: string) =>
+    `2: lo: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 3498 ${flags}qdisc mq state UP mode DEFAULT group default qlen 1000\n` +
+    '    link/ether 0a:1b:2c:3d:4e:5f brd ff:ff:ff:ff:ff:ff promiscuity 0 allmulti 0 minmtu 128 maxmtu 9216\n' +
+    (prog ? `    prog/${prog} id 1234 name cil_xdp_entry tag 3b185187f1855c4c jited \n` : '') +
+    '    addrgenmode eui64 numtxqueues 8 numrxqueues 8 gso_max_size 65536 gso_max_segs 65535 parentbus pci parentdev 0000:00:05.0';
+  const givenIp = (details: string) => {
+    // The default route via the loopback device (which always exists), and the link details.
+    standIn('ip', `case "$*" in\n  *route*) echo 'default via 192.168.10.1 dev lo proto dhcp src 192.168.10.101 metric 100' ;;\n  *details*) cat <<'EOF'\n${details}\nEOF\n  ;;\nesac`);
+  };
+
+  beforeEach(() => {
     standIn('ethtool', "printf 'Channel parameters for lo:\\nPre-set maximums:\\nCombined:\\t4\\nCurrent hardware settings:\\nCombined:\\t2\\n'");
+  });
+
+  it.each([
+    ['driver mode', link('xdp ', 'xdp'), { xdp: 'driver', xdpProgId: 1234 }],
+    ['generic (skb) mode', link('xdpgeneric ', 'xdpgeneric'), { xdp: 'generic', xdpProgId: 1234 }],
+    ['no program', link(''), { xdp: 'none', xdpProgId: null }],
+  ])('prints the live MTU, channels and XDP of the default-route device: %s', (_name, details, xdp) => {
+    // given
+    givenIp(details);
     // when
-    const facts = taggedJson(runBash(NIC_STATE_SCRIPT), NIC_STATE_TAG);
+    const facts = taggedJson(runBash(nicStateScript()), NIC_STATE_TAG);
     // then
-    expect(facts).toMatchObject({ interface: 'lo', channels: 2 });
+    expect(facts).toMatchObject({ interface: 'lo', channels: 2, maxChannels: 4, wantMtu: null, ...xdp });
     expect(typeof facts?.mtu).toBe('number');
+  });
+});
+
+describe('the NIC state script against a real XDP attachment (a veth in a network namespace of its own)', () => {
+  const llc = spawnSync('llc', ['--version']);
+  const netns = spawnSync('ip', ['netns', 'list']);
+  const skip = llc.error ? 'llc is not installed (apt-get install llvm)' : netns.status !== 0 || process.getuid?.() !== 0 ? 'needs root and ip netns' : undefined;
+  const ns = `cilium-lab-xdp-${process.pid}`;
+  let object = '';
+  const ip = (...args: string[]) => {
+    const r = spawnSync('ip', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+  };
+  const state = () => {
+    const r = spawnSync('ip', ['netns', 'exec', ns, 'bash', '-c', nicStateScript()], { encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LAB_NIC_ETHTOOL: 'no-ethtool-here' } });
+    expect(r.status).toBe(0);
+    return taggedJson(r.stdout, NIC_STATE_TAG);
+  };
+
+  beforeAll(() => {
+    if (skip) return;
+    object = join(mkdtempSync(join(tmpdir(), 'xdp-')), 'xdp-pass.o');
+    const built = spawnSync('llc', ['-march=bpf', '-filetype=obj', fileURLToPath(new URL('./fixtures/xdp-pass.ll', import.meta.url)), '-o', object], { encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(`llc: ${built.stderr}`);
+    ip('netns', 'add', ns);
+    ip('-n', ns, 'link', 'add', 'ens5', 'type', 'veth', 'peer', 'name', 'peer0');
+    ip('-n', ns, 'address', 'add', '192.168.10.101/24', 'dev', 'ens5');
+    ip('-n', ns, 'link', 'set', 'ens5', 'up');
+    ip('-n', ns, 'link', 'set', 'peer0', 'up');
+    ip('-n', ns, 'route', 'add', 'default', 'via', '192.168.10.1', 'dev', 'ens5');
+  });
+  afterAll(() => {
+    if (!skip) spawnSync('ip', ['netns', 'del', ns]);
+  });
+
+  (skip ? it.skip : it)('reads driver mode, generic mode and no program from the real ip -details link show', () => {
+    ip('-n', ns, 'link', 'set', 'dev', 'ens5', 'xdp', 'obj', object, 'sec', 'xdp');
+    expect(state()).toMatchObject({ interface: 'ens5', xdp: 'driver', xdpProgId: expect.any(Number), mtu: 1500 });
+    ip('-n', ns, 'link', 'set', 'dev', 'ens5', 'xdp', 'off');
+    ip('-n', ns, 'link', 'set', 'dev', 'ens5', 'xdpgeneric', 'obj', object, 'sec', 'xdp');
+    expect(state()).toMatchObject({ interface: 'ens5', xdp: 'generic', xdpProgId: expect.any(Number) });
+    ip('-n', ns, 'link', 'set', 'dev', 'ens5', 'xdpgeneric', 'off');
+    expect(state()).toMatchObject({ interface: 'ens5', xdp: 'none', xdpProgId: null });
   });
 });
 
 const shellcheck = spawnSync('shellcheck', ['--version']);
 (shellcheck.error ? it.skip : it).each([
   ['iptables', IPTABLES_SCRIPT],
-  ['nic state', NIC_STATE_SCRIPT],
+  ['nic state', nicStateScript()],
   ['upstream', upstreamScript(false, 17)],
 ])('the %s script passes shellcheck (warning) and bash -n', (_name, script) => {
   const file = join(bin, 'script.sh');

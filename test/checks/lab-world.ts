@@ -41,6 +41,8 @@ export interface NicState {
   wantMtu: number | null;
   channels: number;
   wantChannels: number | null;
+  /** What `ip -details link show` reports on the default-route NIC (default: driver). */
+  xdp?: string;
 }
 
 /** A `cilium-dbg status -o json` document shaped like the agent's (api/v1 StatusResponse). */
@@ -473,7 +475,7 @@ export class LabWorld {
       const s = this.nic.get(node) as NicState;
       return {
         exitCode: 0,
-        stdout: `interface ens5: mtu ${s.mtu}\n${NIC_STATE_TAG} ${JSON.stringify({ interface: 'ens5', mtu: s.mtu, wantMtu: s.wantMtu, channels: s.channels, wantChannels: s.wantChannels })}\n`,
+        stdout: `interface ens5: mtu ${s.mtu}\n${NIC_STATE_TAG} ${JSON.stringify({ interface: 'ens5', mtu: s.mtu, wantMtu: s.wantMtu, channels: s.channels, wantChannels: s.wantChannels, xdp: s.xdp ?? 'driver', xdpProgId: s.xdp === 'none' ? null : 1234 })}\n`,
       };
     }
     if (script.includes(UPSTREAM_TAG)) {

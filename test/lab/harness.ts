@@ -41,7 +41,7 @@ export function scriptKind(script: string): ScriptKind | undefined {
     ['kubeconfig', /^\s*kubeconfig::main "\$@"/m],
     ['logs', /^\s*collect::main "\$@"/m],
     ['kubectl', /kubectl get nodes -o wide/],
-    ['nicstate', /CILIUM_LAB_NIC_STATE \{/],
+    ['nicstate', /^\s*state::main "\$@"/m],
   ];
   return marks.find(([, re]) => re.test(script))?.[0];
 }

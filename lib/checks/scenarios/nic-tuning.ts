@@ -1,11 +1,15 @@
 /**
- * The NIC tuning for XDP (scripts/node/tune-nic.sh) still holds: on each node the live MTU and
- * combined channels equal what the tuning persisted (the netplan drop-in's mtu, the systemd
- * unit's `ethtool -L ... combined N`). A DHCP renewal or a reboot that lost them would show here.
- * Skipped when no node was tuned: then there is nothing to compare against.
+ * The NIC tuning for XDP (scripts/node/tune-nic.sh) still holds, and XDP is really attached: on
+ * each node the live MTU and combined channels equal what the tuning persisted (the netplan
+ * drop-in's mtu, the systemd unit's `ethtool -L ... combined N`; a DHCP renewal or a reboot that
+ * lost them would show here), and where cilium-config asks for native acceleration
+ * (bpf-lb-acceleration=native) the default-route NIC carries an XDP program in driver mode
+ * (`ip -details link show`: generic mode would mean the driver refused native XDP).
+ * Skipped when no node was tuned and XDP is not asked for: then there is nothing to compare against.
  */
 import { EXPECT } from '../expectations.js';
-import { remoteRecorded } from '../helpers.js';
+import { renderLabScript } from '../../lab/remote.js';
+import { KUBE_SYSTEM, remoteRecorded } from '../helpers.js';
 import { taggedJson } from '../parsers.js';
 import type { Scenario } from '../types.js';
 
@@ -13,24 +17,16 @@ export const NIC_STATE_TAG = 'CILIUM_LAB_NIC_STATE';
 export const NETPLAN_FILE = '/etc/netplan/90-cilium-lab-mtu.yaml';
 export const CHANNELS_UNIT = '/etc/systemd/system/cilium-lab-nic-channels.service';
 
-export const NIC_STATE_SCRIPT = `set -o nounset -o pipefail
-num() { if [[ "$1" =~ ^[0-9]+$ ]]; then printf '%s' "$1"; else printf 'null'; fi; }
-iface=$(ip -4 route show default | awk '{ for (i = 1; i < NF; i++) if ($i == "dev") { print $(i + 1); exit } }')
-mtu=""; channels=""; max_channels=""; want_mtu=""; want_channels=""
-if [[ -n "$iface" && -e "/sys/class/net/$iface" ]]; then
-  mtu=$(cat "/sys/class/net/$iface/mtu")
-  channels=$(ethtool -l "$iface" 2>/dev/null | awk '/^Current hardware settings:/ { s = 1 } s && /^Combined:/ { print $2; exit }')
-  max_channels=$(ethtool -l "$iface" 2>/dev/null | awk '/^Pre-set maximums:/ { s = 1 } s && /^Combined:/ { print $2; exit }')
-fi
-if [[ -f ${NETPLAN_FILE} ]]; then want_mtu=$(awk '$1 == "mtu:" { print $2; exit }' ${NETPLAN_FILE}); fi
-if [[ -f ${CHANNELS_UNIT} ]]; then want_channels=$(sed -n 's/^ExecStart=.* combined \\([0-9][0-9]*\\)$/\\1/p' ${CHANNELS_UNIT} | head -n 1); fi
-echo "interface \${iface:-none}: mtu \${mtu:-?} (persisted \${want_mtu:-none}), channels \${channels:-?} (persisted \${want_channels:-none})"
-printf '${NIC_STATE_TAG} {"interface":"%s","mtu":%s,"wantMtu":%s,"channels":%s,"maxChannels":%s,"wantChannels":%s}\\n' \\
-  "\${iface}" "$(num "$mtu")" "$(num "$want_mtu")" "$(num "$channels")" "$(num "$max_channels")" "$(num "$want_channels")"
-`;
+/** scripts/node/nic-state.sh, rendered (lib.sh inlined): the live and the persisted NIC state, and XDP. */
+export function nicStateScript(): string {
+  return renderLabScript('nic-state.sh');
+}
 
 interface NicState {
   readonly node: string;
+  readonly interface: string;
+  readonly xdp: string;
+  readonly xdpProgId: number | null;
   readonly mtu: number | null;
   readonly wantMtu: number | null;
   readonly channels: number | null;
@@ -41,19 +37,43 @@ const n = (value: unknown): number | null => (typeof value === 'number' ? value 
 
 export const nicTuning: Scenario = {
   name: 'nic-tuning',
-  proves: 'the NIC settings XDP needs (MTU, combined channels) are still what the tuning set on every node',
-  expectations: [EXPECT.mtuAsTuned, EXPECT.channelsAsTuned],
+  proves: 'the NIC settings XDP needs (MTU, combined channels) are still what the tuning set on every node, and XDP is attached in driver mode where cilium-config asks for it',
+  expectations: [EXPECT.mtuAsTuned, EXPECT.channelsAsTuned, EXPECT.xdpAttached],
   async run(run) {
-    const results = await remoteRecorded(run, 'read NIC MTU and channels', run.env.lab.nodes, NIC_STATE_SCRIPT);
+    const config = await run.env.kube.getConfigMap(KUBE_SYSTEM, 'cilium-config');
+    const acceleration = config?.data['bpf-lb-acceleration'] ?? 'disabled';
+    const results = await remoteRecorded(run, 'read NIC MTU, channels and XDP', run.env.lab.nodes, nicStateScript());
     const states: NicState[] = [];
     const unreadable: string[] = [];
     for (const r of results) {
       const facts = taggedJson(r.stdout, NIC_STATE_TAG);
       if (r.status !== 'Success' || !facts) unreadable.push(`${r.name}: no answer (${r.status}, exit ${r.exitCode}${r.note ? `; ${r.note}` : ''})`);
-      else states.push({ node: r.name, mtu: n(facts.mtu), wantMtu: n(facts.wantMtu), channels: n(facts.channels), wantChannels: n(facts.wantChannels) });
+      else
+        states.push({
+          node: r.name,
+          interface: typeof facts.interface === 'string' ? facts.interface : '?',
+          mtu: n(facts.mtu),
+          wantMtu: n(facts.wantMtu),
+          channels: n(facts.channels),
+          wantChannels: n(facts.wantChannels),
+          xdp: typeof facts.xdp === 'string' ? facts.xdp : 'not reported',
+          xdpProgId: n(facts.xdpProgId),
+        });
+    }
+    if (acceleration === 'native') {
+      // Native acceleration: the program must sit in the driver (generic/skb mode is the silent fallback).
+      const notDriver = states.filter((s) => s.xdp !== 'driver');
+      run.expect(
+        EXPECT.xdpAttached,
+        notDriver.length === 0 && unreadable.length === 0,
+        notDriver.length === 0 && unreadable.length === 0
+          ? `${states.map((s) => `${s.node} ${s.interface}: XDP program ${s.xdpProgId ?? '?'} in driver mode`).join(', ')} (cilium-config bpf-lb-acceleration=native)`
+          : [...unreadable, ...notDriver.map((s) => `${s.node} ${s.interface}: XDP ${s.xdp}, want driver mode (cilium-config bpf-lb-acceleration=native)`)].join('; '),
+      );
     }
     const tuned = states.filter((s) => s.wantMtu !== null);
     if (tuned.length === 0 && unreadable.length === 0) {
+      if (acceleration === 'native') return;
       run.skip(`no node was tuned (no ${NETPLAN_FILE}): nothing to compare; run the NIC tuning first to check it`);
     }
     const mtuProblems = [
