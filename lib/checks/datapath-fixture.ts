@@ -3,7 +3,8 @@
  *   - netpod (nicolaka/netshoot) on the control plane, tolerating its NoSchedule taint: the client;
  *   - webpod1 and webpod2 (traefik/whoami) pinned to the first two workers (both on the only
  *     worker of a one-worker lab), behind the ClusterIP service `webpod`;
- *   - hostport (traefik/whoami) on the first worker with hostPort 8080.
+ *   - hostport (traefik/whoami) on the first worker with hostPort 8080, and hostclient (netshoot)
+ *     beside it, the same-node HostPort client.
  * whoami answers with its hostname and the peer address it saw, which is what the datapath
  * scenarios assert on.
  *
@@ -33,6 +34,8 @@ export interface DatapathPods {
   readonly netpod: KubePod;
   readonly webpods: readonly [KubePod, KubePod];
   readonly hostport: KubePod;
+  /** netshoot on the hostport pod's node (the same-node HostPort client). */
+  readonly hostclient: KubePod;
   readonly service: KubeService;
   /** The NodePort services of the webpods, as the API server made them (their nodePorts allocated). */
   readonly nodePorts: { readonly cluster: KubeService; readonly local: KubeService };
@@ -76,6 +79,14 @@ export function datapathManifests(controlPlane: string, workers: readonly string
     whoami('webpod1', w1),
     whoami('webpod2', w2),
     whoami('hostport', w1, HOST_PORT),
+    // A client on the hostport pod's own node: pod -> its own node's IP:hostPort, the case the
+    // portmap plugin's iptables DNAT did not handle (no hairpin) and Cilium's eBPF HostPort does.
+    {
+      name: 'hostclient',
+      labels: { ...MANAGED_BY, app: 'hostclient' },
+      nodeSelector: hostname(w1),
+      containers: [{ name: NETPOD_CONTAINER, image: IMAGES.netshoot, command: ['tail', '-f', '/dev/null'] }],
+    },
   ];
 }
 
@@ -137,12 +148,12 @@ export const datapathFixture: Fixture<DatapathPods> = {
     if (missingIp.length > 0) throw new Error(`pods Ready without an IP: ${missingIp.map((p) => p.name).join(', ')}`);
     if (!service.clusterIp || service.clusterIp === 'None') throw new Error(`service ${SERVICE_NAME} got no ClusterIP`);
 
-    const [netpod, webpod1, webpod2, hostport] = pods as [KubePod, KubePod, KubePod, KubePod];
+    const [netpod, webpod1, webpod2, hostport, hostclient] = pods as [KubePod, KubePod, KubePod, KubePod, KubePod];
     const config = await kube.getConfigMap('kube-system', 'cilium-config');
     if (!config) throw new Error('configmap kube-system/cilium-config not found: nothing says how Cilium treats the test traffic');
     const settings = readDatapathSettings(config.data);
     record('get configmap kube-system/cilium-config', Object.entries(settings.source).map(([k, v]) => `${k}: ${v}`).join('\n'));
-    return { namespace: ns, netpod, webpods: [webpod1, webpod2], hostport, service, nodePorts, settings, placement };
+    return { namespace: ns, netpod, webpods: [webpod1, webpod2], hostport, hostclient, service, nodePorts, settings, placement };
   },
 
   async teardown(env: CheckEnvironment, record): Promise<void> {

@@ -1,5 +1,5 @@
 /** Shared by the datapath scenarios: curl from netpod and read whoami's answer. */
-import type { ExecResult } from '../kube/types.js';
+import type { ExecResult, KubePod } from '../kube/types.js';
 import { NETPOD_CONTAINER, type DatapathPods } from './datapath-fixture.js';
 import { execRecorded } from './helpers.js';
 import { parseWhoami, type WhoamiAnswer } from './parsers.js';
@@ -10,9 +10,10 @@ export function curlCommand(url: string, maxTimeSeconds = 5): string[] {
   return ['curl', '-sS', '--fail', '--max-time', String(maxTimeSeconds), url];
 }
 
-export function execInNetpod(run: ScenarioRun<DatapathPods>, command: readonly string[], timeoutMs?: number): Promise<ExecResult> {
-  const { netpod, namespace } = run.fixture;
-  return execRecorded(run as ScenarioRun<unknown>, { namespace, pod: netpod.name, container: NETPOD_CONTAINER }, command, timeoutMs);
+/** Runs a command in netpod, or in another netshoot client of the fixture (hostclient). */
+export function execInNetpod(run: ScenarioRun<DatapathPods>, command: readonly string[], timeoutMs?: number, client: KubePod = run.fixture.netpod): Promise<ExecResult> {
+  const { namespace } = run.fixture;
+  return execRecorded(run as ScenarioRun<unknown>, { namespace, pod: client.name, container: NETPOD_CONTAINER }, command, timeoutMs);
 }
 
 /**
@@ -46,11 +47,11 @@ function describeCurl(url: string, result: ExecResult, answered: boolean): strin
  * One curl from netpod, tried again (up to CURL_ATTEMPTS) only when the network may have
  * blinked (RETRYABLE_CURL_EXITS); `answered` says whether an attempt's output is the answer.
  */
-export async function curlFromNetpod(run: ScenarioRun<DatapathPods>, url: string, answered: (result: ExecResult) => boolean, maxTimeSeconds = 5): Promise<CurlAttempts> {
+export async function curlFromNetpod(run: ScenarioRun<DatapathPods>, url: string, answered: (result: ExecResult) => boolean, maxTimeSeconds = 5, client?: KubePod): Promise<CurlAttempts> {
   const failures: string[] = [];
   let result: ExecResult | undefined;
   for (let attempt = 1; attempt <= CURL_ATTEMPTS; attempt++) {
-    result = await execInNetpod(run, curlCommand(url, maxTimeSeconds));
+    result = await execInNetpod(run, curlCommand(url, maxTimeSeconds), undefined, client);
     if (result.exitCode === 0 && answered(result)) {
       return { result, attempts: attempt, retried: failures.length > 0 ? `answered on attempt ${attempt} of ${CURL_ATTEMPTS}, after ${failures.join('; ')}` : '', failure: '' };
     }
@@ -65,9 +66,9 @@ export interface CurlOutcome extends CurlAttempts {
   readonly answer?: WhoamiAnswer;
 }
 
-/** curlFromNetpod to a whoami server, with its answer parsed. */
-export async function curlWhoami(run: ScenarioRun<DatapathPods>, url: string): Promise<CurlOutcome> {
-  const outcome = await curlFromNetpod(run, url, (r) => parseWhoami(r.stdout) !== undefined);
+/** curlFromNetpod (or from another client pod) to a whoami server, with its answer parsed. */
+export async function curlWhoami(run: ScenarioRun<DatapathPods>, url: string, client?: KubePod): Promise<CurlOutcome> {
+  const outcome = await curlFromNetpod(run, url, (r) => parseWhoami(r.stdout) !== undefined, 5, client);
   const answer = outcome.failure === '' ? parseWhoami(outcome.result.stdout) : undefined;
   return { ...outcome, ...(answer ? { answer } : {}) };
 }

@@ -44,6 +44,35 @@ export interface AgentFacts {
   readonly masqueradingMode?: string;
   readonly nodePortAcceleration?: string;
   readonly socketLb?: boolean;
+  /** kube-proxy-replacement.features.hostPort.enabled: the agent serves HostPort in eBPF. */
+  readonly hostPort?: boolean;
+}
+
+/** One frontend of `cilium-dbg service list -o json` (api/v1 Service: spec.frontend-address, spec.flags.type). */
+export interface ServiceEntry {
+  readonly type: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly backends: number;
+}
+
+/** The agent's service table; entries it cannot read are skipped. */
+export function parseServiceList(text: string): ServiceEntry[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`cilium-dbg service list printed no JSON (${(error as Error).message})`);
+  }
+  if (!Array.isArray(doc)) throw new Error('cilium-dbg service list printed JSON that is not a list');
+  return doc.flatMap((item) => {
+    const spec = obj(obj(item)?.spec);
+    const frontend = obj(spec?.['frontend-address']);
+    const type = str(obj(spec?.flags)?.type);
+    if (!frontend || !type) return [];
+    const backends = Array.isArray(spec?.['backend-addresses']) ? (spec?.['backend-addresses'] as unknown[]).length : 0;
+    return [{ type, ip: str(frontend.ip) ?? '', port: typeof frontend.port === 'number' ? frontend.port : Number(frontend.port), backends }];
+  });
 }
 
 type Json = Record<string, unknown>;
@@ -71,6 +100,7 @@ export function parseCiliumStatus(text: string): AgentFacts {
     masqueradingMode: str(masq?.mode),
     nodePortAcceleration: str(obj(features?.nodePort)?.acceleration),
     socketLb: obj(features?.socketLB) ? obj(features?.socketLB)?.enabled === true : undefined,
+    hostPort: obj(features?.hostPort) ? obj(features?.hostPort)?.enabled === true : undefined,
   };
 }
 

@@ -391,6 +391,36 @@ describe('lab check when something is wrong', () => {
     );
   });
 
+  it('proves HostPort in eBPF: from another node and its own, the agent feature, the service table entry, no CNI-HOSTPORT rules', async () => {
+    // when
+    const run = await runCheck();
+    // then
+    const r = run.result_of('datapath/hostport');
+    expect(r.status).toBe('passed');
+    const detail = Object.fromEntries(r.expectations.map((e) => [e.id, e.detail]));
+    expect(detail['hostport-reachable']).toMatch(/^netpod \(on k8s-s\) -> http:\/\/192\.168\.10\.101:8080\/: answered by hostport$/);
+    expect(detail['hostport-same-node']).toMatch(/^hostclient \(on k8s-w1\) -> http:\/\/192\.168\.10\.101:8080\/: answered by hostport$/);
+    expect(detail['hostport-agent-enabled']).toMatch(/on k8s-w1: HostPort enabled$/);
+    expect(detail['hostport-service-entry']).toMatch(/^HostPort frontends 192\.168\.10\.101:8080 \(1 backend\(s\)\), 0\.0\.0\.0:8080 \(1 backend\(s\)\)$/);
+    expect(detail['no-cni-hostport-iptables-rules']).toBe('k8s-w1: 0 CNI-HOSTPORT rule(s)');
+  });
+
+  it('fails hostport on each sign of the portmap era: no same-node hairpin, no service entry, CNI-HOSTPORT rules, the agent feature off', async () => {
+    // given
+    world.hostPortSameNodeBroken = true;
+    world.hostPortMissingFromServiceTable = true;
+    world.cniHostportRules.set('k8s-w1', 3);
+    world.agent.hostPort = false;
+    // when
+    const run = await runCheck();
+    // then
+    const r = run.result_of('datapath/hostport');
+    expect(r.status).toBe('failed');
+    expect(r.expectations.filter((e) => !e.met).map((e) => e.id)).toEqual(['hostport-same-node', 'hostport-agent-enabled', 'hostport-service-entry', 'no-cni-hostport-iptables-rules']);
+    expect(r.reason).toMatch(/hostport-same-node: hostclient \(on k8s-w1\) -> attempt 1: http:\/\/192\.168\.10\.101:8080\/: curl exit 28/);
+    expect(r.reason).toMatch(/no-cni-hostport-iptables-rules: k8s-w1: 3 CNI-HOSTPORT rule\(s\)/);
+  });
+
   it('fails xdp-attached-driver-mode when a node runs XDP in generic mode (the driver refused native XDP), naming it', async () => {
     // given
     (world.nic.get('k8s-w2') as { xdp?: string }).xdp = 'generic';

@@ -59,13 +59,13 @@ DUMP`,
     // when
     const out = runBash(IPTABLES_SCRIPT);
     // then
-    expect(taggedJson(out, IPTABLES_TAG)).toEqual({ kubeSvcRules: 2, kubeSvcChains: 2, backends: 'iptables-save' });
+    expect(taggedJson(out, IPTABLES_TAG)).toEqual({ kubeSvcRules: 2, kubeSvcChains: 2, cniHostportRules: 0, backends: 'iptables-save' });
     expect(out).toContain('iptables-save: :KUBE-SVC-NPX46M4PTMTKRN6Y - [0:0]');
   });
 
   it('reports zero on a node with only Cilium\'s chains', () => {
     standIn('iptables-save', "printf '*nat\\n:CILIUM_POST_nat - [0:0]\\n-A CILIUM_POST_nat -j ACCEPT\\nCOMMIT\\n'");
-    expect(taggedJson(runBash(IPTABLES_SCRIPT), IPTABLES_TAG)).toEqual({ kubeSvcRules: 0, kubeSvcChains: 0, backends: 'iptables-save' });
+    expect(taggedJson(runBash(IPTABLES_SCRIPT), IPTABLES_TAG)).toEqual({ kubeSvcRules: 0, kubeSvcChains: 0, cniHostportRules: 0, backends: 'iptables-save' });
   });
 });
 

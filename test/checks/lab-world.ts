@@ -29,6 +29,8 @@ const NS_CHECK = 'cilium-lab-check';
 export const RELAY_IP = '10.10.200.50';
 
 export interface AgentStatusKnobs {
+  /** kube-proxy-replacement.features.hostPort.enabled (default true). */
+  hostPort?: boolean;
   kpr: string;
   interHost: string;
   intraHost: string;
@@ -58,7 +60,7 @@ export function agentStatusJson(k: AgentStatusKnobs, node: string): Json {
       directRoutingDevice: 'ens5',
       features: {
         nodePort: { enabled: true, mode: 'SNAT', algorithm: 'Random', acceleration: k.acceleration, portMin: 30000, portMax: 32767 },
-        hostPort: { enabled: true },
+        hostPort: { enabled: k.hostPort ?? true },
         externalIPs: { enabled: true },
         socketLB: { enabled: true },
         socketLBTracing: { enabled: true },
@@ -182,6 +184,12 @@ export class LabWorld {
   readonly blinks = new Map<string, number>();
   /** Per client pod: how many of its next execs lose their connection (no exit status). */
   readonly execTransportFailures = new Map<string, number>();
+  /** The agents' service tables leave out the HostPort frontends (HostPort not handled in eBPF). */
+  hostPortMissingFromServiceTable = false;
+  /** Pod -> its own node's IP:hostPort fails (no hairpin, the portmap era). */
+  hostPortSameNodeBroken = false;
+  /** Per node: CNI-HOSTPORT iptables rules (the portmap plugin's). */
+  readonly cniHostportRules = new Map<string, number>();
   /** Called on every exec (tests use it to interrupt a run). */
   onExec: ((call: ExecCall) => void) | undefined;
   /** Files the nodes PUT to presigned URLs (the upstream sysdump), by URL. */
@@ -350,6 +358,7 @@ export class LabWorld {
       server = pods.find((p) => this.podIp(p) === host);
     } else if (port === 8080) {
       server = pods.find((p) => this.podName(p) === 'hostport' && this.hostIp(p) === host);
+      if (server && this.hostPortSameNodeBroken && this.hostIp(client) === host) return timeout();
     }
     if (host.endsWith('.svc.cluster.local') && !serviceIp) {
       return { stderr: `curl: (6) Could not resolve host: ${host}\n`, exitCode: 6 };
@@ -379,6 +388,7 @@ export class LabWorld {
       if (program === 'cilium-dbg') {
         const failure = this.agentExecFailure.get(node);
         if (failure) return failure;
+        if (args[0] === 'service') return { stdout: `${JSON.stringify(this.serviceTable(node), null, 2)}\n` };
         return { stdout: `${JSON.stringify(agentStatusJson(this.agent, node), null, 2)}\n` };
       }
       if (program === 'hubble') {
@@ -431,6 +441,25 @@ export class LabWorld {
 
   // ---- the hosts ----
 
+  /** `cilium-dbg service list -o json` on a node's agent (api/v1 Service): the ClusterIPs, and the HostPort frontend on the hostport pod's node. */
+  private serviceTable(node: string): Json[] {
+    const entry = (id: number, type: string, ip: string, port: number, backends: string[]): Json => ({
+      spec: {
+        id,
+        'frontend-address': { ip, port, protocol: 'TCP', scope: 'external' },
+        'backend-addresses': backends.map((b) => ({ ip: b, port: 80, protocol: 'TCP', state: 'active', zone: '' })),
+        flags: { type, trafficPolicy: 'Cluster', natPolicy: 'None', name: type === 'HostPort' ? 'hostport' : 'webpod', namespace: NS_CHECK },
+      },
+      status: { realized: { id } },
+    });
+    const table: Json[] = [entry(1, 'ClusterIP', '10.10.0.1', 443, ['192.168.10.10'])];
+    const hostport = this.podsOf(NS_CHECK).find((p) => this.podName(p) === 'hostport' && (p.spec as Json).nodeName === node);
+    if (hostport && !this.hostPortMissingFromServiceTable) {
+      table.push(entry(20, 'HostPort', this.hostIp(hostport), 8080, [this.podIp(hostport)]), entry(21, 'HostPort', '0.0.0.0', 8080, [this.podIp(hostport)]));
+    }
+    return table;
+  }
+
   /**
    * testpc running scripts/node/nodeport-probe.sh: each node IP on each nodePort, as Cilium's
    * NodePort answers it. Cluster: any node, the backends in turn (the backend sees the node's IP:
@@ -469,7 +498,8 @@ export class LabWorld {
     if (script.includes(IPTABLES_TAG)) {
       const rules = this.kubeSvcRules.get(node) ?? 0;
       const sample = rules > 0 ? 'iptables-save: :KUBE-SVC-NPX46M4PTMTKRN6Y - [0:0]\niptables-save: -A KUBE-SVC-NPX46M4PTMTKRN6Y -m comment --comment "default/kubernetes:https" -j KUBE-SEP-ABC\n' : '';
-      return { exitCode: 0, stdout: `${sample}${IPTABLES_TAG} {"kubeSvcRules":${rules},"kubeSvcChains":${rules > 0 ? 1 : 0},"backends":"iptables-save"}\n` };
+      const hostport = this.cniHostportRules.get(node) ?? 0;
+      return { exitCode: 0, stdout: `${sample}${IPTABLES_TAG} {"kubeSvcRules":${rules},"kubeSvcChains":${rules > 0 ? 1 : 0},"cniHostportRules":${hostport},"backends":"iptables-save"}\n` };
     }
     if (script.includes(NIC_STATE_TAG)) {
       const s = this.nic.get(node) as NicState;

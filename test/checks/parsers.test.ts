@@ -30,6 +30,7 @@ describe('parseCiliumStatus', () => {
       masqueradingMode: 'BPF',
       nodePortAcceleration: 'Native',
       socketLb: true,
+      hostPort: true,
     });
   });
 

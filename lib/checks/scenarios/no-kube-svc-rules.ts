@@ -1,6 +1,7 @@
 /**
  * On every node, no KUBE-SVC chain or rule in any iptables backend: nothing programs Services in
- * iptables (kube-proxy would create KUBE-SVC-* chains per Service).
+ * iptables (kube-proxy would create KUBE-SVC-* chains per Service). The same script counts the
+ * portmap plugin's CNI-HOSTPORT rules, which the hostport scenario reads.
  */
 import { EXPECT } from '../expectations.js';
 import { remoteRecorded } from '../helpers.js';
@@ -12,6 +13,7 @@ export const IPTABLES_TAG = 'CILIUM_LAB_IPTABLES';
 export const IPTABLES_SCRIPT = `set -o nounset -o pipefail
 total_rules=0
 total_chains=0
+hostport_rules=0
 backends=""
 for save in iptables-save iptables-legacy-save iptables-nft-save; do
   command -v "$save" >/dev/null 2>&1 || continue
@@ -19,11 +21,13 @@ for save in iptables-save iptables-legacy-save iptables-nft-save; do
   rules=$(printf '%s\\n' "$dump" | grep -c -- '^-A KUBE-SVC-' || true)
   chains=$(printf '%s\\n' "$dump" | grep -c '^:KUBE-SVC-' || true)
   printf '%s\\n' "$dump" | grep -E '^(:|-A )KUBE-SVC-' | head -n 5 | sed "s/^/$save: /" || true
+  hp=$(printf '%s\\n' "$dump" | grep -c -- '^-A CNI-HOSTPORT' || true)
+  hostport_rules=$((hostport_rules + hp))
   total_rules=$((total_rules + rules))
   total_chains=$((total_chains + chains))
   backends="$backends $save"
 done
-printf '${IPTABLES_TAG} {"kubeSvcRules":%d,"kubeSvcChains":%d,"backends":"%s"}\\n' "$total_rules" "$total_chains" "\${backends# }"
+printf '${IPTABLES_TAG} {"kubeSvcRules":%d,"kubeSvcChains":%d,"cniHostportRules":%d,"backends":"%s"}\\n' "$total_rules" "$total_chains" "$hostport_rules" "\${backends# }"
 `;
 
 export const noKubeSvcRules: Scenario = {
