@@ -45,6 +45,7 @@ export const EXPECT = {
   channelsAsTuned: e('channels-as-tuned', 'each tuned node\'s NIC still has the combined channels the tuning persisted'),
   xdpAttached: e('xdp-attached-driver-mode', 'where cilium-config asks for native XDP, every node\'s default-route NIC carries an XDP program in driver mode (ip -details link show)'),
   // hubble
+  hubbleUiAnswers: e('hubble-ui-answers', 'the hubble-ui Service answers netpod with the Hubble UI page (<title>Hubble UI</title>)'),
   hubbleForwardedToPeers: e('hubble-forwarded-to-each-peer', 'Hubble relay shows FORWARDED flows from netpod to webpod1, webpod2 and the hostport pod'),
   hubbleNoDropsOfNetpod: e('hubble-no-dropped-flows-of-netpod', 'Hubble relay shows no DROPPED flow of netpod (a drop is shown with its reason)'),
   // upstream

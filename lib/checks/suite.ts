@@ -7,6 +7,7 @@ import { ciliumComponentsReady } from './scenarios/cilium-components-ready.js';
 import { corednsReady } from './scenarios/coredns-ready.js';
 import { hostPort } from './scenarios/hostport.js';
 import { hubbleFlows } from './scenarios/hubble-flows.js';
+import { hubbleUi } from './scenarios/hubble-ui.js';
 import { nicTuning } from './scenarios/nic-tuning.js';
 import { noKubeProxy } from './scenarios/no-kube-proxy.js';
 import { noKubeSvcRules } from './scenarios/no-kube-svc-rules.js';
@@ -35,7 +36,7 @@ export function labChecks(options: SuiteOptions = {}): Check<unknown>[] {
     check('datapath')
       .proves('pods reach pods, services, the internet and host ports, and testpc reaches NodePorts, through Cilium alone, and Hubble sees it')
       .withFixture(datapathFixture)
-      .withScenarios(podToPod, podToClusterIp, podToServiceDns, podToInternet, hostPort, nodePortFromTestpc, hubbleFlows)
+      .withScenarios(podToPod, podToClusterIp, podToServiceDns, podToInternet, hostPort, nodePortFromTestpc, hubbleFlows, hubbleUi)
       .build(),
   ];
   if (options.upstream) {

@@ -121,6 +121,7 @@ const ALL_SCENARIOS = [
   'datapath/hostport',
   'datapath/nodeport-from-testpc',
   'datapath/hubble-flows',
+  'datapath/hubble-ui',
 ];
 
 describe('lab check on a healthy lab', () => {
@@ -131,9 +132,9 @@ describe('lab check on a healthy lab', () => {
     expect(run.code).toBe(0);
     expect(run.report.results.map((r) => `${r.check}/${r.scenario}`)).toEqual(ALL_SCENARIOS);
     expect(run.report.results.filter((r) => r.status !== 'passed')).toEqual([]);
-    expect(run.report.summary).toEqual({ passed: 15, failed: 0, skipped: 0, total: 15 });
+    expect(run.report.summary).toEqual({ passed: 16, failed: 0, skipped: 0, total: 16 });
     expect(run.result).toMatch(/^datapath\/pod-to-clusterip\s+PASS/m);
-    expect(run.result).toMatch(/15 passed, 0 failed, 0 skipped of 15/);
+    expect(run.result).toMatch(/16 passed, 0 failed, 0 skipped of 16/);
     expect(world.api.deletedNamespaces).toEqual([NS]);
     expect(world.api.hasNamespace(NS)).toBe(false);
   });
@@ -192,7 +193,7 @@ describe('lab check on a healthy lab', () => {
     // then
     const root = parseXml(readFileSync(junit, 'utf8'));
     expect(root.name).toBe('testsuites');
-    expect(root.attributes).toMatchObject({ tests: '15', failures: '0', skipped: '0' });
+    expect(root.attributes).toMatchObject({ tests: '16', failures: '0', skipped: '0' });
     expect(findAll(root, 'testsuite').map((s) => s.attributes.name)).toEqual(['cluster', 'agent', 'hosts', 'datapath']);
     expect(findAll(root, 'testcase').map((t) => `${t.attributes.classname}/${t.attributes.name}`)).toEqual(ALL_SCENARIOS.map((s) => `cilium-lab.${s}`));
     expect(findAll(root, 'failure')).toEqual([]);
@@ -207,7 +208,7 @@ describe('lab check on a healthy lab', () => {
     // then
     const doc = JSON.parse(run.result) as { ok: boolean; result: ResultsDocument };
     expect(doc.ok).toBe(true);
-    expect(doc.result.summary.passed).toBe(15);
+    expect(doc.result.summary.passed).toBe(16);
     expect(doc.result.results[0]).toMatchObject({ check: 'cluster', scenario: 'nodes-ready', status: 'passed' });
   });
 });
@@ -264,7 +265,7 @@ describe('lab check when something is wrong', () => {
     expect(run.result_of('cluster/nodes-ready').status).toBe('passed');
     expect(world.api.hasNamespace(NS)).toBe(false);
     expect(run.info.join('\n')).toMatch(/--- datapath\/setup failed/);
-    expect(run.result).toMatch(/lab check failed: 1 of 16 scenario\(s\) failed \(datapath\/setup\); report: .*check-report\.json/);
+    expect(run.result).toMatch(/lab check failed: 1 of 17 scenario\(s\) failed \(datapath\/setup\); report: .*check-report\.json/);
   });
 
   it('fails agent-status with the exit code and stderr when cilium-dbg fails in an agent pod', async () => {
@@ -475,6 +476,17 @@ describe('lab check when something is wrong', () => {
     // then
     expect(run.result_of('cluster/cilium-agents-ready').reason).toMatch(/cilium-daemonset-ready: desired 3, ready 2, nodes in the lab 3/);
     expect(run.result_of('cluster/nodes-ready').reason).toMatch(/k8s-w2 is NotReady \(False, KubeletNotReady: container runtime network not ready/);
+  });
+
+  it('fails hubble-ui when its Service does not answer with the page', async () => {
+    // given
+    world.hubbleUiServes = false;
+    // when
+    const run = await runCheck();
+    // then
+    const r = run.result_of('datapath/hubble-ui');
+    expect(r.status).toBe('failed');
+    expect(r.reason).toMatch(/^hubble-ui-answers: attempt 1: http:\/\/hubble-ui\.kube-system\.svc\.cluster\.local:80\/: curl exit 7: .*; attempt 3: /);
   });
 
   it('fails hubble-flows when the relay returns no flow of netpod, after waiting', async () => {

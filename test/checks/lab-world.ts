@@ -170,6 +170,8 @@ export class LabWorld {
   /** Per node: an override of `cilium-dbg status` (exit code and stderr). */
   readonly agentExecFailure = new Map<string, { exitCode: number; stderr: string }>();
   hubbleSeesTraffic = true;
+  /** The hubble-ui Service answers with its page. */
+  hubbleUiServes = true;
   /** A datapath that treats externalTrafficPolicy Local like Cluster (every node answers, SNAT). */
   nodePortIgnoresLocal = false;
   /** Nodes whose NodePort answers nothing (from testpc). */
@@ -243,6 +245,7 @@ export class LabWorld {
     });
     api.addConfigMap('kube-system', 'coredns', { Corefile: '.:53 {\n    kubernetes cluster.local in-addr.arpa ip6.arpa\n}\n' });
     api.addService('kube-system', 'hubble-relay', RELAY_IP, 80, { 'k8s-app': 'hubble-relay' });
+    api.addService('kube-system', 'hubble-ui', '10.10.200.60', 80, { 'k8s-app': 'hubble-ui' });
   }
 
   /** Puts kube-proxy back as kubeadm would have installed it. */
@@ -347,6 +350,10 @@ export class LabWorld {
       exitCode: 28,
     });
     if (host === 'checkip.amazonaws.com') return this.internet ? { stdout: `${this.egressIp}\n` } : timeout();
+    if (host === 'hubble-ui.kube-system.svc.cluster.local') {
+      if (!this.hubbleUiServes) return { stderr: `curl: (7) Failed to connect to ${host} port ${port} after 2 ms: Couldn't connect to server\n`, exitCode: 7 };
+      return { stdout: '<!doctype html><html><head><meta charset="utf-8"/><title>Hubble UI</title><link href="/bundle.main.css" rel="stylesheet"></head><body><div id="app"></div><script src="/bundle.main.js"></script></body></html>' };
+    }
     const pods = this.podsOf(ns);
     const service = this.api.serviceIn(ns, 'webpod');
     const serviceIp = (service?.spec as Json | undefined)?.clusterIP as string | undefined;

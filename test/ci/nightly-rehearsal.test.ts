@@ -383,7 +383,7 @@ const HOUR = 3_600_000;
       const summary = stepSummary(night.workspace, 'lab');
       expect(summary).toMatch(/^## ✅ cilium-lab nightly nightly-19876543210/);
       expect(summary).toContain('| datapath/pod-to-pod | ✅ passed |');
-      expect(summary.match(/^\| [a-z-]+\/[a-z0-9-]+ \| ✅ passed \|/gm)?.length).toBeGreaterThanOrEqual(15);
+      expect(summary.match(/^\| [a-z-]+\/[a-z0-9-]+ \| ✅ passed \|/gm)?.length).toBeGreaterThanOrEqual(16);
     });
 
     it('skips the log collection and uploads the reports', () => {
@@ -425,7 +425,7 @@ const HOUR = 3_600_000;
       expect([create.outcome, create.exitCode]).toEqual(['failure', 1]);
       const report = JSON.parse(readFileSync(join(night.workspace, 'lab', 'reports', 'create.json'), 'utf8'));
       expect(report).toMatchObject({ command: 'create', ok: false, result: { failedAt: 'check' } });
-      expect(report.error).toMatch(/^lab create stopped at check: 3 of 15 scenario\(s\) failed \(datapath\/pod-to-pod, datapath\/pod-to-clusterip, datapath\/hubble-flows\)/);
+      expect(report.error).toMatch(/^lab create stopped at check: 3 of 16 scenario\(s\) failed \(datapath\/pod-to-pod, datapath\/pod-to-clusterip, datapath\/hubble-flows\)/);
     });
 
     it('reports each scenario in the job summary, the failed one with its reason', () => {
