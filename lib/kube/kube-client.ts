@@ -15,6 +15,7 @@ import {
   AppsV1Api,
   CoreV1Api,
   KubeConfig,
+  PortForward,
   ServerConfiguration,
   createConfiguration,
   type CoreV1Event,
@@ -27,6 +28,7 @@ import {
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
+import { PassThrough, type Duplex } from 'node:stream';
 import { execInPod } from './exec.js';
 import {
   KubeApiError,
@@ -440,6 +442,23 @@ export class ClientNodeKube implements KubeClient {
 
   exec(request: ExecRequest): Promise<ExecResult> {
     return execInPod(this.kc, request);
+  }
+
+  /**
+   * client-node's PortForward: a WebSocket to pods/NAME/portforward per connection (as kubectl
+   * opens a stream per connection); the first two bytes of each channel are the port number,
+   * which client-node strips. The error channel ends the connection with the server's message.
+   */
+  async forwardPort(namespace: string, pod: string, port: number, connection: Duplex): Promise<void> {
+    const errors = new PassThrough();
+    errors.on('data', (data: Buffer) => {
+      const text = data.toString('utf8').trim();
+      if (text) connection.destroy(new Error(`port-forward to ${namespace}/${pod}:${port}: ${text}`));
+    });
+    const socket = await new PortForward(this.kc, true).portForward(namespace, pod, [port], connection, errors, connection);
+    const ws = typeof socket === 'function' ? socket() : socket;
+    connection.on('close', () => ws?.close());
+    ws?.on('close', () => connection.end());
   }
 }
 

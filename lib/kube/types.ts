@@ -6,6 +6,7 @@
  * The shapes keep what the checks read and drop the rest, so no consumer depends on client-node's
  * generated models.
  */
+import type { Duplex } from 'node:stream';
 
 export interface KubeCondition {
   readonly type: string;
@@ -207,6 +208,11 @@ export interface KubeClient {
   waitForPodReady(namespace: string, name: string, options: WaitOptions): Promise<KubePod>;
   /** Runs a command in a container (no TTY, no stdin); never throws for the command's own failure. */
   exec(request: ExecRequest): Promise<ExecResult>;
+  /**
+   * Forwards one TCP connection to a pod's port through the API server (`kubectl port-forward`):
+   * what the connection sends goes to the pod, what the pod answers comes back; ends with it.
+   */
+  forwardPort(namespace: string, pod: string, port: number, connection: Duplex): Promise<void>;
 }
 
 /** An API call answered with an error status. */

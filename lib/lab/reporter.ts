@@ -37,7 +37,7 @@ export class PhaseReporter {
   private readonly started: number;
 
   constructor(
-    private readonly command: string,
+    readonly command: string,
     private readonly out: Output,
     private readonly now: () => number = Date.now,
   ) {

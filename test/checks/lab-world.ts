@@ -245,7 +245,9 @@ export class LabWorld {
     });
     api.addConfigMap('kube-system', 'coredns', { Corefile: '.:53 {\n    kubernetes cluster.local in-addr.arpa ip6.arpa\n}\n' });
     api.addService('kube-system', 'hubble-relay', RELAY_IP, 80, { 'k8s-app': 'hubble-relay' });
-    api.addService('kube-system', 'hubble-ui', '10.10.200.60', 80, { 'k8s-app': 'hubble-ui' });
+    // As the chart makes it: Service port 80 -> the frontend container's 8081.
+    api.addService('kube-system', 'hubble-ui', '10.10.200.60', 80, { 'k8s-app': 'hubble-ui' }, 8081);
+    api.addRunningPod('kube-system', 'hubble-ui-6b468cff75-q2w8z', 'k8s-w1', { 'k8s-app': 'hubble-ui' }, ['frontend', 'backend']);
   }
 
   /** Puts kube-proxy back as kubeadm would have installed it. */

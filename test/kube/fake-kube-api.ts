@@ -25,7 +25,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo, Socket } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,7 @@ interface WsSocket {
   close(code?: number, reason?: string): void;
   terminate(): void;
   on(event: 'close', listener: () => void): void;
+  on(event: 'message', listener: (data: Buffer) => void): void;
 }
 interface WsServer {
   handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, cb: (ws: WsSocket) => void): void;
@@ -327,8 +328,8 @@ export class FakeKubeApi {
     this.configMaps.set(key(ns, name), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, uid: uid(), creationTimestamp: now() }, data });
   }
 
-  addService(ns: string, name: string, clusterIp: string, port: number, selector: Json = {}): void {
-    this.services.set(key(ns, name), this.serviceObject(ns, { metadata: { name }, spec: { selector, ports: [{ port, targetPort: port, protocol: 'TCP' }] } }, clusterIp));
+  addService(ns: string, name: string, clusterIp: string, port: number, selector: Json = {}, targetPort = port): void {
+    this.services.set(key(ns, name), this.serviceObject(ns, { metadata: { name }, spec: { selector, ports: [{ port, targetPort, protocol: 'TCP' }] } }, clusterIp));
   }
 
   /** A running, Ready pod that exists from the start (cilium agents and the like). */
@@ -747,8 +748,47 @@ export class FakeKubeApi {
     socket.end(`HTTP/1.1 ${code} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`);
   }
 
+  /** Where `pods/NAME/portforward` of a pod's port leads: a real server on loopback playing the container ("ns/pod:port" -> address). */
+  readonly portForwardTargets = new Map<string, { host: string; port: number }>();
+
+  /**
+   * pods/NAME/portforward?ports=P over WebSocket (v4.channel.k8s.io), as the API server proxies it
+   * to the kubelet: channel 0 data, channel 1 errors, each opened with a frame holding the port
+   * number (2 bytes, little endian); the bytes the client sends on channel 0 go to the container's
+   * port, its answer comes back on channel 0. No listener there: the error channel says so.
+   */
+  private portForward(req: IncomingMessage, socket: Socket, head: Buffer, ns: string, name: string, port: number): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const portFrame = (channel: number): Buffer => Buffer.from([channel, port & 0xff, port >> 8]);
+      ws.send(portFrame(0));
+      ws.send(portFrame(1));
+      const target = this.portForwardTargets.get(`${ns}/${name}:${port}`);
+      const upstream = target ? connect(target.port, target.host) : undefined;
+      if (!upstream) {
+        ws.send(Buffer.concat([Buffer.from([1]), Buffer.from(`error forwarding port ${port} to pod ${name}, uid : failed to execute portforward in network namespace: failed to connect to localhost:${port} inside namespace: connection refused`)]));
+        ws.close(1000);
+        return;
+      }
+      upstream.on('data', (data: Buffer) => ws.send(Buffer.concat([Buffer.from([0]), data])));
+      upstream.on('end', () => ws.close(1000));
+      upstream.on('error', () => ws.close(1011));
+      ws.on('message', (data: Buffer) => {
+        if (data[0] === 0 && data.length > 1) upstream.write(data.subarray(1));
+      });
+      ws.on('close', () => upstream.end());
+    });
+  }
+
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://x');
+    const forward = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/.exec(url.pathname);
+    if (forward) {
+      this.requests.push({ method: 'GET', path: `${url.pathname}${url.search}`, status: 101 });
+      if (!this.authorized(req)) return this.refuse(socket, 401, 'Unauthorized', status(401, 'Unauthorized', 'Unauthorized'));
+      const [, ns, name] = forward as unknown as [string, string, string];
+      if (!this.pods.get(key(ns, name))) return this.refuse(socket, 404, 'Not Found', status(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' }));
+      return this.portForward(req, socket, head, ns, name, Number(url.searchParams.get('ports')));
+    }
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
     this.requests.push({ method: 'GET', path: `${url.pathname}${url.search}`, status: 101 });
     if (!this.authorized(req)) return this.refuse(socket, 401, 'Unauthorized', status(401, 'Unauthorized', 'Unauthorized'));

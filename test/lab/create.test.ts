@@ -102,7 +102,7 @@ describe('lab create', () => {
     const run = await create(['-c', 'region=ap-northeast-2'], part('up', UP_OPTIONS, []), part('check', CHECK_OPTIONS, []));
     expect(run.code).toBe(0);
     expect(run.text).toMatch(/Lab cilium-lab is green after 7m/);
-    expect(run.text).toContain('Hubble UI: kubectl -n kube-system port-forward svc/hubble-ui 12000:80');
+    expect(run.text).toMatch(/Hubble UI: npm run lab -- hubble -c labName=\S+, then open http:\/\/localhost:12000/);
     expect(run.text).toMatch(/expires: {3}\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z/);
     expect(run.text).toMatch(/costs about \$0\.68 per hour/);
   });

@@ -88,6 +88,33 @@ function upstreamJunitPath(ctx: CommandContext, labName: string): string {
   return join(labStateDir(labName), 'cilium-connectivity-junit.xml');
 }
 
+/** The kubeconfig option of the commands that talk to the cluster (check, hubble). */
+export const KUBECONFIG_OPTION = {
+  kubeconfig: { type: 'string' as const, description: 'the kubeconfig to use (default: the one `lab kubeconfig` wrote in the lab state directory)' },
+};
+
+/**
+ * The Kubernetes client of the deployed lab: the kubeconfig given, or the lab's own in the state
+ * directory, fetched first when this machine has none (a fresh CI runner, a new laptop).
+ */
+export async function connectToCluster(
+  ctx: CommandContext,
+  settings: Pick<CheckCommandSettings, 'createKube' | 'timeouts'>,
+  target: LabTarget,
+  connecting: () => void = () => undefined,
+): Promise<KubeClient> {
+  const given = typeof ctx.options['kubeconfig'] === 'string' && ctx.options['kubeconfig'] !== '' ? ctx.options['kubeconfig'] : undefined;
+  const path = given ?? kubeconfigPath(target.plan.config.labName);
+  if (!existsSync(path)) {
+    if (given !== undefined) throw new UsageError(`--kubeconfig ${given}: no such file (leave the option out and lab ${ctx.reporter.command} fetches the lab's own)`);
+    await ctx.reporter.phase('kubeconfig', async () => fetchKubeconfig(await phaseDeps(ctx, settings), target, path), (r) => `fetched to ${r.path}`);
+  }
+  connecting();
+  return settings.createKube
+    ? settings.createKube(path, target.plan.kubeContext)
+    : (await import('../../kube/kube-client.js')).createKubeClient(path, { context: target.plan.kubeContext });
+}
+
 export function checkCommand(settings: CheckCommandSettings = {}): LabCommand {
   return {
     name: 'check',
@@ -97,7 +124,7 @@ export function checkCommand(settings: CheckCommandSettings = {}): LabCommand {
       'no-internet': { type: 'boolean', description: 'skip the scenarios that need internet egress (reported as skipped)' },
       'keep-namespace': { type: 'boolean', description: 'leave the test namespace cilium-lab-check in place for debugging' },
       upstream: { type: 'boolean', description: 'also run `cilium connectivity test` on the control plane (6-12 min) and fetch its JUnit' },
-      kubeconfig: { type: 'string', description: 'the kubeconfig to use (default: the one `lab kubeconfig` wrote in the lab state directory)' },
+      ...KUBECONFIG_OPTION,
     },
     async run(ctx) {
       // A run that fails before its scenarios still leaves a JUnit file with the reason, so CI
@@ -118,17 +145,7 @@ async function runCheckCommand(ctx: CommandContext, settings: CheckCommandSettin
   const target = await ctx.reporter.phase('find the lab', () => ctx.target(), (t) => `${t.kubeNodes.length} Kubernetes node(s)`);
   progress.stage = 'kubeconfig';
   const labName = target.plan.config.labName;
-  const given = typeof ctx.options['kubeconfig'] === 'string' && ctx.options['kubeconfig'] !== '' ? ctx.options['kubeconfig'] : undefined;
-  const path = given ?? kubeconfigPath(labName);
-  if (!existsSync(path)) {
-    if (given !== undefined) throw new UsageError(`--kubeconfig ${given}: no such file (leave the option out and lab check fetches the lab's own)`);
-    // A fresh machine (the nightly runner, a new laptop) has no state yet: fetch it as `lab kubeconfig` does.
-    await ctx.reporter.phase('kubeconfig', async () => fetchKubeconfig(await phaseDeps(ctx, settings), target, path), (r) => `fetched to ${r.path}`);
-  }
-  progress.stage = 'connect to the cluster';
-  const kube = settings.createKube
-    ? settings.createKube(path, target.plan.kubeContext)
-    : (await import('../../kube/kube-client.js')).createKubeClient(path, { context: target.plan.kubeContext });
+  const kube = await connectToCluster(ctx, settings, target, () => (progress.stage = 'connect to the cluster'));
   const options: CheckOptions = {
     ...DEFAULT_CHECK_OPTIONS,
     ...settings.checkOptions,

@@ -115,7 +115,7 @@ export function createCommand(parts: CreateParts = { deploy: deployCommand, up: 
         '',
         `Lab ${labName} is green after ${formatDuration(greenAfterMs)}: deployed, Cilium up, every check passed.`,
         `  kubectl:   export KUBECONFIG=${kubeconfig}`,
-        `  Hubble UI: kubectl -n kube-system port-forward svc/hubble-ui 12000:80, then open http://localhost:12000`,
+        `  Hubble UI: npm run lab -- hubble -c labName=${labName}, then open http://localhost:12000`,
         `  expires:   ${expiresAt ?? 'never (deployed without an expiry)'} (npm run lab -- extend --by 2h; npm run lab -- down --yes to delete it now)`,
         `  ${costLine}`,
         `  report:    ${reportPath}`,

@@ -6,6 +6,7 @@
 import type { LabCommand } from '../cli.js';
 import { checkCommand, type CheckCommandSettings } from './check.js';
 import { createCommand } from './create.js';
+import { hubbleCommand, type HubbleCommandSettings } from './hubble.js';
 import { deployCommandWith, type DeploySettings } from './deploy.js';
 import { lifecycleCommands, type LifecycleSettings } from './lifecycle.js';
 import { logsCommand, type LogsSettings } from './logs.js';
@@ -19,6 +20,7 @@ export interface AllCommandSettings {
   readonly postDeploy?: CommandSettings;
   readonly check?: CheckCommandSettings;
   readonly logs?: LogsSettings;
+  readonly hubble?: HubbleCommandSettings;
   /** down, sweep, extend, stop, start, cost. */
   readonly lifecycle?: LifecycleSettings;
 }
@@ -33,6 +35,7 @@ export function allCommands(settings: AllCommandSettings = {}): LabCommand[] {
     deploy,
     ...postDeploy,
     check,
+    hubbleCommand(settings.hubble),
     logsCommand(settings.logs),
     ...lifecycleCommands(settings.lifecycle),
   ];
