@@ -38,6 +38,7 @@ export const EXPECT = {
   noCniHostportRules: e('no-cni-hostport-iptables-rules', 'that node has no CNI-HOSTPORT iptables rules (HostPort is not done by the portmap plugin)'),
   nodePortEveryNode: e('nodeport-every-node-answers', 'from testpc, every node\'s IP answers every request on the NodePort (externalTrafficPolicy: Cluster)'),
   nodePortBothBackends: e('nodeport-both-backends', 'the NodePort requests from testpc are answered by both webpod1 and webpod2'),
+  xdpCountersMove: e('xdp-counters-move', 'with native XDP, each node\'s XDP packet counters (where the driver exposes them) move while testpc calls its NodePort'),
   nodePortLocalOnlyBackendNodes: e('nodeport-local-only-backend-nodes', 'with externalTrafficPolicy: Local, only the nodes running a webpod answer (with their own webpod), the others do not'),
   // hosts
   noKubeSvcRules: e('no-kube-svc-iptables-rules', 'no node has KUBE-SVC iptables chains or rules (nothing programs services in iptables)'),

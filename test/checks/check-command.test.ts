@@ -544,6 +544,23 @@ describe('lab check when something is wrong', () => {
     expect(call?.script).toContain("LAB_PROBE_PORTS='webpod-nodeport=30080 webpod-local=30081'");
   });
 
+  it('holds NodePort traffic to the XDP hook: each node\'s XDP counters move across the probe, where the driver exposes them', async () => {
+    // when
+    const healthy = await runCheck();
+    // then
+    const moved = healthy.result_of('datapath/nodeport-from-testpc').expectations.find((e) => e.id === 'xdp-counters-move');
+    expect(moved).toMatchObject({ met: true, detail: 'k8s-s: 5000 -> 5048, k8s-w1: 5000 -> 5048, k8s-w2: 5000 -> 5048' });
+    // given XDP attached but not in the path of the NodePort traffic
+    world.xdpPackets.clear();
+    world.xdpBypassed = true;
+    const bypassed = await runCheck();
+    expect(bypassed.result_of('datapath/nodeport-from-testpc').reason).toBe('xdp-counters-move: k8s-s: 5000 -> 5000 (did not move), k8s-w1: 5000 -> 5000 (did not move), k8s-w2: 5000 -> 5000 (did not move)');
+    // given a driver without XDP counters: nothing to hold it to
+    world.xdpCountersExposed = false;
+    const silent = await runCheck();
+    expect(silent.result_of('datapath/nodeport-from-testpc').expectations.map((e) => e.id)).not.toContain('xdp-counters-move');
+  });
+
   it('fails nodeport-from-testpc naming the node whose NodePort does not answer', async () => {
     // given
     world.nodePortDown.add('k8s-w2');

@@ -86,6 +86,14 @@ describe('the NIC state script (scripts/node/nic-state.sh)', () => {
     standIn('ethtool', "printf 'Channel parameters for lo:\\nPre-set maximums:\\nCombined:\\t4\\nCurrent hardware settings:\\nCombined:\\t2\\n'");
   });
 
+  it('sums the driver\'s XDP packet counters (ENA: queue_N_rx_xdp_*), null when it has none', () => {
+    givenIp(link('xdp ', 'xdp'));
+    standIn('ethtool', `case "$1" in\n  -S) printf 'NIC statistics:\\n     tx_timeout: 0\\n     queue_0_rx_xdp_aborted: 0\\n     queue_0_rx_xdp_drop: 3\\n     queue_0_rx_xdp_pass: 4000\\n     queue_0_rx_xdp_tx: 17\\n     queue_1_rx_xdp_pass: 1000\\n     queue_1_rx_xdp_redirect: 0\\n     queue_0_tx_bytes: 123456\\n' ;;\n  *) printf 'Pre-set maximums:\\nCombined:\\t4\\nCurrent hardware settings:\\nCombined:\\t2\\n' ;;\nesac`);
+    expect(taggedJson(runBash(nicStateScript()), NIC_STATE_TAG)).toMatchObject({ xdpPackets: 5020, channels: 2 });
+    standIn('ethtool', `case "$1" in\n  -S) printf 'NIC statistics:\\n     rx_packets: 5\\n' ;;\n  *) exit 1 ;;\nesac`);
+    expect(taggedJson(runBash(nicStateScript()), NIC_STATE_TAG)).toMatchObject({ xdpPackets: null, channels: null });
+  });
+
   it.each([
     ['driver mode', link('xdp ', 'xdp'), { xdp: 'driver', xdpProgId: 1234 }],
     ['generic (skb) mode', link('xdpgeneric ', 'xdpgeneric'), { xdp: 'generic', xdpProgId: 1234 }],

@@ -172,6 +172,12 @@ export class LabWorld {
   hubbleSeesTraffic = true;
   /** The hubble-ui Service answers with its page. */
   hubbleUiServes = true;
+  /** Per node: packets its XDP hook handled (ethtool -S *_xdp_*), moved by NodePort traffic. */
+  readonly xdpPackets = new Map<string, number>();
+  /** The driver exposes XDP counters (ENA does). */
+  xdpCountersExposed = true;
+  /** NodePort traffic does not pass the XDP hook (attached but not in the path). */
+  xdpBypassed = false;
   /** A datapath that treats externalTrafficPolicy Local like Cluster (every node answers, SNAT). */
   nodePortIgnoresLocal = false;
   /** Nodes whose NodePort answers nothing (from testpc). */
@@ -489,6 +495,8 @@ export class LabWorld {
       const backends = this.podsOf(NS_CHECK).filter((p) => ((p.metadata as Json).labels as Json)?.app === 'webpod');
       for (const [target, ip] of targets) {
         for (let attempt = 1; attempt <= requests; attempt++) {
+          // Every request's packets pass the node's XDP hook (driver mode) on the way in.
+          if ((this.nic.get(target)?.xdp ?? 'driver') === 'driver' && !this.xdpBypassed) this.xdpPackets.set(target, (this.xdpPackets.get(target) ?? 5000) + 6);
           const local = spec.externalTrafficPolicy === 'Local' && !this.nodePortIgnoresLocal;
           const candidates = local ? backends.filter((p) => (p.spec as Json).nodeName === target) : backends;
           const answers = svc && matches && candidates.length > 0 && !this.nodePortDown.has(target);
@@ -514,7 +522,7 @@ export class LabWorld {
       const s = this.nic.get(node) as NicState;
       return {
         exitCode: 0,
-        stdout: `interface ens5: mtu ${s.mtu}\n${NIC_STATE_TAG} ${JSON.stringify({ interface: 'ens5', mtu: s.mtu, wantMtu: s.wantMtu, channels: s.channels, wantChannels: s.wantChannels, xdp: s.xdp ?? 'driver', xdpProgId: s.xdp === 'none' ? null : 1234 })}\n`,
+        stdout: `interface ens5: mtu ${s.mtu}\n${NIC_STATE_TAG} ${JSON.stringify({ interface: 'ens5', mtu: s.mtu, wantMtu: s.wantMtu, channels: s.channels, wantChannels: s.wantChannels, xdp: s.xdp ?? 'driver', xdpProgId: s.xdp === 'none' ? null : 1234, xdpPackets: this.xdpCountersExposed ? (this.xdpPackets.get(node) ?? 5000) : null })}\n`,
       };
     }
     if (script.includes(UPSTREAM_TAG)) {

@@ -6,11 +6,12 @@
  * NodePort has no local backend to send to).
  * https://kubernetes.io/docs/reference/networking/virtual-ips/#external-traffic-policy
  */
-import { renderLabScript, taggedLines } from '../../lab/remote.js';
+import { renderLabScript, taggedJson, taggedLines } from '../../lab/remote.js';
 import type { DatapathPods } from '../datapath-fixture.js';
 import { EXPECT } from '../expectations.js';
-import { remoteRecorded } from '../helpers.js';
-import type { LabNodeInfo, Scenario } from '../types.js';
+import { KUBE_SYSTEM, remoteRecorded } from '../helpers.js';
+import { NIC_STATE_TAG, nicStateScript } from './nic-tuning.js';
+import type { LabNodeInfo, Scenario, ScenarioRun } from '../types.js';
 
 export const NODEPORT_TAG = 'CILIUM_LAB_NODEPORT';
 /** Requests per node and port, and curl's budget for each. */
@@ -63,11 +64,22 @@ function perNode(answers: readonly NodePortAnswer[], node: string): string {
   return `${node} ${[...counts].map(([what, n]) => `${n}x ${what}`).join(', ') || 'no answer line'}`;
 }
 
+/** Each node's XDP packet count (nic-state.sh's xdpPackets), undefined where the driver exposes none. */
+async function xdpPackets(run: ScenarioRun<DatapathPods>, nodes: readonly LabNodeInfo[], what: string): Promise<Map<string, number | undefined>> {
+  const results = await remoteRecorded(run as ScenarioRun<unknown>, what, nodes, nicStateScript());
+  return new Map(
+    results.map((r) => {
+      const facts = taggedJson(r.stdout, NIC_STATE_TAG) as Record<string, unknown> | undefined;
+      return [r.name, typeof facts?.xdpPackets === 'number' ? facts.xdpPackets : undefined];
+    }),
+  );
+}
+
 export const nodePortFromTestpc: Scenario<DatapathPods> = {
   name: 'nodeport-from-testpc',
   proves:
     'a client outside the cluster (testpc) reaches the webpods through every node\'s IP on a NodePort (Cilium\'s eBPF NodePort, XDP where enabled), and with externalTrafficPolicy Local only through the nodes that run one',
-  expectations: [EXPECT.nodePortEveryNode, EXPECT.nodePortBothBackends, EXPECT.nodePortLocalOnlyBackendNodes],
+  expectations: [EXPECT.nodePortEveryNode, EXPECT.nodePortBothBackends, EXPECT.nodePortLocalOnlyBackendNodes, EXPECT.xdpCountersMove],
   async run(run) {
     const { lab, options } = run.env;
     const testpc = lab.testpc;
@@ -76,10 +88,28 @@ export const nodePortFromTestpc: Scenario<DatapathPods> = {
     const clusterPort = nodePorts.cluster.ports[0]?.nodePort as number;
     const localPort = nodePorts.local.ports[0]?.nodePort as number;
     const script = nodePortProbeScript(lab.nodes, { [nodePorts.cluster.name]: clusterPort, [nodePorts.local.name]: localPort });
+    // With native XDP, the requests must go through each node's XDP hook: its packet counters
+    // (where the driver exposes them, ENA's ethtool -S *_xdp_*) move across the probe.
+    const config = await run.env.kube.getConfigMap(KUBE_SYSTEM, 'cilium-config');
+    const xdpAsked = config?.data['bpf-lb-acceleration'] === 'native';
+    const before = xdpAsked ? await xdpPackets(run, lab.nodes, 'XDP packet counters before the NodePort probe') : undefined;
     // Worst case: every request times out.
     const worstMs = lab.nodes.length * 2 * NODEPORT_REQUESTS * (NODEPORT_TIMEOUT_SECONDS + 1) * 1000;
     const [result] = await remoteRecorded(run, `curl every node's IP on NodePorts ${clusterPort} and ${localPort}`, [testpc], script, Math.max(options.remoteTimeoutMs, worstMs + 30_000));
     const answers = parseNodePortAnswers(result?.stdout ?? '');
+    if (before) {
+      const after = await xdpPackets(run, lab.nodes, 'XDP packet counters after the NodePort probe');
+      const counted = lab.nodes.filter((n) => before.get(n.name) !== undefined && after.get(n.name) !== undefined);
+      if (counted.length > 0) {
+        const still = counted.filter((n) => (after.get(n.name) as number) <= (before.get(n.name) as number));
+        const uncounted = lab.nodes.filter((n) => !counted.includes(n)).map((n) => `${n.name}: not exposed`);
+        run.expect(
+          EXPECT.xdpCountersMove,
+          still.length === 0,
+          [...counted.map((n) => `${n.name}: ${before.get(n.name)} -> ${after.get(n.name)}${still.includes(n) ? ' (did not move)' : ''}`), ...uncounted].join(', '),
+        );
+      }
+    }
     if (!result || result.status !== 'Success' || answers.length === 0) {
       const why = `no answer from ${testpc.name} (${result?.status ?? 'no result'}, exit ${result?.exitCode ?? '?'}${result?.note ? `; ${result.note}` : ''}${result?.stderr.trim() ? `: ${result.stderr.trim().split('\n').pop()}` : ''})`;
       run.expect(EXPECT.nodePortEveryNode, false, why);
