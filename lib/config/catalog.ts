@@ -125,6 +125,8 @@ export interface CiliumMinor {
   readonly cliVersion: string;
   /** Hubble CLI release pinned for this minor: the newest patch of the same minor (there is no v1.20 Hubble CLI yet). */
   readonly hubbleCliVersion: string;
+  /** The chart version the lab has facts for (lib/cilium/chart-keys/<version>.json): the only patch it installs. */
+  readonly chartVersion: string;
 }
 
 /**
@@ -146,12 +148,12 @@ export const CLI_RELEASES = {
 } as const;
 
 export const CILIUM_MINORS: Readonly<Record<string, CiliumMinor>> = {
-  '1.16': { kubernetesMinors: ['1.27', '1.28', '1.29', '1.30'], minKernel: '5.4', cliVersion: 'v0.16.24', hubbleCliVersion: 'v1.16.6' },
-  '1.17': { kubernetesMinors: ['1.29', '1.30', '1.31', '1.32'], minKernel: '5.4', cliVersion: 'v0.18.9', hubbleCliVersion: 'v1.17.5' },
-  '1.18': { kubernetesMinors: ['1.30', '1.31', '1.32', '1.33'], minKernel: '5.10', cliVersion: 'v0.18.9', hubbleCliVersion: 'v1.18.6' },
-  '1.19': { kubernetesMinors: ['1.31', '1.32', '1.33', '1.34'], minKernel: '5.10', cliVersion: 'v0.19.7', hubbleCliVersion: 'v1.19.4' },
+  '1.16': { kubernetesMinors: ['1.27', '1.28', '1.29', '1.30'], minKernel: '5.4', cliVersion: 'v0.16.24', hubbleCliVersion: 'v1.16.6', chartVersion: '1.16.3' },
+  '1.17': { kubernetesMinors: ['1.29', '1.30', '1.31', '1.32'], minKernel: '5.4', cliVersion: 'v0.18.9', hubbleCliVersion: 'v1.17.5', chartVersion: '1.17.18' },
+  '1.18': { kubernetesMinors: ['1.30', '1.31', '1.32', '1.33'], minKernel: '5.10', cliVersion: 'v0.18.9', hubbleCliVersion: 'v1.18.6', chartVersion: '1.18.12' },
+  '1.19': { kubernetesMinors: ['1.31', '1.32', '1.33', '1.34'], minKernel: '5.10', cliVersion: 'v0.19.7', hubbleCliVersion: 'v1.19.4', chartVersion: '1.19.6' },
   // cilium-cli v0.20.0 was never released: v0.19.7 is the newest and supports "Cilium 1.17 and newer".
-  '1.20': { kubernetesMinors: ['1.32', '1.33', '1.34', '1.35'], minKernel: '5.10', cliVersion: 'v0.19.7', hubbleCliVersion: 'v1.19.4' },
+  '1.20': { kubernetesMinors: ['1.32', '1.33', '1.34', '1.35'], minKernel: '5.10', cliVersion: 'v0.19.7', hubbleCliVersion: 'v1.19.4', chartVersion: '1.20.0' },
 };
 
 /** Tools installed on the control plane for every Cilium minor, pinned; each download is checked against its published sha256. */

@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type { LabConfig } from './schema.js';
+import { unpublishedPatchReason } from './kubernetes-patches.js';
 import {
   CILIUM_MINORS,
   KUBERNETES_MINORS,
@@ -197,9 +198,20 @@ function checkVersions(config: LabConfig, report: Report): void {
   const cilium = CILIUM_MINORS[ciliumMinor];
   if (!k8s) {
     report(['kubernetes', 'version'], `Kubernetes ${k8sMinor} is not one the lab bootstraps; use ${Object.keys(KUBERNETES_MINORS).join(', ')} (a full patch version such as 1.30.14)`);
+  } else {
+    // A patch that was never published fails every node's apt-get install at boot.
+    const unpublished = unpublishedPatchReason(config.kubernetes.version);
+    if (unpublished) report(['kubernetes', 'version'], unpublished);
   }
   if (!cilium) {
     report(['cilium', 'version'], `Cilium ${ciliumMinor} is not one the lab installs; use ${Object.keys(CILIUM_MINORS).join(', ')} (e.g. 1.16.3)`);
+  } else if (config.cilium.version !== cilium.chartVersion) {
+    // The lab checks every Helm value against the chart's own keys (lib/cilium/chart-keys/<version>.json) before installing.
+    report(
+      ['cilium', 'version'],
+      `Cilium ${config.cilium.version} is not a chart the lab has facts for (the keys it checks the values against); for Cilium ${ciliumMinor} it has ${cilium.chartVersion}: ` +
+        `use ${cilium.chartVersion}, or add ${config.cilium.version}'s with \`npx tsx scripts/extract-chart-facts.ts <its unpacked chart>\` and its CILIUM_MINORS entry`,
+    );
   }
   if (k8s && cilium && !cilium.kubernetesMinors.includes(k8sMinor)) {
     const fitting = Object.entries(CILIUM_MINORS)
