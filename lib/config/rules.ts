@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type { LabConfig } from './schema.js';
+import { KUBEADM_MINIMUM, familySizes, instanceTypeSpec, meetsKubeadmMinimum } from './instance-types.js';
 import { unpublishedPatchReason } from './kubernetes-patches.js';
 import {
   CILIUM_MINORS,
@@ -11,6 +12,7 @@ import {
   UBUNTU_RELEASES,
   classifyInstanceType,
   minorOf,
+  nearest,
   tooSmallForKubeadm,
   ubuntuAmiParameter,
   type CpuArch,
@@ -167,11 +169,21 @@ function checkInstanceType(path: readonly string[], instanceType: string, arch: 
     report(path, `${instanceType} is not a family the lab knows to be Nitro with ENA; use a 5th-generation or newer type, or t3/t3a/t4g`);
     return;
   }
+  // A family the lab has size facts for: the size must be one AWS sells (a typo is caught here,
+  // not by CloudFormation at deploy), and kubeadm's minimum is judged on its vCPUs and memory.
+  const sizes = familySizes(facts.family);
+  if (sizes && !sizes.includes(facts.size)) {
+    const guess = nearest(facts.size, sizes);
+    report(path, `${instanceType} is not an EC2 instance type: ${facts.family} comes in ${sizes.join(', ')}${guess ? ` (did you mean ${facts.family}.${guess}?)` : ''}`);
+    return;
+  }
   if (facts.arch !== arch) {
     report(path, `${instanceType} is ${facts.arch} but ubuntu.arch is ${arch}; set ubuntu.arch=${facts.arch} or pick a${arch === 'arm64' ? ' Graviton (…g)' : 'n x86'} type`);
   }
-  if (kubeadmNode && tooSmallForKubeadm(facts)) {
-    report(path, `${instanceType} is too small for a Kubernetes node (kubeadm needs 2 vCPUs and 1700 MB); use t3.medium or larger`);
+  const spec = instanceTypeSpec(instanceType);
+  if (kubeadmNode && (spec ? !meetsKubeadmMinimum(spec) : tooSmallForKubeadm(facts))) {
+    const has = spec ? ` (it has ${spec.vcpus} vCPU(s) and ${spec.memoryGiB} GiB)` : '';
+    report(path, `${instanceType} is too small for a Kubernetes node: kubeadm needs ${KUBEADM_MINIMUM.vcpus} vCPUs and ${KUBEADM_MINIMUM.memoryMiB} MB${has}; use t3.medium or larger`);
   }
 }
 
