@@ -5,6 +5,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { LabConfigError } from '../lib/config/load.js';
+import { REFUSAL_EXIT_CODE } from '../lib/errors.js';
 import { buildLabApp } from '../lib/infra/app.js';
 
 const app = new App();
@@ -12,8 +13,9 @@ try {
   buildLabApp(app);
 } catch (error) {
   if (error instanceof LabConfigError) {
+    // A refusal, worded for the person (no stack): the same exit code as the lab CLI's refusals.
     console.error(error.message);
-    process.exit(1);
+    process.exit(REFUSAL_EXIT_CODE);
   }
   throw error;
 }

@@ -9,3 +9,14 @@ export class WordedError extends Error {
     this.name = new.target.name;
   }
 }
+
+/** The exit status of every refusal of bad input (the CLI's usage errors, an invalid config, synth too). */
+export const REFUSAL_EXIT_CODE = 2;
+
+/**
+ * Bad input, refused before any cloud call: worded like any WordedError, and the process exits
+ * REFUSAL_EXIT_CODE (a failure of the lab itself exits 1).
+ */
+export class RefusalError extends WordedError {
+  readonly exitCode = REFUSAL_EXIT_CODE;
+}

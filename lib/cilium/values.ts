@@ -7,6 +7,7 @@
  * Pure except the explicit loaders at the end (loadChartKeys, supportedChartVersions,
  * loadValuesFile), which read files located relative to this module.
  */
+import { RefusalError } from '../errors.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { KUBE_API_PORT, minorOf, nearest } from '../config/catalog.js';
@@ -17,14 +18,13 @@ import { isPlainObject, parseChartKeys, valueTypeOf, type ChartKeys, type ChartV
 /** Helm values: a YAML mapping. */
 export type HelmValues = Record<string, unknown>;
 
-/** Raised with every problem found; each line names the key and the fix. */
-export class CiliumValuesError extends Error {
+/** Raised with every problem found; each line names the key and the fix. A refusal: exit 2, before any AWS call. */
+export class CiliumValuesError extends RefusalError {
   constructor(
     readonly problems: readonly string[],
     what = 'the Cilium Helm values are invalid',
   ) {
     super(`cilium-lab: ${what}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'CiliumValuesError';
   }
 }
 

@@ -5,16 +5,16 @@
  *   3. cdk context keys named by their dotted path (`-c workers.count=3`), which win.
  * Bad input raises LabConfigError listing every problem with its field and fix.
  */
+import { RefusalError } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { nearest } from './catalog.js';
 import type { ClashParams } from './rules.js';
 import { LabConfigFieldsSchema, LabConfigSchema, type LabConfig } from './schema.js';
 
-export class LabConfigError extends Error {
+export class LabConfigError extends RefusalError {
   constructor(readonly problems: readonly string[]) {
     super(`cilium-lab: the lab configuration is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'LabConfigError';
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { LabConfigError, loadLabConfig } from '../config/load.js';
-import { WordedError } from '../errors.js';
+import { RefusalError, WordedError } from '../errors.js';
 import type { LabConfig } from '../config/schema.js';
 import { PhaseReporter, consoleOutput, type Output, type RunReport } from './reporter.js';
 import { LabNotFoundError, labTargetFromOutputs, type LabTarget } from './target.js';
@@ -41,12 +41,8 @@ export interface LabCommand {
   run(ctx: CommandContext): Promise<{ text: string; data?: unknown }>;
 }
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+/** A command's bad input (an option, a -c flag): refused with exit 2 (RefusalError), before any AWS call. */
+export class UsageError extends RefusalError {}
 
 const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec & { short?: string; multiple?: boolean }>> = {
   context: { type: 'string', short: 'c', multiple: true, description: 'a lab setting, key=value (same keys as cdk -c), or config=FILE' },
@@ -172,9 +168,9 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     report = reporter.report(false, { error: message, ...(partial !== undefined ? { result: partial } : {}) });
     if (json) out.result(JSON.stringify(report, null, 2));
     else out.result(`lab ${name} failed: ${message}`);
-    // A run stopped by a signal exits as a shell reports it (130 SIGINT, 143 SIGTERM).
+    // A refusal exits 2 (RefusalError), a run stopped by a signal as a shell reports it (130, 143).
     const exitCode = (error as { exitCode?: unknown }).exitCode;
     if (typeof exitCode === 'number' && Number.isInteger(exitCode) && exitCode > 0) return exitCode;
-    return error instanceof UsageError ? 2 : 1;
+    return 1;
   }
 }

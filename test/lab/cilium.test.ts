@@ -103,7 +103,7 @@ describe('lab cilium against fakes of SSM and CloudFormation', () => {
     lab = await FakeLab.start();
     const file = valuesFile('host-routing.yaml', 'bpf:\n  hostRouting: true\n');
     const run = await lab.run(['cilium', '--values', file]);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.result).toMatch(/bpf\.hostRouting is not a key of the cilium 1\.16\.3 chart; did you mean bpf\.hostLegacyRouting\?/);
     expect(lab.ssm.callsTo('SendCommand')).toHaveLength(0);
     expect(lab.totalCalls()).toBe(0);
@@ -233,7 +233,7 @@ describe('combinations the Cilium agent refuses at start, refused before any clo
     const lab = await FakeLab.start();
     try {
       const run = await lab.run(['cilium', '--values', valuesFile('kpr.yaml', 'kubeProxyReplacement: false\n')]);
-      expect(run.code).toBe(1);
+      expect(run.code).toBe(2);
       expect(run.result).toContain('installNoConntrackIptablesRules: needs kubeProxyReplacement: true');
       // a refusal worded for a person, without the class name of the error behind it
       expect(run.result).toMatch(/^lab cilium failed: cilium-lab: the composed values/);

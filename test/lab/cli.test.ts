@@ -44,7 +44,7 @@ describe('the post-deploy commands', () => {
   it.each(NAMES)('%s with a bad -c value fails before any AWS call', async (name) => {
     const before = { services: lab.servicesCreated, calls: lab.totalCalls() };
     const run = await lab.run([name, '-c', 'workers.count=many']);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.result).toContain('workers.count: must be a whole number from 1 to 50');
     expect(lab.servicesCreated).toBe(before.services);
     expect(lab.totalCalls()).toBe(before.calls);
@@ -86,10 +86,10 @@ describe('scripts/lab.ts', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('fails a bad -c value with exit 1 before any AWS call (no credentials needed)', async () => {
+  it('fails a bad -c value with exit 2 (a refusal) before any AWS call (no credentials needed)', async () => {
     const env = { PATH: process.env.PATH ?? '', HOME: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true' };
     const run = await lab(['up', '-c', 'cilium.version=1.99.0'], env);
-    expect(run.exitCode).toBe(1);
+    expect(run.exitCode).toBe(2);
     expect(run.stdout).toMatch(/lab up failed: cilium-lab: the lab configuration is invalid/);
   });
 });

@@ -127,7 +127,7 @@ describe('lab create', () => {
 
   it('refuses a bad setting before deploying anything', async () => {
     const run = await create(['-c', 'workers.count=many'], part('up', UP_OPTIONS, []), part('check', CHECK_OPTIONS, []));
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(existsSync(cdkArgs)).toBe(false);
   });
 });

@@ -127,7 +127,7 @@ describe('lab CLI', () => {
 
   it('refuses bad settings before running cdk', async () => {
     const { code, text } = await run(['deploy', '-c', 'workers.count=0']);
-    expect([code, text.includes('workers.count: must be at least 1'), readFileSync(record, 'utf8')]).toEqual([1, true, '']);
+    expect([code, text.includes('workers.count: must be at least 1'), readFileSync(record, 'utf8')]).toEqual([2, true, '']);
   });
 
   it('refuses a malformed -c flag as a usage error', async () => {

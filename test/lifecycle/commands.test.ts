@@ -31,7 +31,7 @@ describe('the lifecycle commands', () => {
 
   it.each(NAMES)('%s with a bad -c value fails before any AWS call', async (name) => {
     const run = await cli.run([name, '-c', 'workers.count=many']);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.result).toContain('workers.count: must be a whole number from 1 to 50');
     expect(cli.cloudsCreated).toBe(0);
     expect(account.totalCalls()).toBe(0);
