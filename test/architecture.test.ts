@@ -33,6 +33,21 @@ describe('module boundaries', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('keeps the config room a one-way street: no import cycle among lib/config modules, type-only imports included', () => {
+    const config = new Map(files.filter(([path]) => path.startsWith('lib/config/')).map(([path, text]) => [path, [...text.matchAll(/^import [^;]*? from '\.\/([\w-]+)\.js';/gms)].map((m) => `lib/config/${m[1]}.ts`)] as const));
+    const cycles: string[] = [];
+    const visit = (path: string, trail: string[]): void => {
+      if (trail.includes(path)) {
+        cycles.push([...trail.slice(trail.indexOf(path)), path].join(' -> '));
+        return;
+      }
+      for (const next of config.get(path) ?? []) visit(next, [...trail, path]);
+    };
+    for (const path of config.keys()) visit(path, []);
+    expect(config.get('lib/config/load.ts')?.length).toBeGreaterThan(0);
+    expect([...new Set(cycles)]).toEqual([]);
+  });
+
   it('keeps lib/config free of AWS, CDK and Kubernetes', () => {
     const offenders = files.filter(([path, text]) => path.startsWith('lib/config/') && /from '(aws-cdk-lib|@aws-sdk|@kubernetes)/.test(text)).map(([path]) => path);
     expect(offenders).toEqual([]);

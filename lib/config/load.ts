@@ -9,8 +9,8 @@ import { RefusalError } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { nearest } from './catalog.js';
-import type { ClashParams } from './rules.js';
-import { LabConfigFieldsSchema, LabConfigSchema, type LabConfig } from './schema.js';
+import { LabConfigSchema, type ClashParams } from './rules.js';
+import { LabConfigFieldsSchema, type LabConfig } from './schema.js';
 
 export class LabConfigError extends RefusalError {
   constructor(readonly problems: readonly string[]) {

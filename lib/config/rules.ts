@@ -3,7 +3,7 @@
  * says how to fix it; they all run at synth, before any AWS call.
  */
 import type { z } from 'zod';
-import type { LabConfig } from './schema.js';
+import { LabConfigFieldsSchema, type LabConfig } from './schema.js';
 import { KUBEADM_MINIMUM, familySizes, instanceTypeSpec, meetsKubeadmMinimum } from './instance-types.js';
 import { unpublishedPatchReason } from './kubernetes-patches.js';
 import {
@@ -244,3 +244,11 @@ function checkAccess(config: LabConfig, report: Report): void {
     report(['access', 'operatorCidr'], '0.0.0.0/0 opens the Kubernetes API (and SSH) to the whole internet; use your own address, e.g. "$(curl -s https://checkip.amazonaws.com)/32", or set access.allowWorldAccess=true to accept the risk');
   }
 }
+
+/**
+ * The lab configuration: every field (schema.ts), then the rules between fields (checkLabConfig).
+ * A field that failed on its own stops the cross-field rules, so one mistake gives one line (a
+ * workers.count of 500 is one error, not 450 address clashes that follow from it). The config room
+ * reads top to bottom: cidr/catalog/expiry -> schema (fields) -> plan -> rules -> load.
+ */
+export const LabConfigSchema = LabConfigFieldsSchema.superRefine(checkLabConfig);

@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import { parseCidr, parseIpv4 } from './cidr.js';
-import { checkLabConfig } from './rules.js';
 import { DEFAULT_TTL, MAX_TTL_DAYS, ttlSeconds } from './expiry.js';
 
 /** cdk context values arrive as strings: accept "3" where a number is meant. */
@@ -188,14 +187,7 @@ export const LabConfigFieldsSchema = z
       .prefault({}),
   });
 
-/**
- * The lab configuration: every field, then the rules between fields (lib/config/rules.ts). A field
- * that failed on its own stops the cross-field rules, so one mistake gives one line (a
- * workers.count of 500 is one error, not 450 address clashes that follow from it).
- */
-export const LabConfigSchema = LabConfigFieldsSchema.superRefine(checkLabConfig);
-
-/** The parsed, validated lab configuration. Every field is set (defaults applied). */
-export type LabConfig = z.output<typeof LabConfigSchema>;
+/** The parsed lab configuration. Every field is set (defaults applied); rules.ts's LabConfigSchema also holds the rules between fields. */
+export type LabConfig = z.output<typeof LabConfigFieldsSchema>;
 /** What a user may write: every field optional. */
-export type LabConfigInput = z.input<typeof LabConfigSchema>;
+export type LabConfigInput = z.input<typeof LabConfigFieldsSchema>;
