@@ -41,6 +41,8 @@ export interface DatapathPods {
   readonly nodePorts: { readonly cluster: KubeService; readonly local: KubeService };
   /** What the cluster's cilium-config asks of the datapath (SNAT between pods, ...). */
   readonly settings: DatapathSettings;
+  /** When the set-up began (Hubble reads flows from then on). */
+  readonly setUpAt: Date;
   /** The node name each pod was pinned to. */
   readonly placement: Readonly<Record<string, string>>;
 }
@@ -94,6 +96,7 @@ export const datapathFixture: Fixture<DatapathPods> = {
   name: 'datapath namespace',
   async setup(env: CheckEnvironment, record): Promise<DatapathPods> {
     const { kube, options } = env;
+    const setUpAt = new Date(Math.floor(Date.now() / 1000) * 1000);
     const ns = options.namespace;
     const controlPlane = env.lab.nodes.find((n) => n.role === 'control-plane');
     const workers = env.lab.nodes.filter((n) => n.role === 'worker').map((n) => n.name);
@@ -153,7 +156,7 @@ export const datapathFixture: Fixture<DatapathPods> = {
     if (!config) throw new Error('configmap kube-system/cilium-config not found: nothing says how Cilium treats the test traffic');
     const settings = readDatapathSettings(config.data);
     record('get configmap kube-system/cilium-config', Object.entries(settings.source).map(([k, v]) => `${k}: ${v}`).join('\n'));
-    return { namespace: ns, netpod, webpods: [webpod1, webpod2], hostport, hostclient, service, nodePorts, settings, placement };
+    return { namespace: ns, netpod, webpods: [webpod1, webpod2], hostport, hostclient, service, nodePorts, settings, setUpAt, placement };
   },
 
   async teardown(env: CheckEnvironment, record): Promise<void> {

@@ -101,8 +101,9 @@ export function expectedAgentStatus(s: DatapathSettings): {
       because: from(s, 'enable-ipv4-masquerade', 'enable-bpf-masquerade'),
     },
     // XDP is asserted only where the config asks for it.
+    // The agent's API spells them Native and Best-Effort (api/v1 KubeProxyReplacement features.nodePort.acceleration enum: None, Native, Generic, Best-Effort).
     ...(s.acceleration === 'native' || s.acceleration === 'best-effort'
-      ? { acceleration: { want: s.acceleration === 'native' ? 'Native' : 'BestEffort', because: from(s, 'bpf-lb-acceleration') } }
+      ? { acceleration: { want: s.acceleration === 'native' ? 'Native' : 'Best-Effort', because: from(s, 'bpf-lb-acceleration') } }
       : {}),
   };
 }

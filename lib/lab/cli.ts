@@ -39,6 +39,8 @@ export interface LabCommand {
   readonly options?: Readonly<Record<string, OptionSpec>>;
   /** Runs the command; the value is printed (text, or JSON with --json). */
   run(ctx: CommandContext): Promise<{ text: string; data?: unknown }>;
+  /** Checks the command's own input offline and throws a refusal (`lab create` asks every part before deploying). */
+  validate?(ctx: CommandContext): void;
 }
 
 /** A command's bad input (an option, a -c flag): refused with exit 2 (RefusalError), before any AWS call. */
@@ -168,9 +170,11 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     report = reporter.report(false, { error: message, ...(partial !== undefined ? { result: partial } : {}) });
     if (json) out.result(JSON.stringify(report, null, 2));
     else out.result(`lab ${name} failed: ${message}`);
-    // A refusal exits 2 (RefusalError), a run stopped by a signal as a shell reports it (130, 143).
+    // Only the lab's own errors choose their exit code: a refusal exits 2 (RefusalError), a run
+    // stopped by a signal as a shell reports it (130, 143). Anything else (cdk's exit code on an
+    // ExecaError included) is a failure: 1.
     const exitCode = (error as { exitCode?: unknown }).exitCode;
-    if (typeof exitCode === 'number' && Number.isInteger(exitCode) && exitCode > 0) return exitCode;
+    if (error instanceof WordedError && typeof exitCode === 'number' && Number.isInteger(exitCode) && exitCode > 0) return exitCode;
     return 1;
   }
 }

@@ -308,6 +308,18 @@ describe('lab check when something is wrong', () => {
     expect(notAsked.result_of('agent/agent-status').expectations.map((e) => e.id)).not.toContain('xdp-acceleration-as-configured');
   });
 
+  it('holds best-effort acceleration to the agent API\'s own spelling, Best-Effort', async () => {
+    // given
+    const config = world.api.configMap('kube-system', 'cilium-config') as { data: Record<string, string> };
+    world.api.addConfigMap('kube-system', 'cilium-config', { ...config.data, 'bpf-lb-acceleration': 'best-effort' });
+    world.agent.acceleration = 'Best-Effort';
+    // when
+    const run = await runCheck();
+    // then
+    const xdp = run.result_of('agent/agent-status').expectations.find((e) => e.id === 'xdp-acceleration-as-configured');
+    expect(xdp).toMatchObject({ met: true, detail: expect.stringMatching(/^Best-Effort on 3 agent\(s\), as cilium-config bpf-lb-acceleration=best-effort/) });
+  });
+
   it('fails pod-to-clusterip when one backend never answers through the service, naming it', async () => {
     // given the service reaches only webpod1
     world.serviceBackends = ['webpod1'];
@@ -501,7 +513,7 @@ describe('lab check when something is wrong', () => {
     const r = run.result_of('datapath/hubble-flows');
     expect(r.status).toBe('failed');
     expect(r.reason).toMatch(/no FORWARDED flow from cilium-lab-check\/netpod within 0\.3 s; last seen: cilium-lab-check\/webpod1: 1 flow\(s\), none FORWARDED from cilium-lab-check\/netpod/);
-    expect(r.evidence.command).toMatch(/hubble observe --server 10\.10\.200\.50:80 --from-pod cilium-lab-check\/netpod --to-pod cilium-lab-check\/webpod1 --verdict FORWARDED --last 200 -o json/);
+    expect(r.evidence.command).toMatch(/hubble observe --server 10\.10\.200\.50:80 --from-pod cilium-lab-check\/netpod --to-pod cilium-lab-check\/webpod1 --verdict FORWARDED --since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ --last 200 -o json/);
   });
 
   it('fails hubble-flows naming the peer without a FORWARDED flow (the hostport pod never answered)', async () => {
@@ -516,6 +528,15 @@ describe('lab check when something is wrong', () => {
     expect(r.reason).toMatch(/seen: cilium-lab-check\/webpod1 \d+, cilium-lab-check\/webpod2 \d+, cilium-lab-check\/hostport 0/);
   });
 
+  it('ignores a drop from before this run (an earlier run\'s, still in Hubble\'s buffer)', async () => {
+    // given a drop an hour old
+    world.hubbleDrops.push({ from: 'netpod', to: 'webpod2', reason: 'POLICY_DENIED', at: Date.now() - 3_600_000 });
+    // when
+    const run = await runCheck();
+    // then
+    expect(run.result_of('datapath/hubble-flows').status).toBe('passed');
+  });
+
   it('fails hubble-flows on a DROPPED flow of netpod, showing the drop reason', async () => {
     // given: Hubble saw a packet of netpod dropped by policy
     world.hubbleDrops.push({ from: 'netpod', to: 'webpod2', reason: 'POLICY_DENIED' });
@@ -525,7 +546,7 @@ describe('lab check when something is wrong', () => {
     const r = run.result_of('datapath/hubble-flows');
     expect(r.status).toBe('failed');
     expect(r.reason).toBe('hubble-no-dropped-flows-of-netpod: 1 DROPPED flow(s) of cilium-lab-check/netpod: cilium-lab-check/netpod -> cilium-lab-check/webpod2 (POLICY_DENIED)');
-    expect(r.evidence.command).toMatch(/hubble observe --server 10\.10\.200\.50:80 --pod cilium-lab-check\/netpod --verdict DROPPED --last 200 -o json/);
+    expect(r.evidence.command).toMatch(/hubble observe --server 10\.10\.200\.50:80 --pod cilium-lab-check\/netpod --verdict DROPPED --since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ --last 200 -o json/);
   });
 
   it('passes nodeport-from-testpc only with every node answering (Cluster) and only backend nodes answering (Local)', async () => {
@@ -729,6 +750,26 @@ describe('lab check on Ctrl-C and SIGTERM', () => {
     expect(world.api.deletedNamespaces).toEqual([NS]);
     expect(world.api.hasNamespace(NS)).toBe(false);
     expect([signals.listenerCount('SIGINT'), signals.listenerCount('SIGTERM')]).toEqual([0, 0]);
+  });
+
+  it('keeps cleaning up when SIGTERM follows SIGINT (a cancelled GitHub job), and exits 130', async () => {
+    // given SIGINT then SIGTERM during the first curl from netpod
+    const signals = new EventEmitter();
+    let exits = 0;
+    let sent = false;
+    world.onExec = (call) => {
+      if (!sent && call.pod === 'netpod') {
+        sent = true;
+        signals.emit('SIGINT');
+        signals.emit('SIGTERM');
+      }
+    };
+    // when
+    const run = await runCheck([], { signals, exitNow: () => (exits += 1) });
+    // then
+    expect([exits, run.code]).toEqual([0, 130]);
+    expect(run.info.join('\n')).toContain('SIGTERM during the clean-up: still removing the test namespace');
+    expect(world.api.hasNamespace(NS)).toBe(false);
   });
 
   it('exits at once on a second SIGINT', async () => {

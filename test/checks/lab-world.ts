@@ -183,7 +183,7 @@ export class LabWorld {
   /** Nodes whose NodePort answers nothing (from testpc). */
   readonly nodePortDown = new Set<string>();
   /** Flows Hubble shows as DROPPED (pod names in the test namespace), with Hubble's drop reason. */
-  readonly hubbleDrops: { from: string; to: string; reason: string }[] = [];
+  readonly hubbleDrops: { from: string; to: string; reason: string; at?: number }[] = [];
   /** Flows the relay returns whatever the filter (other pods' traffic). */
   readonly hubbleExtraFlows: string[] = [];
   readonly kubeSvcRules = new Map<string, number>();
@@ -415,12 +415,15 @@ export class LabWorld {
         const from = flag('--from-pod') ?? either;
         const to = flag('--to-pod');
         const verdict = flag('--verdict');
+        // --since: flows from before it (an earlier run's) are not returned.
+        const since = flag('--since');
+        if (since !== undefined && Number.isNaN(Date.parse(since))) return { stderr: `invalid --since value: ${since}\n`, exitCode: 1 };
         const [ns, name] = (from ?? '').split('/') as [string, string];
         const client = this.api.pod(ns, name);
         if (!this.hubbleSeesTraffic || !client) return { stdout: this.hubbleExtraFlows.map((l) => `${l}\n`).join('') };
         const flows = [
           ...this.traffic.filter((t) => t.from === name).map((t) => ({ to: t.to, drop: undefined })),
-          ...this.hubbleDrops.filter((d) => d.from === name).map((d) => ({ to: d.to, drop: { reason: 133, desc: d.reason } })),
+          ...this.hubbleDrops.filter((d) => d.from === name && (since === undefined || (d.at ?? Date.now()) >= Date.parse(since))).map((d) => ({ to: d.to, drop: { reason: 133, desc: d.reason } })),
         ];
         const lines = flows
           .filter((f) => (to === undefined || to === `${ns}/${f.to}`) && (verdict === undefined || verdict === (f.drop ? 'DROPPED' : 'FORWARDED')))

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { runCli, type CommandContext, type LabCommand } from '../../lib/lab/cli.js';
 import { createCommand } from '../../lib/lab/commands/create.js';
 import { deployCommandWith } from '../../lib/lab/commands/deploy.js';
+import { upCommand } from '../../lib/lab/commands/up.js';
 import { FakeAccount } from '../lifecycle/fake-account.js';
 import type { RunReport } from '../../lib/lab/reporter.js';
 
@@ -129,5 +130,19 @@ describe('lab create', () => {
     const run = await create(['-c', 'workers.count=many'], part('up', UP_OPTIONS, []), part('check', CHECK_OPTIONS, []));
     expect(run.code).toBe(2);
     expect(existsSync(cdkArgs)).toBe(false);
+  });
+
+  it("refuses a later part's bad input (up's --values, --mtu) before deploying anything", async () => {
+    for (const argv of [['--values', join(dir, 'nope.yaml')], ['--mtu', '99999']]) {
+      const run = await create(argv, upCommand(), part('check', CHECK_OPTIONS, []));
+      expect([run.code, existsSync(cdkArgs)]).toEqual([2, false]);
+      expect(run.text).not.toMatch(/stopped at/);
+    }
+  });
+
+  it('exits 1, not cdk\'s own code, when cdk deploy fails', async () => {
+    process.env['CDK_EXIT'] = '2';
+    const run = await create([], part('up', UP_OPTIONS, []), part('check', CHECK_OPTIONS, []));
+    expect(run.code).toBe(1);
   });
 });

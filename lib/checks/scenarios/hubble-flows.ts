@@ -17,9 +17,13 @@ import type { Scenario, ScenarioRun } from '../types.js';
 
 export type HubbleFilter = { readonly fromPod: string; readonly toPod: string; readonly verdict: 'FORWARDED' } | { readonly pod: string; readonly verdict: 'DROPPED' };
 
-export function hubbleObserveCommand(server: string, filter: HubbleFilter): string[] {
+/**
+ * `--since` the fixture was set up: the test pods' names are fixed, so without it a drop of an
+ * earlier run still in Hubble's ring buffer would fail a clean run.
+ */
+export function hubbleObserveCommand(server: string, filter: HubbleFilter, since: Date): string[] {
   const selection = 'pod' in filter ? ['--pod', filter.pod] : ['--from-pod', filter.fromPod, '--to-pod', filter.toPod];
-  return ['hubble', 'observe', '--server', server, ...selection, '--verdict', filter.verdict, '--last', '200', '-o', 'json'];
+  return ['hubble', 'observe', '--server', server, ...selection, '--verdict', filter.verdict, '--since', since.toISOString().replace(/\.\d+Z$/, 'Z'), '--last', '200', '-o', 'json'];
 }
 
 export const hubbleFlows: Scenario<DatapathPods> = {
@@ -27,7 +31,7 @@ export const hubbleFlows: Scenario<DatapathPods> = {
   proves: 'Hubble (agents and relay) shows netpod\'s traffic to each peer FORWARDED and none of it DROPPED, as the study reads it in the UI',
   expectations: [EXPECT.hubbleForwardedToPeers, EXPECT.hubbleNoDropsOfNetpod],
   async run(run) {
-    const { netpod, namespace, webpods, hostport } = run.fixture;
+    const { netpod, namespace, webpods, hostport, setUpAt } = run.fixture;
     const relay = await run.env.kube.getService(KUBE_SYSTEM, 'hubble-relay');
     const port = relay?.ports[0]?.port;
     if (!relay?.clusterIp || port === undefined) throw new Error('service kube-system/hubble-relay not found (hubble.relay.enabled?)');
@@ -37,7 +41,7 @@ export const hubbleFlows: Scenario<DatapathPods> = {
     const server = `${relay.clusterIp}:${port}`;
     const subject = `${namespace}/${netpod.name}`;
     const observe = async (filter: HubbleFilter): Promise<{ flows: FlowSummary[] } | { failed: string }> => {
-      const result = await execRecorded(run as ScenarioRun<unknown>, { namespace: KUBE_SYSTEM, pod: agent.name, container: CILIUM_AGENT_CONTAINER }, hubbleObserveCommand(server, filter));
+      const result = await execRecorded(run as ScenarioRun<unknown>, { namespace: KUBE_SYSTEM, pod: agent.name, container: CILIUM_AGENT_CONTAINER }, hubbleObserveCommand(server, filter, setUpAt));
       if (result.exitCode !== 0) return { failed: `hubble observe exit ${result.exitCode}: ${(result.stderr.trim() || result.error || '').split('\n').pop()}` };
       return { flows: parseHubbleFlows(result.stdout) };
     };

@@ -154,13 +154,20 @@ async function runCheckCommand(ctx: CommandContext, settings: CheckCommandSettin
   };
 
   // Ctrl-C or SIGTERM (a CI job's timeout, `kill`): abort the waits, execs and SSM commands (which
-  // are cancelled), skip what is left, remove the namespace, exit 130 / 143. A second signal exits at once.
+  // are cancelled), skip what is left, remove the namespace, exit 130 / 143. The same signal twice
+  // (Ctrl-C pressed again) exits at once; a different one does not: a cancelled GitHub job sends
+  // SIGINT, then SIGTERM a few seconds later, and the clean-up should use that time.
   const controller = new AbortController();
   const signals = settings.signals ?? process;
-  let interrupts = 0;
+  const seen = new Set<string>();
   const onSignal = (name: 'SIGINT' | 'SIGTERM'): void => {
-    interrupts += 1;
-    if (interrupts === 1) {
+    const again = seen.has(name);
+    seen.add(name);
+    if (seen.size > 1 && !again) {
+      ctx.out.info(`${name} during the clean-up: still removing the test namespace (${name} again to exit at once)`);
+      return;
+    }
+    if (!again) {
       ctx.out.info(`interrupted (${name}): stopping the checks, cancelling remote commands and removing the test namespace (Ctrl-C again to exit at once)`);
       controller.abort(name);
     } else {

@@ -65,6 +65,8 @@ export function createCommand(parts: CreateParts = { deploy: deployCommand, up: 
       const started = now();
       const labName = ctx.config.labName;
       const results: Record<string, unknown> = {};
+      // Every part's own input first (a bad --values or --mtu), before deploy creates anything.
+      for (const part of ordered) part.validate?.(contextFor(ctx, part));
       let step: LabCommand = parts.deploy;
       try {
         for (const part of ordered) {
@@ -79,11 +81,14 @@ export function createCommand(parts: CreateParts = { deploy: deployCommand, up: 
             : `the lab is deployed and keeps running until it expires: collect its nodes' logs with \`npm run lab -- logs -c labName=${labName}\`, delete it with \`npm run lab -- down -c labName=${labName} --yes\``;
         // What the failed part got done (lab check: every scenario's result) goes into the report too.
         const partial = (error as { result?: unknown }).result;
+        // A refusal is 2 only before anything was deployed (create checks every part's input first);
+        // a signal keeps its 130 / 143; anything else is a failure.
         const exitCode = (error as { exitCode?: unknown }).exitCode;
+        const keep = (exitCode === 130 || exitCode === 143) && error instanceof WordedError;
         throw new CreateFailedError(
           `lab create stopped at ${step.name}: ${message}\n\n${next}`,
           { ...results, ...(partial !== undefined ? { [step.name]: partial } : {}), failedAt: step.name },
-          typeof exitCode === 'number' ? exitCode : 1,
+          keep ? (exitCode as number) : 1,
         );
       }
       const greenAfterMs = now().getTime() - started.getTime();

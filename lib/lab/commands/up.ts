@@ -26,6 +26,10 @@ export function upCommand(settings: CommandSettings = {}): LabCommand {
     name: 'up',
     summary: 'the whole post-deploy step: preflight, tune, cilium, wait (stops at the first failure)',
     options: { ...MTU_OPTION, ...NO_XDP_OPTION, ...VALUES_OPTION },
+    validate(ctx) {
+      const offline = checkValuesOffline(ctx);
+      tuneOptions(ctx, datapathNeeds(offline.version, offline.values).xdp !== undefined);
+    },
     async run(ctx) {
       const offline = checkValuesOffline(ctx);
       // XDP as the values ask for it (xdp.yaml, or the user's own loadBalancer.acceleration).
