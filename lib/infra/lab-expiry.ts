@@ -25,6 +25,7 @@
  * does; aws/aws-cdk#27455), and none is needed: the schedule is a resource of the stack it
  * deletes, so DeleteStack removes it, and `lab down` before expiry removes it too.
  */
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Aws, CfnOutput, CustomResource, CustomResourceProvider, CustomResourceProviderRuntime, Duration, Fn, Stack, Validations, aws_iam as iam, aws_scheduler as scheduler, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -34,6 +35,15 @@ import { keepProviderLogsInStack } from './provider-logs.js';
 
 /** The Scheduler universal target that calls CloudFormation DeleteStack. */
 export const DELETE_STACK_TARGET = 'arn:${AWS::Partition}:scheduler:::aws-sdk:cloudformation:deleteStack';
+
+/** A TTL in seconds as the shortest d/h/m text (14400: 4h, 5400: 1h30m), so 4h and 240m read the same. */
+export function formatTtl(seconds: number): string {
+  const minutes = Math.round(seconds / 60);
+  const d = Math.floor(minutes / 1440);
+  const h = Math.floor((minutes % 1440) / 60);
+  const m = minutes % 60;
+  return `${d ? `${d}d` : ''}${h ? `${h}h` : ''}${m ? `${m}m` : ''}` || '0m';
+}
 
 /** When the lab expires: at a fixed time, or a TTL after its deploy. */
 export type ExpiryWhen = { readonly expiresAt: string } | { readonly ttlSeconds: number; readonly ttl: string };
@@ -104,12 +114,12 @@ export class LabExpiry extends Construct {
       },
     });
 
-    const when = 'expiresAt' in props ? `at ${props.expiresAt}` : `${props.ttl} after its deploy`;
-    this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
+    const when = 'expiresAt' in props ? `at ${props.expiresAt}` : `${formatTtl(props.ttlSeconds)} after its deploy`;
+    // Everything of the schedule but its time.
+    const schedule = {
       name: this.scheduleName,
       groupName: EXPIRY_SCHEDULE_GROUP,
       description: `cilium-lab ${props.labName}: delete the lab's stack ${when}`,
-      scheduleExpression: 'expiresAt' in props ? schedulerAtExpression(props.expiresAt) : this.clock(props.ttlSeconds, props.tags).getAttString('AtExpression'),
       scheduleExpressionTimezone: 'UTC',
       flexibleTimeWindow: { mode: 'OFF' },
       state: 'ENABLED',
@@ -120,6 +130,14 @@ export class LabExpiry extends Construct {
         retryPolicy: EXPIRY_RETRY,
         deadLetterConfig: { arn: this.deadLetters.queueArn },
       },
+    };
+    // Any change to those makes CloudFormation rewrite the whole schedule with the clock's last
+    // time, which would drop a later time `lab extend` set: the clock gets their fingerprint, so
+    // it runs again then and keeps the later of the two.
+    const fingerprint = createHash('sha256').update(JSON.stringify(Stack.of(this).resolve(schedule))).digest('hex').slice(0, 16);
+    this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
+      ...schedule,
+      scheduleExpression: 'expiresAt' in props ? schedulerAtExpression(props.expiresAt) : this.clock(props.ttlSeconds, props.tags, fingerprint).getAttString('AtExpression'),
     });
 
     new CfnOutput(this, 'DeadLetterOutput', {
@@ -139,7 +157,7 @@ export class LabExpiry extends Construct {
    * The expiry clock: a custom resource whose AtExpression is `at(now + ttl)` at deploy time, never
    * earlier than the schedule's current time. Its function may read only this lab's schedule.
    */
-  private clock(ttlSeconds: number, tags: Readonly<Record<string, string>>): CustomResource {
+  private clock(ttlSeconds: number, tags: Readonly<Record<string, string>>, scheduleFingerprint: string): CustomResource {
     const stack = Stack.of(this);
     const scheduleArn = stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${EXPIRY_SCHEDULE_GROUP}/${this.scheduleName}` });
     const provider = CustomResourceProvider.getOrCreateProvider(this, EXPIRY_CLOCK_TYPE, {
@@ -158,7 +176,7 @@ export class LabExpiry extends Construct {
     return new CustomResource(this, 'Clock', {
       serviceToken: provider.serviceToken,
       resourceType: EXPIRY_CLOCK_TYPE,
-      properties: { TtlSeconds: ttlSeconds, ScheduleName: this.scheduleName, ScheduleGroup: EXPIRY_SCHEDULE_GROUP },
+      properties: { TtlSeconds: ttlSeconds, ScheduleName: this.scheduleName, ScheduleGroup: EXPIRY_SCHEDULE_GROUP, ScheduleFingerprint: scheduleFingerprint },
     });
   }
 }

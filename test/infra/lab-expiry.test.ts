@@ -60,6 +60,20 @@ describe('a lab without expiresAt (a plain cdk deploy): the expiry clock', () =>
     expect(resourcesOfType(withTtl, EXPIRY_CLOCK_TYPE)[0]?.[1].Properties.TtlSeconds).toBe(seconds);
   });
 
+  it('gives the clock a fingerprint of everything else of the schedule, so any change there re-runs it (and keeps a later lab extend)', () => {
+    const fingerprintOf = (context: Record<string, unknown>) => resourcesOfType(synthLab(context).json, EXPIRY_CLOCK_TYPE)[0]?.[1].Properties.ScheduleFingerprint as string;
+    const base = fingerprintOf({ labName: 'kans-w8' });
+    expect(base).toMatch(/^[0-9a-f]{16}$/);
+    // 4h and 240m are the same lifetime: the same template, nothing re-runs
+    expect(fingerprintOf({ labName: 'kans-w8', ttl: '240m' })).toBe(base);
+    const scheduleOf = (j: Record<string, any>) => JSON.stringify([resourcesOfType(j, 'AWS::Scheduler::Schedule'), resourcesOfType(j, EXPIRY_CLOCK_TYPE)]);
+    expect(scheduleOf(synthLab({ labName: 'kans-w8', ttl: '240m' }).json)).toBe(scheduleOf(json));
+    // a setting the schedule does not hold leaves it alone
+    expect(fingerprintOf({ labName: 'kans-w8', 'workers.count': 3 })).toBe(base);
+    // the schedule's own properties change: the clock runs again
+    expect(fingerprintOf({ labName: 'kans-w9' })).not.toBe(base);
+  });
+
   it('synthesises the same template twice (the clock is read at deploy, never at synth)', () => {
     expect(JSON.stringify(synthLab({ labName: 'kans-w8' }).json)).toBe(JSON.stringify(json));
   });
