@@ -11,9 +11,11 @@
 #   LAB_PROBE_REQUESTS  requests per node and port (default 4)
 #   LAB_PROBE_TIMEOUT   seconds per request (curl --max-time, default 3)
 #
-# Output: one line per request:
-#   CILIUM_LAB_NODEPORT {"service":"webpod-nodeport","node":"k8s-s","ip":"192.168.10.10","port":30080,"attempt":1,"exit":0,"hostname":"webpod1","remote":"192.168.10.10:41234","error":""}
-# `exit` is curl's exit status (7: refused, 28: timed out); `error` its last message line.
+# Output: one line per node and port (so a 50-node lab stays within the 24,000 characters of
+# stdout SSM returns), the requests counted by who answered:
+#   CILIUM_LAB_NODEPORT {"service":"webpod-nodeport","node":"k8s-s","ip":"192.168.10.10","port":30080,"requests":4,"answers":{"webpod1":2,"webpod2":2},"failed":0,"lastExit":0,"error":""}
+# `failed` requests got no answer; `lastExit` is curl's exit status of the last one (7: refused,
+# 28: timed out) and `error` its last message line.
 # Exit status: 0 every request was made (whatever it answered); 2 a parameter is missing or wrong.
 # shellcheck source-path=SCRIPTDIR
 set -o errexit -o nounset -o pipefail
@@ -43,7 +45,7 @@ probe::main() {
     echo "nodeport-probe: curl is not installed" >&2
     exit 2
   }
-  local pair service port target node ip attempt body code hostname remote error
+  local pair service port target node ip attempt body code hostname error failed last_exit counts
   for pair in $ports; do
     service=${pair%%=*} port=${pair#*=}
     [[ "$port" =~ ^[0-9]{1,5}$ ]] || {
@@ -56,17 +58,26 @@ probe::main() {
         echo "nodeport-probe: ${target}: want node=IPv4" >&2
         exit 2
       }
+      local -A answers=()
+      failed=0 last_exit=0 error=""
       for ((attempt = 1; attempt <= requests; attempt++)); do
         code=0
         body=$(curl -sS --max-time "$timeout" "http://${ip}:${port}/" 2>&1) || code=$?
         hostname=$(awk '$1 == "Hostname:" { print $2; exit }' <<<"$body")
-        remote=$(awk '$1 == "RemoteAddr:" { print $2; exit }' <<<"$body")
-        error=""
-        ((code == 0)) || error=$(tail -n 1 <<<"$body")
-        printf '%s {"service":"%s","node":"%s","ip":"%s","port":%d,"attempt":%d,"exit":%d,"hostname":"%s","remote":"%s","error":"%s"}\n' \
-          "$NODEPORT_TAG" "$(probe::clean "$service")" "$(probe::clean "$node")" "$ip" "$port" "$attempt" "$code" \
-          "$(probe::clean "$hostname")" "$(probe::clean "$remote")" "$(probe::clean "$error")"
+        if ((code == 0)) && [[ -n "$hostname" ]]; then
+          hostname=$(probe::clean "$hostname")
+          answers[$hostname]=$((${answers[$hostname]:-0} + 1))
+        else
+          failed=$((failed + 1))
+          last_exit=$code
+          error=$(tail -n 1 <<<"$body")
+        fi
       done
+      counts=""
+      for hostname in "${!answers[@]}"; do counts+="${counts:+,}\"${hostname}\":${answers[$hostname]}"; done
+      printf '%s {"service":"%s","node":"%s","ip":"%s","port":%d,"requests":%d,"answers":{%s},"failed":%d,"lastExit":%d,"error":"%s"}\n' \
+        "$NODEPORT_TAG" "$(probe::clean "$service")" "$(probe::clean "$node")" "$ip" "$port" "$requests" "$counts" "$failed" "$last_exit" "$(probe::clean "$error")"
+      unset answers
     done
   done
 }

@@ -172,11 +172,11 @@ export class LabWorld {
   hubbleSeesTraffic = true;
   /** The hubble-ui Service answers with its page. */
   hubbleUiServes = true;
-  /** Per node: packets its XDP hook handled (ethtool -S *_xdp_*), moved by NodePort traffic. */
-  readonly xdpPackets = new Map<string, number>();
+  /** Per node: packets its XDP program forwarded (ethtool -S *_xdp_tx/_redirect): NodePort requests sent to another node. */
+  readonly xdpForwarded = new Map<string, number>();
   /** The driver exposes XDP counters (ENA does). */
   xdpCountersExposed = true;
-  /** NodePort traffic does not pass the XDP hook (attached but not in the path). */
+  /** NodePort requests are not load-balanced in XDP (attached, but the stack does it). */
   xdpBypassed = false;
   /** A datapath that treats externalTrafficPolicy Local like Cluster (every node answers, SNAT). */
   nodePortIgnoresLocal = false;
@@ -497,18 +497,25 @@ export class LabWorld {
       const matches = ((spec.ports ?? []) as Json[]).some((p) => String(p.nodePort) === port);
       const backends = this.podsOf(NS_CHECK).filter((p) => ((p.metadata as Json).labels as Json)?.app === 'webpod');
       for (const [target, ip] of targets) {
+        const counts: Record<string, number> = {};
+        let failed = 0;
         for (let attempt = 1; attempt <= requests; attempt++) {
-          // Every request's packets pass the node's XDP hook (driver mode) on the way in.
-          if ((this.nic.get(target)?.xdp ?? 'driver') === 'driver' && !this.xdpBypassed) this.xdpPackets.set(target, (this.xdpPackets.get(target) ?? 5000) + 6);
           const local = spec.externalTrafficPolicy === 'Local' && !this.nodePortIgnoresLocal;
           const candidates = local ? backends.filter((p) => (p.spec as Json).nodeName === target) : backends;
           const answers = svc && matches && candidates.length > 0 && !this.nodePortDown.has(target);
           const server = answers ? candidates[this.roundRobin++ % candidates.length] : undefined;
-          const fields = server
-            ? { exit: 0, hostname: this.podName(server), remote: `${local ? TESTPC_IP : ip}:${40000 + attempt}`, error: '' }
-            : { exit: 28, hostname: '', remote: '', error: 'curl: (28) Connection timed out after 3002 milliseconds' };
-          lines.push(`${NODEPORT_TAG} ${JSON.stringify({ service, node: target, ip, port: Number(port), attempt, ...fields })}`);
+          if (!server) {
+            failed += 1;
+            continue;
+          }
+          counts[this.podName(server)] = (counts[this.podName(server)] ?? 0) + 1;
+          // Sent on to a backend on another node: Cilium's XDP program forwards it (XDP_TX).
+          if ((server.spec as Json).nodeName !== target && (this.nic.get(target)?.xdp ?? 'driver') === 'driver' && !this.xdpBypassed) {
+            this.xdpForwarded.set(target, (this.xdpForwarded.get(target) ?? 17) + 5);
+          }
         }
+        const fields = failed > 0 ? { failed, lastExit: 28, error: 'curl: (28) Connection timed out after 3002 milliseconds' } : { failed: 0, lastExit: 0, error: '' };
+        lines.push(`${NODEPORT_TAG} ${JSON.stringify({ service, node: target, ip, port: Number(port), requests, answers: counts, ...fields })}`);
       }
     }
     return { exitCode: 0, stdout: `${lines.join('\n')}\n` };
@@ -525,7 +532,7 @@ export class LabWorld {
       const s = this.nic.get(node) as NicState;
       return {
         exitCode: 0,
-        stdout: `interface ens5: mtu ${s.mtu}\n${NIC_STATE_TAG} ${JSON.stringify({ interface: 'ens5', mtu: s.mtu, wantMtu: s.wantMtu, channels: s.channels, wantChannels: s.wantChannels, xdp: s.xdp ?? 'driver', xdpProgId: s.xdp === 'none' ? null : 1234, xdpPackets: this.xdpCountersExposed ? (this.xdpPackets.get(node) ?? 5000) : null })}\n`,
+        stdout: `interface ens5: mtu ${s.mtu}\n${NIC_STATE_TAG} ${JSON.stringify({ interface: 'ens5', mtu: s.mtu, wantMtu: s.wantMtu, channels: s.channels, wantChannels: s.wantChannels, xdp: s.xdp ?? 'driver', xdpProgId: s.xdp === 'none' ? null : 1234, xdpForwarded: this.xdpCountersExposed ? (this.xdpForwarded.get(node) ?? 17) : null })}\n`,
       };
     }
     if (script.includes(UPSTREAM_TAG)) {
