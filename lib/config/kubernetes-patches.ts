@@ -20,7 +20,7 @@ export interface PublishedPatches {
 }
 
 export const KUBERNETES_PATCHES: Readonly<Record<string, PublishedPatches>> = {
-  '1.30': { latest: 14, asOf: '2025-07-15', source: 'https://kubernetes.io/releases/1.30/ (end of life 2025-07-15, latest patch 1.30.14)' },
+  '1.30': { latest: 14, asOf: '2025-07-15', source: 'https://kubernetes.io/releases/1.30/ (end of life, latest patch 1.30.14)' },
   '1.31': { latest: 14, asOf: '2025-11-11', source: 'https://kubernetes.io/releases/1.31/ (end of life 2025-10-28; 1.31.14 from pkgs.k8s.io core:/stable:/v1.31)' },
   '1.32': { latest: 13, asOf: '2026-02-26', source: 'https://kubernetes.io/releases/1.32/ (end of life 2026-02-28; 1.32.13 the out-of-band Go CVE patch of 2026-02-26)' },
   '1.33': { latest: 10, asOf: '2026-03-19', source: 'https://kubernetes.io/releases/1.33/ (latest patch 1.33.10, released 2026-03-19)' },

@@ -19,6 +19,11 @@
  * A green night leaves no lab; a night whose checks fail collects the logs, reports the failed
  * scenario and still tears down. A missing or misplaced step (say, no kubeconfig, or credentials
  * after the command that needs them) fails here as it would on the real night.
+ *
+ * What this cannot see: the lab CLI runs in this process, so only what it prints through its
+ * output reaches the step's stdout; a child process it starts (cdk) writes to this process's own
+ * streams. That cdk's stdout goes to stderr, and so stays out of `--json > create.json`, is proven
+ * by test/lab/deploy.test.ts, which runs runCdk in a process of its own.
  */
 import { EventEmitter } from 'node:events';
 import { spawn, spawnSync } from 'node:child_process';

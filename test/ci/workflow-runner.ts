@@ -2,8 +2,8 @@
  * A small GitHub Actions runner for rehearsing a workflow offline: it runs the jobs in `needs`
  * order and each step as Actions does, as far as this repository's workflows use it:
  *
- *   - `run:` steps go to real bash as `shell: bash` does on a runner
- *     (`bash --noprofile --norc -eo pipefail {0}`, the documented default shell), in the
+ *   - `run:` steps go to real bash as a Linux runner runs them (`shell: bash`:
+ *     `bash --noprofile --norc -eo pipefail {0}`; no shell given: `bash -e {0}`), in the
  *     workspace, with `${{ }}` expressions substituted first, the step's env, GITHUB_ENV (read
  *     back after each step, KEY=value lines) and GITHUB_STEP_SUMMARY;
  *   - `uses:` steps are handed to the host, which plays the action (or refuses one it does not know);
@@ -11,6 +11,9 @@
  *     `env.*`, `vars.*`, `github.*`, `==`, `!=`, `!`, `&&`, `||` and parentheses; a job `if:`
  *     likewise, a job without one runs only when every job it needs succeeded;
  *   - `continue-on-error:` (outcome failure, conclusion success).
+ *
+ * Not played: cancellation (cancelled() is false), timeout-minutes, the real npm/npx, setup-node's
+ * cache and the OIDC trust.
  *
  * Anything else in an expression is an error of the rehearsal, never silently false: a workflow
  * that grows a construct this runner cannot play fails the test until the runner learns it.
@@ -180,9 +183,10 @@ function readEnvFile(path: string): Record<string, string> {
   return out;
 }
 
-function runBash(script: string, cwd: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+function runBash(script: string, cwd: string, explicitBash: boolean, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = explicitBash ? ['--noprofile', '--norc', '-eo', 'pipefail', script] : ['-e', script];
+    const child = spawn('bash', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -286,11 +290,13 @@ export async function runWorkflow(workflow: Json, host: RunnerHost, ctx: RunCont
             outcome = 'failure';
           }
         } else if (step.run !== undefined) {
-          const shell = step.shell ?? job.defaults?.run?.shell ?? workflow.defaults?.run?.shell ?? 'bash';
-          if (shell !== 'bash') throw new Error(`rehearsal: shell ${shell} is not played`);
+          // `shell: bash` runs `bash --noprofile --norc -eo pipefail {0}`; with no shell given, a
+          // Linux runner uses `bash -e {0}` (no pipefail).
+          const shell = step.shell ?? job.defaults?.run?.shell ?? workflow.defaults?.run?.shell;
+          if (shell !== undefined && shell !== 'bash') throw new Error(`rehearsal: shell ${shell} is not played`);
           const scriptFile = join(jobDir, `step-${index + 1}.sh`);
           writeFileSync(scriptFile, substitute(String(step.run), scope));
-          const ran = await runBash(scriptFile, workspace, {
+          const ran = await runBash(scriptFile, workspace, shell === 'bash', {
             ...host.env,
             ...stepEnv,
             PATH: `${host.pathPrefix}:${process.env.PATH ?? '/usr/bin:/bin'}`,

@@ -28,7 +28,7 @@ describe('Kubernetes patch releases', () => {
 
   it('refuses a patch after the end of a minor, naming the field, the last patch and its source', () => {
     expect(problems({ 'kubernetes.version': '1.30.15' })).toEqual([
-      'kubernetes.version: Kubernetes 1.30.15 is not a patch the lab knows was published: 1.30 has 1.30.0 to 1.30.14 (https://kubernetes.io/releases/1.30/ (end of life 2025-07-15, latest patch 1.30.14), as of 2025-07-15); use 1.30.14, or if 1.30.15 was published since, refresh the catalog with `npx tsx scripts/refresh-kubernetes-patches.ts`',
+      'kubernetes.version: Kubernetes 1.30.15 is not a patch the lab knows was published: 1.30 has 1.30.0 to 1.30.14 (https://kubernetes.io/releases/1.30/ (end of life, latest patch 1.30.14), as of 2025-07-15); use 1.30.14, or if 1.30.15 was published since, refresh the catalog with `npx tsx scripts/refresh-kubernetes-patches.ts`',
     ]);
   });
 
