@@ -7,7 +7,10 @@
 #
 # `--log-check-levels error`: cilium-cli >= 0.16.21 fails a run on any warning line in the agents'
 # logs, and this lab runs with debug logs and Hubble on (cilium/cilium PR #35723, #36231); the
-# pinned CLIs are v0.16.24 and newer (lib/config/catalog.ts), which have the flag.
+# pinned CLIs are v0.16.24 and newer (lib/config/catalog.ts), which have the (hidden) flag
+# (cilium-cli v0.16.24 vendor/.../cilium-cli/cli/connectivity.go:184). `--test-namespace` is
+# "always suffixed with a sequence number ... e.g.: cilium-test-1" (same file, :241): the clean-up
+# deletes NAMESPACE and NAMESPACE-<n>.
 #
 # Parameters (environment variables):
 #   LAB_TEST_MINUTES        cilium's own --timeout, in minutes (default 17); the run is killed a minute later
