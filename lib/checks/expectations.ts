@@ -40,6 +40,9 @@ export const EXPECT = {
   nodePortBothBackends: e('nodeport-both-backends', 'the NodePort requests from testpc are answered by both webpod1 and webpod2'),
   xdpCountersMove: e('xdp-counters-move', 'with native XDP, each node\'s XDP packet counters (where the driver exposes them) move while testpc calls its NodePort'),
   nodePortLocalOnlyBackendNodes: e('nodeport-local-only-backend-nodes', 'with externalTrafficPolicy: Local, only the nodes running a webpod answer (with their own webpod), the others do not'),
+  // profile cluster-pool
+  ipamPoolBlocks: e('ipam-pool-node-blocks', 'every node has its own /clusterPool.maskSize block of clusterPool.cidrs in its CiliumNode spec.ipam.podCIDRs'),
+  ipamPodsInBlocks: e('ipam-pods-in-node-blocks', 'every test pod\'s IP is inside its own node\'s block'),
   // hosts
   noKubeSvcRules: e('no-kube-svc-iptables-rules', 'no node has KUBE-SVC iptables chains or rules (nothing programs services in iptables)'),
   mtuAsTuned: e('mtu-as-tuned', 'each tuned node\'s NIC still has the MTU the tuning persisted'),

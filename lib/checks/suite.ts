@@ -18,12 +18,19 @@ import { podToInternet } from './scenarios/pod-to-internet.js';
 import { podToPod } from './scenarios/pod-to-pod.js';
 import { podToServiceDns } from './scenarios/pod-to-service-dns.js';
 import { upstreamConnectivityTest, type UpstreamOptions } from './scenarios/upstream-connectivity.js';
-import type { Check } from './types.js';
+import type { Check, Scenario } from './types.js';
+import type { DatapathPods } from './datapath-fixture.js';
+import { ipamPool } from './scenarios/ipam-pool.js';
 
 export interface SuiteOptions {
   /** Also run `cilium connectivity test` on the control plane. */
   readonly upstream?: UpstreamOptions;
+  /** The scenarios only the lab's profile has (LabProfile.checks). */
+  readonly profileChecks?: readonly string[];
 }
+
+/** The scenarios a profile may add, by the names profiles use (lib/config/profiles.ts). */
+export const PROFILE_SCENARIOS = { 'ipam-pool': ipamPool } as const satisfies Readonly<Record<string, Scenario<DatapathPods>>>;
 
 export function labChecks(options: SuiteOptions = {}): Check<unknown>[] {
   const checks: Check<unknown>[] = [
@@ -36,7 +43,21 @@ export function labChecks(options: SuiteOptions = {}): Check<unknown>[] {
     check('datapath')
       .proves('pods reach pods, services, the internet and host ports, and testpc reaches NodePorts, through Cilium alone, and Hubble sees it')
       .withFixture(datapathFixture)
-      .withScenarios(podToPod, podToClusterIp, podToServiceDns, podToInternet, hostPort, nodePortFromTestpc, hubbleFlows, hubbleUi)
+      .withScenarios(
+        ...(options.profileChecks ?? []).map((name) => {
+          const scenario = PROFILE_SCENARIOS[name as keyof typeof PROFILE_SCENARIOS];
+          if (!scenario) throw new Error(`cilium-lab: profile scenario ${name} is not in lib/checks/suite.ts PROFILE_SCENARIOS`);
+          return scenario;
+        }),
+        podToPod,
+        podToClusterIp,
+        podToServiceDns,
+        podToInternet,
+        hostPort,
+        nodePortFromTestpc,
+        hubbleFlows,
+        hubbleUi,
+      )
       .build(),
   ];
   if (options.upstream) {

@@ -64,6 +64,8 @@ export interface LabFacts {
   readonly nodes: readonly LabNodeInfo[];
   /** The control plane's public IP: what the internet sees for masqueraded egress from it. */
   readonly controlPlanePublicIp?: string;
+  /** The cluster-pool IPAM settings, when the lab's profile uses it. */
+  readonly clusterPool?: { readonly cidrs: readonly string[]; readonly maskSize: number };
   /** The test host outside the cluster (the NodePort client); undefined with testpc.enabled=false. */
   readonly testpc?: { readonly name: string; readonly privateIp: string; readonly instanceId: string };
 }

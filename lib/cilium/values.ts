@@ -12,6 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { KUBE_API_PORT, minorOf, nearest } from '../config/catalog.js';
 import type { LabPlan } from '../config/plan.js';
+import { nativeRoutingCidr, profileOf } from '../config/profiles.js';
 import { isPlainObject, parseChartKeys, valueTypeOf, type ChartKeys, type ChartValueType } from './chart-keys.js';
 
 
@@ -187,13 +188,17 @@ export interface LabComputedValues {
    * back. With the pod CIDR, pods keep their IPs among themselves and reach the VPC as their node.
    */
   readonly ipv4NativeRoutingCIDR: string;
+  /** And whatever the lab's profile computes (cluster-pool: ipam.operator's pool list and mask size). */
+  readonly [key: string]: unknown;
 }
 
 export function labComputedValues(plan: LabPlan): LabComputedValues {
   return {
     k8sServiceHost: plan.controlPlane.privateIp,
     k8sServicePort: KUBE_API_PORT,
-    ipv4NativeRoutingCIDR: plan.config.kubernetes.podCidr,
+    // The pod ranges of the lab's profile (study: kubernetes.podCidr; cluster-pool: its pools).
+    ipv4NativeRoutingCIDR: nativeRoutingCidr(plan.config),
+    ...profileOf(plan.config).computedValues?.(plan.config),
   };
 }
 

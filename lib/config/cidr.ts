@@ -93,3 +93,17 @@ export function awsReservedReason(subnet: Ipv4Cidr, address: number): string | u
   const reason = reasons[offset];
   return reason === undefined ? undefined : `${formatIpv4(address)} is ${reason} of ${formatCidr(subnet)} (AWS reserves .0-.3 and the last address)`;
 }
+
+/** The smallest CIDR that covers every one of `cidrs` (the native routing range of several pod pools). */
+export function coveringCidr(cidrs: readonly Ipv4Cidr[]): Ipv4Cidr {
+  if (cidrs.length === 0) throw new Error('coveringCidr needs at least one CIDR');
+  const first = Math.min(...cidrs.map((c) => c.network));
+  const last = Math.max(...cidrs.map((c) => c.network + cidrSize(c) - 1));
+  let prefix = Math.min(...cidrs.map((c) => c.prefix));
+  for (; prefix > 0; prefix--) {
+    const size = 2 ** (32 - prefix);
+    const network = first - (first % size);
+    if (last < network + size) return { network, prefix };
+  }
+  return { network: 0, prefix: 0 };
+}

@@ -3,6 +3,7 @@
  * says how to fix it; they all run at synth, before any AWS call.
  */
 import type { z } from 'zod';
+import { PROFILES } from './profiles.js';
 import { LabConfigFieldsSchema, type LabConfig } from './schema.js';
 import { KUBEADM_MINIMUM, familySizes, instanceTypeSpec, meetsKubeadmMinimum } from './instance-types.js';
 import { unpublishedPatchReason } from './kubernetes-patches.js';
@@ -47,6 +48,7 @@ export function checkLabConfig(config: LabConfig, ctx: z.RefinementCtx): void {
   checkUbuntu(config, report);
   checkVersions(config, report);
   checkAccess(config, report);
+  checkProfile(config, report);
 }
 
 function cidrOf(text: string | undefined): Ipv4Cidr | undefined {
@@ -252,3 +254,41 @@ function checkAccess(config: LabConfig, report: Report): void {
  * reads top to bottom: cidr/catalog/expiry -> schema (fields) -> plan -> rules -> load.
  */
 export const LabConfigSchema = LabConfigFieldsSchema.superRefine(checkLabConfig);
+
+/** The pitfall the cluster-pool profile teaches, said with every overlap it refuses. */
+const POOL_PITFALL = "Cilium's cluster-pool IPAM hands out pod addresses from these pools, and a pool that overlaps node or service addresses breaks cross-node traffic (the chart's default 10.0.0.0/8 is the classic case)";
+
+/** The profile's own rules, and settings only another profile reads. */
+function checkProfile(config: LabConfig, report: Report): void {
+  const defaults = LabConfigFieldsSchema.parse({});
+  for (const other of Object.values(PROFILES).filter((p) => p.name !== config.profile)) {
+    for (const section of other.ownSettings) {
+      if (JSON.stringify(config[section]) !== JSON.stringify(defaults[section])) {
+        report([section], `only profile=${other.name} reads ${section}; add -c profile=${other.name}, or leave ${section} out (this lab is profile=${config.profile})`);
+      }
+    }
+  }
+  if (config.profile !== 'cluster-pool') return;
+  const pools = config.clusterPool.cidrs.map((text) => ({ text, cidr: cidrOf(text) }));
+  const taken: [string, Ipv4Cidr | undefined][] = [
+    ['network.vpcCidr', cidrOf(config.network.vpcCidr)],
+    ['kubernetes.serviceCidr', cidrOf(config.kubernetes.serviceCidr)],
+  ];
+  pools.forEach(({ text, cidr }, i) => {
+    if (!cidr) return;
+    for (const [field, range] of taken) {
+      if (range && cidrsOverlap(cidr, range)) report(['clusterPool', 'cidrs', i], `${text} overlaps ${field} ${formatCidr(range)}: ${POOL_PITFALL}; pick a pool apart from both (e.g. 10.200.0.0/16)`);
+    }
+    pools.slice(0, i).forEach((earlier) => {
+      if (earlier.cidr && cidrsOverlap(cidr, earlier.cidr)) report(['clusterPool', 'cidrs', i], `${text} overlaps the pool ${earlier.text}; every pool is its own range`);
+    });
+    if (config.clusterPool.maskSize < cidr.prefix) {
+      report(['clusterPool', 'maskSize'], `/${config.clusterPool.maskSize} blocks do not fit in the pool ${text}; use a mask of /${cidr.prefix} or longer (it cannot change once the lab runs)`);
+    }
+  });
+  const blocks = pools.reduce((sum, { cidr }) => sum + (cidr && config.clusterPool.maskSize >= cidr.prefix ? 2 ** (config.clusterPool.maskSize - cidr.prefix) : 0), 0);
+  const kubeNodes = 1 + config.workers.count;
+  if (pools.every((p) => p.cidr) && blocks > 0 && blocks < kubeNodes) {
+    report(['clusterPool', 'cidrs'], `the pools hold ${blocks} /${config.clusterPool.maskSize} block(s) for ${kubeNodes} Kubernetes nodes; add a pool (the list can only grow) or use a larger one`);
+  }
+}

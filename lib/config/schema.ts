@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { parseCidr, parseIpv4 } from './cidr.js';
 import { DEFAULT_TTL, MAX_TTL_DAYS, ttlSeconds } from './expiry.js';
+import { DEFAULT_PROFILE, PROFILE_NAMES } from './profile-names.js';
 
 /** cdk context values arrive as strings: accept "3" where a number is meant. */
 const int = (min: number, max: number, fix: string) =>
@@ -153,6 +154,25 @@ export const LabConfigFieldsSchema = z
         serviceCidr: cidr().default('10.10.0.0/16'),
         /** Lifetime of the per-deploy worker join token. @default 120 */
         joinTokenTtlMinutes: int(10, 1440, 'workers join within the bootstrap timeout').default(120),
+      })
+      .prefault({}),
+    /**
+     * The study profile (lib/config/profiles.ts): `study` (the week-8 lab) or `cluster-pool`
+     * (Cilium's cluster-pool IPAM). @default "study"
+     */
+    profile: z.enum(PROFILE_NAMES, { error: `must be a profile of \`npm run lab -- profiles\`: ${PROFILE_NAMES.join(', ')}` }).default(DEFAULT_PROFILE),
+    /** profile=cluster-pool only: the pools Cilium's operator allocates node blocks from, and the block size. */
+    clusterPool: z
+      .strictObject({
+        /** A list (in a file) or comma-separated (`-c clusterPool.cidrs=10.200.0.0/16,10.201.0.0/16`). @default ["10.200.0.0/16"] */
+        cidrs: z
+          .preprocess(
+            (value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter((part) => part !== '') : value),
+            z.array(cidr()).min(1, { error: 'needs at least one pool CIDR' }),
+          )
+          .default(['10.200.0.0/16']),
+        /** The block each node gets (/24: 254 pods). @default 24 */
+        maskSize: int(16, 28, 'each node gets one /maskSize block of the pools').default(24),
       })
       .prefault({}),
     cilium: z

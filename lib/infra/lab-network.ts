@@ -23,7 +23,7 @@ export interface LabNetworkProps {
    * Amazon VPC User Guide, Security group rules, Security group referencing), so pod sources
    * need a rule of their own.
    */
-  readonly podCidr: string;
+  readonly podCidrs: readonly string[];
   /**
    * Where the operator connects from.
    * @default undefined - no inbound access from outside the VPC (Session Manager only)
@@ -73,7 +73,9 @@ export class LabNetwork extends Construct {
       allowAllOutbound: true,
     });
     this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.allTraffic(), 'lab instances talk to each other (NodePorts, Hubble, health checks)');
-    this.securityGroup.addIngressRule(ec2.Peer.ipv4(props.podCidr), ec2.Port.allTraffic(), 'pods on other lab nodes (native routing keeps pod source addresses)');
+    for (const pods of props.podCidrs) {
+      this.securityGroup.addIngressRule(ec2.Peer.ipv4(pods), ec2.Port.allTraffic(), 'pods on other lab nodes (native routing keeps pod source addresses)');
+    }
     if (props.operatorCidr) {
       const operator = ec2.Peer.ipv4(props.operatorCidr);
       this.securityGroup.addIngressRule(operator, ec2.Port.tcp(KUBE_API_PORT), 'Kubernetes API from the operator');

@@ -12,6 +12,7 @@ import { LabArtifacts } from './lab-artifacts.js';
 import { JoinSecret } from './join-secret.js';
 import { LabExpiry } from './lab-expiry.js';
 import { ttlSeconds } from '../config/expiry.js';
+import { profileOf } from '../config/profiles.js';
 import { LabInstance } from './lab-instance.js';
 import { LabNetwork } from './lab-network.js';
 import { NodeReadiness } from './node-readiness.js';
@@ -43,7 +44,8 @@ export class LabStack extends Stack {
       vpcCidr: config.network.vpcCidr,
       nodeSubnetCidr: config.network.nodeSubnetCidr,
       testSubnetCidr: config.network.testSubnetCidr,
-      podCidr: config.kubernetes.podCidr,
+      // Where the lab's profile gives pods their addresses (study: kubernetes.podCidr; cluster-pool: its pools).
+      podCidrs: profileOf(config).podRanges(config),
       operatorCidr: config.access.operatorCidr,
       allowSsh: config.access.keyPairName !== undefined,
     });

@@ -14,6 +14,7 @@ import {
   ApiException,
   AppsV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   KubeConfig,
   PortForward,
   ServerConfiguration,
@@ -46,6 +47,7 @@ import {
   type KubePod,
   type KubeService,
   type KubeWorkload,
+  type CiliumNodeIpam,
   type PodManifest,
   type ServiceManifest,
   type WaitOptions,
@@ -265,6 +267,7 @@ function timeoutMiddleware(ms: number) {
 export class ClientNodeKube implements KubeClient {
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
+  private readonly custom: CustomObjectsApi;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -279,6 +282,7 @@ export class ClientNodeKube implements KubeClient {
     });
     this.core = new CoreV1Api(configuration);
     this.apps = new AppsV1Api(configuration);
+    this.custom = new CustomObjectsApi(configuration);
   }
 
   private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -438,6 +442,13 @@ export class ClientNodeKube implements KubeClient {
       const message = `${error.message}${why.length > 0 ? `; events: ${why.join(' | ')}` : '; no events'}`;
       throw new PodNotReadyError(message, last ? describePod(last) : 'no such pod', last, events);
     }
+  }
+
+  async listCiliumNodes(): Promise<CiliumNodeIpam[]> {
+    const list = (await this.call('list ciliumnodes', () => this.custom.listClusterCustomObject({ group: 'cilium.io', version: 'v2', plural: 'ciliumnodes' }))) as {
+      items?: { metadata?: { name?: string }; spec?: { ipam?: { podCIDRs?: string[] } } }[];
+    };
+    return (list.items ?? []).map((n) => ({ name: n.metadata?.name ?? '', podCidrs: n.spec?.ipam?.podCIDRs ?? [] }));
   }
 
   exec(request: ExecRequest): Promise<ExecResult> {

@@ -8,6 +8,12 @@
  */
 import type { Duplex } from 'node:stream';
 
+/** A CiliumNode's name and spec.ipam.podCIDRs. */
+export interface CiliumNodeIpam {
+  readonly name: string;
+  readonly podCidrs: readonly string[];
+}
+
 export interface KubeCondition {
   readonly type: string;
   /** "True" | "False" | "Unknown", as the API spells it. */
@@ -206,6 +212,8 @@ export interface KubeClient {
   applyService(namespace: string, manifest: ServiceManifest): Promise<KubeService>;
   /** Polls until the pod is Ready; throws PodNotReadyError with the last pod state and its events. */
   waitForPodReady(namespace: string, name: string, options: WaitOptions): Promise<KubePod>;
+  /** Cilium's CiliumNode objects (cilium.io/v2): the pod CIDRs its IPAM gave each node. */
+  listCiliumNodes(): Promise<CiliumNodeIpam[]>;
   /** Runs a command in a container (no TTY, no stdin); never throws for the command's own failure. */
   exec(request: ExecRequest): Promise<ExecResult>;
   /**

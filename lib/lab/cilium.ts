@@ -23,6 +23,7 @@ import {
   type HelmValues,
 } from '../cilium/values.js';
 import type { LabPlan } from '../config/plan.js';
+import { profileOf } from '../config/profiles.js';
 import { assertStepSucceeded, renderLabScript, runStep, taggedJson, taggedLines, RemoteStepError, type PhaseDeps } from './remote.js';
 import type { LabTarget } from './target.js';
 
@@ -55,13 +56,18 @@ export interface LabCiliumValues {
 export function composeLabCiliumValues(plan: LabPlan, options: CiliumValueOptions, chart: ChartKeys = loadChartKeys(plan.config.cilium.version)): LabCiliumValues {
   const version = plan.config.cilium.version;
   const base = loadValuesFile(new URL('cilium.yaml', SHIPPED_VALUES_DIR));
-  const overlays = options.xdp ? [{ name: 'xdp.yaml', values: loadValuesFile(new URL('xdp.yaml', SHIPPED_VALUES_DIR)) }] : [];
+  const profile = profileOf(plan.config);
+  const overlays = [
+    ...(options.xdp ? [{ name: 'xdp.yaml', values: loadValuesFile(new URL('xdp.yaml', SHIPPED_VALUES_DIR)) }] : []),
+    ...(profile.helmOverlay ? [{ name: `profiles/${profile.helmOverlay}`, values: loadValuesFile(new URL(`profiles/${profile.helmOverlay}`, SHIPPED_VALUES_DIR)) }] : []),
+  ];
   const user = options.userValuesFile !== undefined ? loadValuesFile(options.userValuesFile) : undefined;
   if (user && options.userValuesFile !== undefined) assertValuesFitChart(user, chart, options.userValuesFile);
   const sources = [
     'helm-values/cilium.yaml',
     ...(options.xdp ? ['helm-values/xdp.yaml'] : []),
-    'values computed from the lab (k8sServiceHost, k8sServicePort, ipv4NativeRoutingCIDR)',
+    ...(profile.helmOverlay ? [`helm-values/profiles/${profile.helmOverlay} (profile ${profile.name})`] : []),
+    `values computed from the lab (k8sServiceHost, k8sServicePort, ipv4NativeRoutingCIDR${profile.computedValues ? `, profile ${profile.name}'s` : ''})`,
     ...(options.userValuesFile !== undefined ? [options.userValuesFile] : []),
   ];
   const values = composeCiliumValues({ base, overlays, computed: labComputedValues(plan), ...(user ? { userOverrides: user } : {}) });

@@ -28,7 +28,8 @@ import { findAll, parseXml } from './mini-xml.js';
 const NS = 'cilium-lab-check';
 const plan = planLab(loadLabConfig({ context: {} }));
 
-function stackOutputs(): Record<string, string> {
+function stackOutputs(labPlan = plan): Record<string, string> {
+  const plan = labPlan;
   return {
     [OUTPUTS.controlPlanePublicIp]: PUBLIC_IP,
     [OUTPUTS.nodeAddresses]: plan.instances.map((n) => `${n.name}=${n.privateIp}`).join(','),
@@ -66,11 +67,11 @@ interface CheckRun {
   result_of(id: string): ScenarioResult;
 }
 
-async function runCheck(args: string[] = [], settings: CheckCommandSettings = {}, bucket?: { artifacts: ArtifactStore; bucket: string }): Promise<CheckRun> {
+async function runCheck(args: string[] = [], settings: CheckCommandSettings = {}, bucket?: { artifacts: ArtifactStore; bucket: string }, labPlan = plan): Promise<CheckRun> {
   const info: string[] = [];
   const results: string[] = [];
   const services: LabServices = {
-    stackOutputs: async () => ({ ...stackOutputs(), ...(bucket ? { [OUTPUTS.artifactsBucket]: bucket.bucket } : {}) }),
+    stackOutputs: async () => ({ ...stackOutputs(labPlan), ...(bucket ? { [OUTPUTS.artifactsBucket]: bucket.bucket } : {}) }),
     remote: world.remote,
     ec2: {
       instanceTypes: async () => [],
@@ -242,6 +243,42 @@ describe('lab check holds the datapath to the installed values', () => {
     expect(agent.status).toBe('passed');
     expect(agent.expectations.find((e) => e.id === 'host-routing-as-configured')?.detail).toMatch(/^Legacy on 3 agent\(s\), as cilium-config enable-host-legacy-routing=false, kube-proxy-replacement=true, enable-bpf-masquerade=false/);
     expect(agent.expectations.find((e) => e.id === 'masquerading-as-configured')?.detail).toMatch(/^IPTables on 3 agent\(s\)/);
+  });
+});
+
+describe('lab check of a cluster-pool lab (profile cluster-pool)', () => {
+  const poolPlan = planLab(loadLabConfig({ context: { profile: 'cluster-pool' } }));
+  const givenBlocks = (blocks: Record<string, string[]>) => {
+    for (const [node, cidrs] of Object.entries(blocks)) world.api.ciliumNodePodCidrs.set(node, cidrs);
+  };
+
+  it('proves every node has its own block of the pool and the pods live in their node\'s block', async () => {
+    // given Cilium's operator gave each node a /24 of 10.200.0.0/16 (the agents allocate pod IPs from it)
+    givenBlocks({ 'k8s-s': ['10.200.0.0/24'], 'k8s-w1': ['10.200.1.0/24'], 'k8s-w2': ['10.200.2.0/24'] });
+    world.installValues(composeLabCiliumValues(poolPlan, { xdp: true }).values as Record<string, unknown>);
+    // when
+    const run = await runCheck([], {}, undefined, poolPlan);
+    // then
+    const r = run.result_of('datapath/ipam-pool');
+    expect(r).toMatchObject({ status: 'passed' });
+    expect(r.expectations.map((e) => e.detail)).toEqual(['k8s-s 10.200.0.0/24, k8s-w1 10.200.1.0/24, k8s-w2 10.200.2.0/24', "every test pod has an address of its node's block"]);
+    expect(run.report.results.filter((x) => x.status !== 'passed').map((x) => `${x.check}/${x.scenario}: ${x.reason}`)).toEqual([]);
+  });
+
+  it('fails when a node has no block, or a block outside the pools', async () => {
+    // given
+    givenBlocks({ 'k8s-s': ['10.200.0.0/24'], 'k8s-w1': ['10.0.1.0/24'] });
+    // when
+    const run = await runCheck([], {}, undefined, poolPlan);
+    // then
+    const r = run.result_of('datapath/ipam-pool');
+    expect(r.status).toBe('failed');
+    expect(r.reason).toMatch(/ipam-pool-node-blocks: k8s-w1: 10\.0\.1\.0\/24 is outside clusterPool\.cidrs 10\.200\.0\.0\/16; k8s-w2: no CiliumNode/);
+  });
+
+  it('runs no ipam-pool scenario on a study lab', async () => {
+    const run = await runCheck();
+    expect(run.report.results.map((x) => x.scenario)).not.toContain('ipam-pool');
   });
 });
 

@@ -132,6 +132,8 @@ export class FakeKubeApi {
   readonly createdPods: string[] = [];
 
   private readonly nodes = new Map<string, Json>();
+  /** CiliumNode spec.ipam.podCIDRs per node (what Cilium's IPAM allocated). */
+  readonly ciliumNodePodCidrs = new Map<string, string[]>();
   private readonly namespaces = new Map<string, { obj: Json; readsLeft: number }>();
   private readonly daemonSets = new Map<string, Json>();
   private readonly deployments = new Map<string, Json>();
@@ -393,7 +395,11 @@ export class FakeKubeApi {
       const path = url.pathname;
       let m: RegExpExecArray | null;
 
-      if (method === 'GET' && path === '/api/v1/nodes') {
+      if (method === 'GET' && path === '/apis/cilium.io/v2/ciliumnodes') {
+        // Cilium's CRD: one CiliumNode per node, spec.ipam.podCIDRs what its IPAM gave it.
+        const items = [...this.ciliumNodePodCidrs].map(([name, podCIDRs]) => ({ apiVersion: 'cilium.io/v2', kind: 'CiliumNode', metadata: { name }, spec: { ipam: { podCIDRs } } }));
+        this.send(req, res, 200, { apiVersion: 'cilium.io/v2', kind: 'CiliumNodeList', metadata: {}, items });
+      } else if (method === 'GET' && path === '/api/v1/nodes') {
         this.send(req, res, 200, this.list('NodeList', [...this.nodes.values()]));
       } else if (method === 'POST' && path === '/api/v1/namespaces') {
         const body = await this.readBody(req);
@@ -597,7 +603,8 @@ export class FakeKubeApi {
   }
 
   private nextPodIp(nodeName: string): string {
-    const cidr = ((this.nodes.get(nodeName)?.spec as Json | undefined)?.podCIDR as string | undefined) ?? '172.16.99.0/24';
+    // Cilium's IPAM decides: with cluster-pool its CiliumNode's block, with Kubernetes IPAM the Node's podCIDR.
+    const cidr = this.ciliumNodePodCidrs.get(nodeName)?.[0] ?? ((this.nodes.get(nodeName)?.spec as Json | undefined)?.podCIDR as string | undefined) ?? '172.16.99.0/24';
     const base = cidr.split('/')[0]?.split('.').slice(0, 3).join('.');
     const n = (this.ipCounters.get(nodeName) ?? 10) + 1;
     this.ipCounters.set(nodeName, n);

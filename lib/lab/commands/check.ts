@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatResultsTable, resultsDocument, type ResultsDocument } from '../../checks/report.js';
 import { WordedError } from '../../errors.js';
+import { profileOf } from '../../config/profiles.js';
 import { writeJunit, writeJunitError } from '../../checks/junit.js';
 import { runChecks, summarize } from '../../checks/runner.js';
 import { labChecks } from '../../checks/suite.js';
@@ -64,7 +65,9 @@ export class ChecksFailedError extends WordedError {
 
 export function labFacts(target: LabTarget): LabFacts {
   const testpc = target.nodes.find((n) => n.role === 'testpc');
+  const { config } = target.plan;
   return {
+    ...(profileOf(config).ownSettings.includes('clusterPool') ? { clusterPool: { cidrs: config.clusterPool.cidrs, maskSize: config.clusterPool.maskSize } } : {}),
     ...(testpc ? { testpc: { name: testpc.name, privateIp: testpc.privateIp, instanceId: testpc.instanceId } } : {}),
     nodes: target.kubeNodes.map((n) => ({
       name: n.name,
@@ -188,7 +191,8 @@ async function runCheckCommand(ctx: CommandContext, settings: CheckCommandSettin
     signal: controller.signal,
     ...(target.artifactsBucket ? { artifacts: { store: services.artifacts, bucket: target.artifactsBucket } } : {}),
   };
-  const checks = labChecks(ctx.options['upstream'] === true ? { upstream: { junitPath: upstreamJunitPath(ctx, labName) } } : {});
+  const profile = profileOf(target.plan.config);
+  const checks = labChecks({ profileChecks: profile.checks, ...(ctx.options['upstream'] === true ? { upstream: { junitPath: upstreamJunitPath(ctx, labName) } } : {}) });
   let results: ScenarioResult[];
   progress.scenariosStarted = true;
   try {

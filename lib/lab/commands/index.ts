@@ -11,6 +11,7 @@ import { deployCommandWith, type DeploySettings } from './deploy.js';
 import { lifecycleCommands, type LifecycleSettings } from './lifecycle.js';
 import { logsCommand, type LogsSettings } from './logs.js';
 import { postDeployCommands } from './post-deploy.js';
+import { profilesCommand } from './profiles.js';
 import type { CommandSettings } from './shared.js';
 
 /** What each group of commands is built with (production: the defaults, all real AWS). */
@@ -36,6 +37,7 @@ export function allCommands(settings: AllCommandSettings = {}): LabCommand[] {
     ...postDeploy,
     check,
     hubbleCommand(settings.hubble),
+    profilesCommand,
     logsCommand(settings.logs),
     ...lifecycleCommands(settings.lifecycle),
   ];

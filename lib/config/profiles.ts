@@ -1,0 +1,60 @@
+/**
+ * Study profiles, as data: one entry per profile holds everything that differs for it (what it
+ * teaches, its Helm overlay, where pods get their addresses, the Helm values it computes, the
+ * checks only it has, the settings only it reads). Every other room asks the profile; none tests
+ * `profile === ...` itself. Select with `-c profile=<name>`; `lab profiles` lists them.
+ */
+import { coveringCidr, formatCidr, parseCidr, type Ipv4Cidr } from './cidr.js';
+import type { ProfileName } from './profile-names.js';
+import type { LabConfig } from './schema.js';
+
+export interface LabProfile {
+  readonly name: string;
+  /** What a learner sees in this lab that the others do not, in one line (`lab profiles`). */
+  readonly teaches: string;
+  /** A Helm overlay shipped in helm-values/profiles/, merged after the lab's own overlays. */
+  readonly helmOverlay?: string;
+  /** Where pods get their addresses: the lab's security group admits them, Cilium routes them natively. */
+  podRanges(config: LabConfig): readonly string[];
+  /** Helm values computed from the config, merged over the lab's computed values. */
+  computedValues?(config: LabConfig): Record<string, unknown>;
+  /** Scenarios of `lab check` only this profile has (their names in lib/checks/suite.ts). */
+  readonly checks: readonly string[];
+  /** Top-level config sections only this profile reads; set under another profile they are refused. */
+  readonly ownSettings: readonly (keyof LabConfig)[];
+}
+
+export const PROFILES = {
+  study: {
+    name: 'study',
+    teaches: 'the KANS week-8 lab: kube-proxy-free Cilium, native routing, BPF masquerading and XDP; Kubernetes IPAM (a /24 per node from kubernetes.podCidr)',
+    podRanges: (config) => [config.kubernetes.podCidr],
+    checks: [],
+    ownSettings: [],
+  },
+  'cluster-pool': {
+    name: 'cluster-pool',
+    teaches:
+      "Cilium's cluster-pool IPAM: the operator hands each node a /clusterPool.maskSize block of clusterPool.cidrs (CiliumNode spec.ipam.podCIDRs); the pitfall: the chart's default 10.0.0.0/8 overlapping node or service ranges breaks cross-node traffic",
+    helmOverlay: 'cluster-pool.yaml',
+    podRanges: (config) => config.clusterPool.cidrs,
+    computedValues: (config) => ({
+      ipam: { operator: { clusterPoolIPv4PodCIDRList: [...config.clusterPool.cidrs], clusterPoolIPv4MaskSize: config.clusterPool.maskSize } },
+    }),
+    checks: ['ipam-pool'],
+    ownSettings: ['clusterPool'],
+  },
+} as const satisfies Readonly<Record<ProfileName, LabProfile>>;
+
+export function profileOf(config: Pick<LabConfig, 'profile'>): LabProfile {
+  return PROFILES[config.profile];
+}
+
+/** The one CIDR Cilium routes natively (no SNAT between pods): the pod ranges' covering CIDR. */
+export function nativeRoutingCidr(config: LabConfig): string {
+  const ranges = profileOf(config)
+    .podRanges(config)
+    .map((c) => parseCidr(c))
+    .filter((c): c is Ipv4Cidr => typeof c !== 'string');
+  return formatCidr(coveringCidr(ranges));
+}

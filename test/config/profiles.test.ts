@@ -1,0 +1,91 @@
+/**
+ * Study profiles as data (lib/config/profiles.ts): the cluster-pool profile end to end offline —
+ * its refusals (the overlap pitfall, blocks for every node, settings another profile reads), the
+ * Helm values it composes (checked against every chart the lab carries), the security group it
+ * opens to its pools, and `lab profiles`.
+ */
+import { loadLabConfig, LabConfigError } from '../../lib/config/load.js';
+import { planLab } from '../../lib/config/plan.js';
+import { PROFILES, nativeRoutingCidr } from '../../lib/config/profiles.js';
+import { CILIUM_MINORS } from '../../lib/config/catalog.js';
+import { composeLabCiliumValues } from '../../lib/lab/cilium.js';
+import { runCli } from '../../lib/lab/cli.js';
+import { profilesCommand } from '../../lib/lab/commands/profiles.js';
+import { resourcesOfType, synthLab } from '../helpers/synth.js';
+
+const problems = (context: Record<string, unknown>): string[] => {
+  try {
+    loadLabConfig({ context });
+    return [];
+  } catch (error) {
+    if (error instanceof LabConfigError) return [...error.problems];
+    throw error;
+  }
+};
+
+describe('profile cluster-pool: refusals', () => {
+  it('accepts the default pool and a comma-separated list of pools', () => {
+    expect(problems({ profile: 'cluster-pool' })).toEqual([]);
+    expect(loadLabConfig({ context: { profile: 'cluster-pool', 'clusterPool.cidrs': '10.200.0.0/16, 10.201.0.0/16' } }).clusterPool.cidrs).toEqual(['10.200.0.0/16', '10.201.0.0/16']);
+  });
+
+  it("refuses the chart's 10.0.0.0/8 over the service range, explaining the pitfall", () => {
+    expect(problems({ profile: 'cluster-pool', 'clusterPool.cidrs': '10.0.0.0/8' })).toEqual([
+      "clusterPool.cidrs.0: 10.0.0.0/8 overlaps kubernetes.serviceCidr 10.10.0.0/16: Cilium's cluster-pool IPAM hands out pod addresses from these pools, and a pool that overlaps node or service addresses breaks cross-node traffic (the chart's default 10.0.0.0/8 is the classic case); pick a pool apart from both (e.g. 10.200.0.0/16)",
+    ]);
+    expect(problems({ profile: 'cluster-pool', 'clusterPool.cidrs': '192.168.128.0/20' })[0]).toMatch(/^clusterPool\.cidrs\.0: 192\.168\.128\.0\/20 overlaps network\.vpcCidr 192\.168\.0\.0\/16: /);
+  });
+
+  it('refuses pools too small for a block per node, a mask that does not fit, and overlapping pools', () => {
+    expect(problems({ profile: 'cluster-pool', 'clusterPool.cidrs': '10.200.0.0/24' })).toEqual(['clusterPool.cidrs: the pools hold 1 /24 block(s) for 3 Kubernetes nodes; add a pool (the list can only grow) or use a larger one']);
+    expect(problems({ profile: 'cluster-pool', 'clusterPool.cidrs': '10.200.0.0/24', 'clusterPool.maskSize': 20 })).toContain('clusterPool.maskSize: /20 blocks do not fit in the pool 10.200.0.0/24; use a mask of /24 or longer (it cannot change once the lab runs)');
+    expect(problems({ profile: 'cluster-pool', 'clusterPool.cidrs': '10.200.0.0/16,10.200.128.0/17' })).toEqual(['clusterPool.cidrs.1: 10.200.128.0/17 overlaps the pool 10.200.0.0/16; every pool is its own range']);
+  });
+
+  it('refuses cluster-pool settings on a lab of another profile, naming the profile to add', () => {
+    expect(problems({ 'clusterPool.maskSize': 26 })).toEqual(['clusterPool: only profile=cluster-pool reads clusterPool; add -c profile=cluster-pool, or leave clusterPool out (this lab is profile=study)']);
+    expect(problems({ profile: 'netkit' })).toEqual(['profile: must be a profile of `npm run lab -- profiles`: study, cluster-pool']);
+  });
+});
+
+describe('profile cluster-pool: what it builds', () => {
+  const config = loadLabConfig({ context: { profile: 'cluster-pool', 'clusterPool.cidrs': '10.200.0.0/16,10.201.0.0/16' } });
+
+  it.each(Object.values(CILIUM_MINORS).map((m) => m.chartVersion))('composes Helm values chart %s accepts: cluster-pool IPAM over the pools, routed natively', (version) => {
+    const plan = planLab({ ...config, cilium: { version }, kubernetes: { ...config.kubernetes, version: CILIUM_MINORS[version.split('.').slice(0, 2).join('.')]?.kubernetesMinors.includes('1.30') ? '1.30.14' : '1.32.13' } });
+    const { values, sources } = composeLabCiliumValues(plan, { xdp: true });
+    expect(values).toMatchObject({
+      ipam: { mode: 'cluster-pool', operator: { clusterPoolIPv4PodCIDRList: ['10.200.0.0/16', '10.201.0.0/16'], clusterPoolIPv4MaskSize: 24 } },
+      k8s: { requireIPv4PodCIDR: false },
+      ipv4NativeRoutingCIDR: '10.200.0.0/15',
+    });
+    expect(sources).toContain('helm-values/profiles/cluster-pool.yaml (profile cluster-pool)');
+  });
+
+  it('routes the study lab natively over its pod CIDR, as before', () => {
+    expect(nativeRoutingCidr(loadLabConfig({ context: {} }))).toBe('172.16.0.0/16');
+  });
+
+  it('opens the lab security group to the pools, not to kubernetes.podCidr', () => {
+    const { json } = synthLab({ profile: 'cluster-pool', 'clusterPool.cidrs': '10.200.0.0/16,10.201.0.0/16' });
+    const [, group] = resourcesOfType(json, 'AWS::EC2::SecurityGroup')[0] as [string, any];
+    expect(group.Properties.SecurityGroupIngress.map((r: { CidrIp: string }) => r.CidrIp)).toEqual(['10.200.0.0/16', '10.201.0.0/16']);
+  });
+
+  it('keeps each profile in one place: every profile names what it teaches and only scenarios the suite has', async () => {
+    const { PROFILE_SCENARIOS } = await import('../../lib/checks/suite.js');
+    for (const profile of Object.values(PROFILES)) {
+      expect(profile.teaches.length).toBeGreaterThan(40);
+      for (const name of profile.checks) expect(Object.keys(PROFILE_SCENARIOS)).toContain(name);
+    }
+  });
+});
+
+describe('lab profiles', () => {
+  it('lists every profile with what it teaches, marking the default', async () => {
+    const lines: string[] = [];
+    const code = await runCli(['profiles'], { commands: [profilesCommand], createServices: () => { throw new Error('no AWS'); }, out: () => ({ info: (l) => lines.push(l), result: (l) => lines.push(l) }) });
+    expect(code).toBe(0);
+    expect(lines.join('\n')).toMatch(/^study {9}the KANS week-8 lab: .* \(default\)\ncluster-pool {2}Cilium's cluster-pool IPAM: /);
+  });
+});
