@@ -91,8 +91,17 @@ describe('the lab job', () => {
   it('creates the lab as a user does: lab name, owner, the runner as operator, a 3 h expiry, no prompt, JUnit, JSON on clean stdout (npm --silent)', () => {
     expect(create.id).toBe('create');
     expect(create.run).toBe(
-      'npm run --silent lab -- create -c labName="$LAB_NAME" -c owner="github:${GITHUB_REPOSITORY}" -c access.operatorCidr="$OPERATOR_CIDR" --ttl 3h --yes --junit reports/junit.xml --json > reports/create.json',
+      "npm run --silent lab -- create -c labName=\"$LAB_NAME\" -c profile=\"${{ inputs.profile || 'study' }}\" -c owner=\"github:${GITHUB_REPOSITORY}\" -c access.operatorCidr=\"$OPERATOR_CIDR\" --ttl 3h --yes --junit reports/junit.xml --json > reports/create.json",
     );
+  });
+
+  it('runs a chosen profile on demand, the study lab on schedule', async () => {
+    const { PROFILE_NAMES } = await import('../../lib/config/profile-names.js');
+    const { substitute } = await import('./workflow-runner.js');
+    expect(workflow.on.workflow_dispatch.inputs.profile).toMatchObject({ type: 'choice', options: [...PROFILE_NAMES], default: 'study' });
+    const scope = (inputs: Record<string, string>) => ({ lookup: (path: string) => (path.startsWith('inputs.') ? inputs[path.slice(7)] : undefined), functions: {} });
+    expect(substitute(create.run, scope({}))).toContain('-c profile="study"');
+    expect(substitute(create.run, scope({ profile: 'cluster-pool' }))).toContain('-c profile="cluster-pool"');
   });
 
   it('names each run uniquely within labName rules, even with a 16-digit run id', () => {

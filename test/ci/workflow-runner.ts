@@ -8,7 +8,7 @@
  *     back after each step, KEY=value lines) and GITHUB_STEP_SUMMARY;
  *   - `uses:` steps are handed to the host, which plays the action (or refuses one it does not know);
  *   - `if:` with success(), failure(), always(), cancelled(), `steps.<id>.outcome|conclusion`,
- *     `env.*`, `vars.*`, `github.*`, `==`, `!=`, `!`, `&&`, `||` and parentheses; a job `if:`
+ *     `env.*`, `vars.*`, `github.*`, `inputs.*` (workflow_dispatch; empty on schedule), `==`, `!=`, `!`, `&&`, `||` and parentheses; a job `if:`
  *     likewise, a job without one runs only when every job it needs succeeded;
  *   - `continue-on-error:` (outcome failure, conclusion success).
  *
@@ -60,6 +60,8 @@ export interface RunContext {
   readonly workspace: string;
   readonly github: Readonly<Record<string, string>>;
   readonly vars: Readonly<Record<string, string>>;
+  /** workflow_dispatch inputs (empty for a scheduled run). */
+  readonly inputs?: Readonly<Record<string, string>>;
 }
 
 // ---------- expressions ----------
@@ -220,6 +222,7 @@ export async function runWorkflow(workflow: Json, host: RunnerHost, ctx: RunCont
       const [root, ...rest] = path.split('.');
       if (root === 'env') return env[rest.join('.')];
       if (root === 'vars') return ctx.vars[rest.join('.')];
+      if (root === 'inputs') return ctx.inputs?.[rest.join('.')];
       if (root === 'github') {
         const key = rest.join('.');
         if (!(key in ctx.github)) throw new Error(`rehearsal: github.${key} is not played`);
