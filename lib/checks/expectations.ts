@@ -43,6 +43,9 @@ export const EXPECT = {
   // profile cluster-pool
   ipamPoolBlocks: e('ipam-pool-node-blocks', 'every node has its own /clusterPool.maskSize block of clusterPool.cidrs in its CiliumNode spec.ipam.podCIDRs'),
   ipamPodsInBlocks: e('ipam-pods-in-node-blocks', 'every test pod\'s IP is inside its own node\'s block'),
+  // profile netkit
+  netkitConfigured: e('netkit-datapath-mode', 'cilium-config asks for datapath-mode netkit'),
+  netkitEndpoints: e('netkit-endpoint-devices', 'every node\'s pod endpoint devices (lxc*) are netkit, none veth, at least one per test pod there'),
   // hosts
   noKubeSvcRules: e('no-kube-svc-iptables-rules', 'no node has KUBE-SVC iptables chains or rules (nothing programs services in iptables)'),
   mtuAsTuned: e('mtu-as-tuned', 'each tuned node\'s NIC still has the MTU the tuning persisted'),

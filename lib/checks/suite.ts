@@ -21,6 +21,7 @@ import { upstreamConnectivityTest, type UpstreamOptions } from './scenarios/upst
 import type { Check, Scenario } from './types.js';
 import type { DatapathPods } from './datapath-fixture.js';
 import { ipamPool } from './scenarios/ipam-pool.js';
+import { netkitDevices } from './scenarios/netkit-devices.js';
 
 export interface SuiteOptions {
   /** Also run `cilium connectivity test` on the control plane. */
@@ -30,7 +31,7 @@ export interface SuiteOptions {
 }
 
 /** The scenarios a profile may add, by the names profiles use (lib/config/profiles.ts). */
-export const PROFILE_SCENARIOS = { 'ipam-pool': ipamPool } as const satisfies Readonly<Record<string, Scenario<DatapathPods>>>;
+export const PROFILE_SCENARIOS = { 'ipam-pool': ipamPool, 'netkit-devices': netkitDevices } as const satisfies Readonly<Record<string, Scenario<DatapathPods>>>;
 
 export function labChecks(options: SuiteOptions = {}): Check<unknown>[] {
   const checks: Check<unknown>[] = [

@@ -9,6 +9,7 @@ import { RefusalError } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { nearest } from './catalog.js';
+import { PROFILES, type LabProfile } from './profiles.js';
 import { LabConfigSchema, type ClashParams } from './rules.js';
 import { LabConfigFieldsSchema, type LabConfig } from './schema.js';
 
@@ -140,7 +141,9 @@ function defaultAt(path: string): unknown {
 }
 
 /** Validates raw input into a LabConfig, or throws LabConfigError naming every bad field. */
-export function parseLabConfig(input: unknown): LabConfig {
+export function parseLabConfig(given: unknown): LabConfig {
+  // The profile's defaults of other settings, where the user set none (profile=netkit: Ubuntu 24.04).
+  const input = withProfileDefaults(given);
   // Fields first. Where one fails on its own, the rules between fields judge the default in its
   // place: a workers.count of 500 is one line, not hundreds of address clashes that follow from
   // it, while a problem elsewhere (a Xen instance type) is still reported in the same run.
@@ -207,4 +210,17 @@ export function parseLabConfig(input: unknown): LabConfig {
 /** The one entry point: sources in, validated LabConfig out. Called once, in bin/ or the lab CLI. */
 export function loadLabConfig(sources: ConfigSources): LabConfig {
   return parseLabConfig(rawConfigInput(sources));
+}
+
+/** The input with its profile's configDefaults filled in where the user set nothing. */
+function withProfileDefaults(input: unknown): unknown {
+  if (input === null || typeof input !== 'object') return input;
+  const name = (input as Record<string, unknown>)['profile'];
+  const profile = typeof name === 'string' && Object.hasOwn(PROFILES, name) ? (PROFILES as Record<string, LabProfile>)[name] : undefined;
+  if (!profile?.configDefaults) return input;
+  const out = structuredClone(input) as Record<string, unknown>;
+  for (const [path, value] of Object.entries(profile.configDefaults)) {
+    if (valueAt(out, path.split('.')) === undefined) setPath(out, path, value);
+  }
+  return out;
 }

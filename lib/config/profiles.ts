@@ -22,6 +22,10 @@ export interface LabProfile {
   readonly checks: readonly string[];
   /** Top-level config sections only this profile reads; set under another profile they are refused. */
   readonly ownSettings: readonly (keyof LabConfig)[];
+  /** Defaults of other settings under this profile (dotted path -> value), where the user sets none. */
+  readonly configDefaults?: Readonly<Record<string, unknown>>;
+  /** Settings this profile needs a value of, and why (refused at synth otherwise). */
+  readonly requires?: readonly { readonly path: string; readonly allowed: readonly string[]; readonly why: string }[];
 }
 
 export const PROFILES = {
@@ -43,6 +47,18 @@ export const PROFILES = {
     }),
     checks: ['ipam-pool'],
     ownSettings: ['clusterPool'],
+  },
+  netkit: {
+    name: 'netkit',
+    teaches:
+      'netkit devices instead of veth pairs for the pods (bpf.datapathMode: netkit, kernel >= 6.8 with CONFIG_NETKIT), with BPF host routing: the pod\'s traffic enters the host\'s BPF datapath without a veth hop',
+    helmOverlay: 'netkit.yaml',
+    podRanges: (config) => [config.kubernetes.podCidr],
+    checks: ['netkit-devices'],
+    ownSettings: [],
+    // Ubuntu 24.04's own 6.8 kernel has CONFIG_NETKIT=y; preflight checks every node's kernel too.
+    configDefaults: { 'ubuntu.release': '24.04' },
+    requires: [{ path: 'ubuntu.release', allowed: ['24.04'], why: 'netkit needs a kernel >= 6.8 with CONFIG_NETKIT, which the lab takes from Ubuntu 24.04 (noble\'s 6.8 kernel)' }],
   },
 } as const satisfies Readonly<Record<ProfileName, LabProfile>>;
 

@@ -3,7 +3,7 @@
  * says how to fix it; they all run at synth, before any AWS call.
  */
 import type { z } from 'zod';
-import { PROFILES } from './profiles.js';
+import { PROFILES, type LabProfile } from './profiles.js';
 import { LabConfigFieldsSchema, type LabConfig } from './schema.js';
 import { KUBEADM_MINIMUM, familySizes, instanceTypeSpec, meetsKubeadmMinimum } from './instance-types.js';
 import { unpublishedPatchReason } from './kubernetes-patches.js';
@@ -268,7 +268,12 @@ function checkProfile(config: LabConfig, report: Report): void {
       }
     }
   }
-  if (config.profile !== 'cluster-pool') return;
+  const profile: LabProfile = PROFILES[config.profile];
+  for (const need of profile.requires ?? []) {
+    const value = String(need.path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], config));
+    if (!need.allowed.includes(value)) report(need.path.split('.'), `profile=${profile.name} needs ${need.path} ${need.allowed.join(' or ')} (got ${value}): ${need.why}`);
+  }
+  if (!profile.ownSettings.includes('clusterPool')) return;
   const pools = config.clusterPool.cidrs.map((text) => ({ text, cidr: cidrOf(text) }));
   const taken: [string, Ipv4Cidr | undefined][] = [
     ['network.vpcCidr', cidrOf(config.network.vpcCidr)],

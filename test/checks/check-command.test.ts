@@ -282,6 +282,31 @@ describe('lab check of a cluster-pool lab (profile cluster-pool)', () => {
   });
 });
 
+describe('lab check of a netkit lab (profile netkit)', () => {
+  const netkitPlan = planLab(loadLabConfig({ context: { profile: 'netkit' } }));
+
+  it('proves the pods sit behind netkit devices on every node, and the rest of the suite stays green', async () => {
+    // given Cilium installed with the netkit profile's values
+    world.installValues(composeLabCiliumValues(netkitPlan, { xdp: true }).values as Record<string, unknown>);
+    // when
+    const run = await runCheck([], {}, undefined, netkitPlan);
+    // then
+    const r = run.result_of('datapath/netkit-devices');
+    expect(r.expectations.map((e) => [e.id, e.met, e.detail])).toEqual([
+      ['netkit-datapath-mode', true, 'cilium-config datapath-mode=netkit'],
+      ['netkit-endpoint-devices', true, 'k8s-s 2 netkit, 0 veth, k8s-w1 4 netkit, 0 veth, k8s-w2 2 netkit, 0 veth'],
+    ]);
+    expect(run.report.results.filter((x) => x.status !== 'passed').map((x) => `${x.check}/${x.scenario}: ${x.reason}`)).toEqual([]);
+  });
+
+  it('fails when the agents keep veth pairs, naming the node and a device', async () => {
+    world.installValues(composeLabCiliumValues(netkitPlan, { xdp: true }).values as Record<string, unknown>);
+    world.endpointsStayVeth = true;
+    const run = await runCheck([], {}, undefined, netkitPlan);
+    expect(run.result_of('datapath/netkit-devices').reason).toMatch(/^netkit-endpoint-devices: k8s-s: 2 veth endpoint device\(s\) \(lxc8e2f1a: veth\); k8s-s: 0 netkit device\(s\) for 1 test pod\(s\)/);
+  });
+});
+
 describe('lab check when something is wrong', () => {
   it('fails the datapath set-up with the reason from the pod\'s events when a pod never becomes Ready, skips what depends on it, and still removes the namespace', async () => {
     // given webpod2's image never pulls

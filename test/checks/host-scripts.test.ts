@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { taggedJson } from '../../lib/checks/parsers.js';
 import { NIC_STATE_TAG, nicStateScript } from '../../lib/checks/scenarios/nic-tuning.js';
 import { IPTABLES_SCRIPT, IPTABLES_TAG } from '../../lib/checks/scenarios/no-kube-svc-rules.js';
+import { DEVICES_TAG, endpointDevicesScript } from '../../lib/checks/scenarios/netkit-devices.js';
 import { NODEPORT_NODES_PER_RUN, NODEPORT_REQUESTS, nodePortProbeScript, parseNodePortAnswers } from '../../lib/checks/scenarios/nodeport.js';
 import { upstreamScript } from '../../lib/checks/scenarios/upstream-connectivity.js';
 
@@ -281,5 +282,41 @@ describe('the upstream suite script (scripts/node/cilium-connectivity.sh), run f
     // then
     expect(taggedJson(result.stdout, 'CILIUM_LAB_UPSTREAM')).toEqual({ exitCode: 124, timedOut: true, junit: false, sysdump: 'none' });
     expect(readFileSync(record, 'utf8')).toContain('kubectl delete namespace cilium-lab-upstream-1 --wait=false');
+  });
+});
+
+describe('the endpoint devices script (scripts/node/endpoint-devices.sh)', () => {
+  it('counts the pods\' endpoint devices by kind from ip -details -oneline link show, leaving out other devices', () => {
+    // given the lines iproute2 prints with -oneline (details on the same line)
+    const lines = [
+      '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00 promiscuity 0 minmtu 0 maxmtu 0 addrgenmode eui64',
+      '2: ens5: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 3498 xdp qdisc mq state UP mode DEFAULT group default qlen 1000\\    link/ether 0a:1b:2c:3d:4e:5f brd ff:ff:ff:ff:ff:ff promiscuity 0 addrgenmode eui64',
+      '7: lxc_health@if6: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 3498 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 3e:11:22:33:44:55 brd ff:ff:ff:ff:ff:ff link-netnsid 0 promiscuity 0 \\    netkit mode l3 type primary policy forward peer policy blackhole addrgenmode eui64',
+      '9: lxc8e2f1a@if8: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 3498 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 3e:11:22:33:44:66 brd ff:ff:ff:ff:ff:ff link-netnsid 1 promiscuity 0 \\    netkit mode l3 type primary policy forward peer policy blackhole addrgenmode eui64',
+      '11: lxc77aa01@if10: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 3498 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 3e:11:22:33:44:77 brd ff:ff:ff:ff:ff:ff link-netnsid 2 promiscuity 0 \\    veth addrgenmode eui64',
+    ];
+    standIn('ip', `cat <<'EOF'\n${lines.join('\n')}\nEOF`);
+    // when
+    const facts = taggedJson(runBash(endpointDevicesScript()), DEVICES_TAG);
+    // then
+    expect(facts).toEqual({ netkit: 1, veth: 1, other: 0, sample: 'lxc8e2f1a: netkit' });
+  });
+});
+
+describe('the endpoint devices script against real veth devices (a network namespace of its own)', () => {
+  const root = spawnSync('ip', ['netns', 'list']).status === 0 && process.getuid?.() === 0;
+  const ns = `cilium-lab-devices-${process.pid}`;
+  (root ? it : it.skip)('counts an lxc veth as veth from the real ip -details -oneline link show', () => {
+    try {
+      for (const args of [['netns', 'add', ns], ['-n', ns, 'link', 'add', 'lxc1a2b3c', 'type', 'veth', 'peer', 'name', 'eth0']]) {
+        const r = spawnSync('ip', args, { encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+      }
+      const run = spawnSync('ip', ['netns', 'exec', ns, 'bash', '-c', endpointDevicesScript()], { encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+      expect(run.status).toBe(0);
+      expect(taggedJson(run.stdout, DEVICES_TAG)).toEqual({ netkit: 0, veth: 1, other: 0, sample: 'lxc1a2b3c: veth' });
+    } finally {
+      spawnSync('ip', ['netns', 'del', ns]);
+    }
   });
 });

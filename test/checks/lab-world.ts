@@ -9,6 +9,7 @@ import { RemoteInterruptedError, type NodeRunResult, type RemoteRunner, type Rem
 import { IPTABLES_TAG } from '../../lib/checks/scenarios/no-kube-svc-rules.js';
 import { NIC_STATE_TAG } from '../../lib/checks/scenarios/nic-tuning.js';
 import { NODEPORT_TAG } from '../../lib/checks/scenarios/nodeport.js';
+import { DEVICES_TAG } from '../../lib/checks/scenarios/netkit-devices.js';
 import { UPSTREAM_JUNIT_TAG, UPSTREAM_TAG } from '../../lib/checks/scenarios/upstream-connectivity.js';
 import { spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
@@ -180,6 +181,8 @@ export class LabWorld {
   xdpBypassed = false;
   /** A datapath that treats externalTrafficPolicy Local like Cluster (every node answers, SNAT). */
   nodePortIgnoresLocal = false;
+  /** The agents keep veth pairs although cilium-config asks for netkit (an old kernel, say). */
+  endpointsStayVeth = false;
   /** Nodes whose NodePort answers nothing (from testpc). */
   readonly nodePortDown = new Set<string>();
   /** Flows Hubble shows as DROPPED (pod names in the test namespace), with Hubble's drop reason. */
@@ -317,6 +320,7 @@ export class LabWorld {
       ...(set(at('loadBalancer.acceleration')) ? { 'bpf-lb-acceleration': String(at('loadBalancer.acceleration')) } : {}),
       ...(at('ipv4NativeRoutingCIDR') ? { 'ipv4-native-routing-cidr': String(at('ipv4NativeRoutingCIDR')) } : {}),
       ...(at('ipMasqAgent.enabled') === true ? { 'enable-ip-masq-agent': 'true' } : {}),
+      ...(set(at('bpf.datapathMode')) ? { 'datapath-mode': String(at('bpf.datapathMode')) } : {}),
     };
     this.api.addConfigMap('kube-system', 'cilium-config', data);
     const kpr = data['kube-proxy-replacement'] === 'true';
@@ -550,6 +554,13 @@ export class LabWorld {
       return { exitCode: 0, stdout: `${UPSTREAM_TAG} ${JSON.stringify(facts)}\n${junit}✅ [cilium-lab-upstream-1] All 3 tests (30 actions) successful, 0 tests skipped, 0 scenarios skipped.\n` };
     }
     if (script.includes(NODEPORT_TAG)) return this.nodePortProbe(node, script);
+    if (script.includes(DEVICES_TAG)) {
+      // Each pod of the node has its endpoint device, of the kind the agents create.
+      const pods = this.podsOf(NS_CHECK).filter((p) => (p.spec as Json).nodeName === node).length + 1;
+      const data = ((this.api.configMap('kube-system', 'cilium-config')?.data ?? {}) as Record<string, string>);
+      const netkit = data['datapath-mode'] === 'netkit' && !this.endpointsStayVeth;
+      return { exitCode: 0, stdout: `${DEVICES_TAG} ${JSON.stringify({ netkit: netkit ? pods : 0, veth: netkit ? 0 : pods, other: 0, sample: `lxc8e2f1a: ${netkit ? 'netkit' : 'veth'}` })}\n` };
+    }
     if (/^\s*kubeconfig::main "\$@"/m.test(script)) {
       // The control plane runs the real export script (real openssl) on its admin.conf.
       if (node !== LAB_NODES[0]?.name) return { exitCode: 1, stdout: '', stderr: `fake node: ${node} has no admin.conf\n` };

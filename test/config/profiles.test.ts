@@ -44,7 +44,7 @@ describe('profile cluster-pool: refusals', () => {
 
   it('refuses cluster-pool settings on a lab of another profile, naming the profile to add', () => {
     expect(problems({ 'clusterPool.maskSize': 26 })).toEqual(['clusterPool: only profile=cluster-pool reads clusterPool; add -c profile=cluster-pool, or leave clusterPool out (this lab is profile=study)']);
-    expect(problems({ profile: 'netkit' })).toEqual(['profile: must be a profile of `npm run lab -- profiles`: study, cluster-pool']);
+    expect(problems({ profile: 'ebpf' })).toEqual(['profile: must be a profile of `npm run lab -- profiles`: study, cluster-pool, netkit']);
   });
 });
 
@@ -81,11 +81,29 @@ describe('profile cluster-pool: what it builds', () => {
   });
 });
 
+describe('profile netkit', () => {
+  it('takes Ubuntu 24.04 by default and refuses 22.04, saying why', () => {
+    expect(loadLabConfig({ context: { profile: 'netkit' } }).ubuntu.release).toBe('24.04');
+    expect(loadLabConfig({ context: {} }).ubuntu.release).toBe('22.04');
+    expect(problems({ profile: 'netkit', 'ubuntu.release': '22.04' })).toEqual([
+      "ubuntu.release: profile=netkit needs ubuntu.release 24.04 (got 22.04): netkit needs a kernel >= 6.8 with CONFIG_NETKIT, which the lab takes from Ubuntu 24.04 (noble's 6.8 kernel)",
+    ]);
+  });
+
+  it.each(Object.values(CILIUM_MINORS).map((m) => m.chartVersion))('asks chart %s for netkit devices, and preflight for their kernel', async (version) => {
+    const { datapathNeeds } = await import('../../lib/lab/preflight.js');
+    const config = loadLabConfig({ context: { profile: 'netkit', 'cilium.version': version, 'kubernetes.version': version.startsWith('1.16') || version.startsWith('1.17') ? '1.30.14' : '1.32.13' } });
+    const { values } = composeLabCiliumValues(planLab(config), { xdp: true });
+    expect(values).toMatchObject({ bpf: { datapathMode: 'netkit', masquerade: true, hostLegacyRouting: false } });
+    expect(datapathNeeds(version, values).netkit).toBe(true);
+  });
+});
+
 describe('lab profiles', () => {
   it('lists every profile with what it teaches, marking the default', async () => {
     const lines: string[] = [];
     const code = await runCli(['profiles'], { commands: [profilesCommand], createServices: () => { throw new Error('no AWS'); }, out: () => ({ info: (l) => lines.push(l), result: (l) => lines.push(l) }) });
     expect(code).toBe(0);
-    expect(lines.join('\n')).toMatch(/^study {9}the KANS week-8 lab: .* \(default\)\ncluster-pool {2}Cilium's cluster-pool IPAM: /);
+    expect(lines.join('\n')).toMatch(/^study {9}the KANS week-8 lab: .* \(default\)\ncluster-pool {2}Cilium's cluster-pool IPAM: .*\nnetkit {8}netkit devices instead of veth pairs/);
   });
 });
