@@ -29,8 +29,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -145,21 +144,26 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async download(bucket: string, key: string, path: string): Promise<number> {
-    // Before the call: once the body streams, nothing may wait between it and the pipeline that
-    // reads it, or a connection cut in that moment is an error event nobody listens to.
+    // Everything that awaits comes before the call: once the body streams, nothing may wait between
+    // it and the pipeline that reads it, or a connection cut in that moment is an error event
+    // nobody listens to. That includes opening the file: a stream that opens its file itself may
+    // create it after a cut body has already failed the pipeline and the clean-up has run.
     await mkdir(dirname(path), { recursive: true });
+    // Next to `path`, so the rename stays on one file system; never left behind.
+    const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.partial`);
+    const file = await open(temp, 'wx', 0o600);
     let object;
     try {
       object = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     } catch (error) {
+      await file.close();
+      await rm(temp, { force: true });
       throw storeError(error, 'GetObject', bucket, key);
     }
     const body = object.Body;
-    if (!(body instanceof Readable)) throw new Error(`S3 GetObject of s3://${bucket}/${key} returned no readable body`);
-    // Next to `path`, so the rename stays on one file system; never left behind.
-    const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.partial`);
     let bytes = 0;
     try {
+      if (!(body instanceof Readable)) throw new Error('S3 GetObject returned no readable body');
       await pipeline(
         body,
         async function* count(source: AsyncIterable<Buffer>) {
@@ -168,13 +172,14 @@ export class S3ArtifactStore implements ArtifactStore {
             yield piece;
           }
         },
-        createWriteStream(temp, { flags: 'wx', mode: 0o600 }),
+        file.createWriteStream(),
       );
       if (object.ContentLength !== undefined && bytes !== object.ContentLength) {
         throw new Error(`the body ended after ${bytes} of ${object.ContentLength} bytes`);
       }
       await rename(temp, path);
     } catch (error) {
+      await file.close().catch(() => undefined); // the stream closes it on its way out; twice is harmless
       await rm(temp, { force: true });
       throw new Error(`downloading s3://${bucket}/${key} failed after ${bytes} bytes, nothing was written to ${path}: ${describeError(error)}`, { cause: error });
     }
