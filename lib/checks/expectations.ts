@@ -43,6 +43,11 @@ export const EXPECT = {
   // profile cluster-pool
   ipamPoolBlocks: e('ipam-pool-node-blocks', 'every node has its own /clusterPool.maskSize block of clusterPool.cidrs in its CiliumNode spec.ipam.podCIDRs'),
   ipamPodsInBlocks: e('ipam-pods-in-node-blocks', 'every test pod\'s IP is inside its own node\'s block'),
+  // profile kube-proxy
+  kubeProxyDaemonSet: e('kube-proxy-daemonset-ready', 'the kube-proxy DaemonSet runs and is ready on every node'),
+  kubeProxyConfigMap: e('kube-proxy-configmap', 'kube-system has the kube-proxy ConfigMap'),
+  kubeSvcRulesPresent: e('kube-svc-iptables-rules', 'every node carries KUBE-SVC iptables rules (kube-proxy programs the Services)'),
+  cniHostportRules: e('cni-hostport-iptables-rules', 'the hostport pod\'s node carries CNI-HOSTPORT rules (the portmap plugin serves the HostPort)'),
   // profile netkit
   netkitConfigured: e('netkit-datapath-mode', 'cilium-config asks for datapath-mode netkit'),
   netkitEndpoints: e('netkit-endpoint-devices', 'every node\'s pod endpoint devices (lxc*) are netkit, none veth, at least one per test pod there'),

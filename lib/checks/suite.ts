@@ -21,6 +21,7 @@ import { upstreamConnectivityTest, type UpstreamOptions } from './scenarios/upst
 import type { Check, Scenario } from './types.js';
 import type { DatapathPods } from './datapath-fixture.js';
 import { ipamPool } from './scenarios/ipam-pool.js';
+import { hostPortPortmap, kubeProxyPresent, kubeSvcRulesPresent } from './scenarios/kube-proxy-profile.js';
 import { netkitDevices } from './scenarios/netkit-devices.js';
 
 export interface SuiteOptions {
@@ -28,21 +29,40 @@ export interface SuiteOptions {
   readonly upstream?: UpstreamOptions;
   /** The scenarios only the lab's profile has (LabProfile.checks). */
   readonly profileChecks?: readonly string[];
+  /** Base scenarios the profile swaps for its own (LabProfile.replacesChecks: base name -> its name). */
+  readonly replaceChecks?: Readonly<Record<string, string>>;
 }
+
+/** The scenarios a profile may put in place of a base one (LabProfile.replacesChecks), by name. */
+export const REPLACEMENT_SCENARIOS = {
+  'kube-proxy-present': kubeProxyPresent,
+  'kube-svc-rules-present': kubeSvcRulesPresent,
+  'hostport-portmap': hostPortPortmap as Scenario<unknown>,
+} as const satisfies Readonly<Record<string, Scenario<unknown>>>;
 
 /** The scenarios a profile may add, by the names profiles use (lib/config/profiles.ts). */
 export const PROFILE_SCENARIOS = { 'ipam-pool': ipamPool, 'netkit-devices': netkitDevices } as const satisfies Readonly<Record<string, Scenario<DatapathPods>>>;
 
+/** The scenario, or the profile's replacement for it. */
+function swap<F>(scenario: Scenario<F>, replace: Readonly<Record<string, string>> | undefined): Scenario<F> {
+  const name = replace?.[scenario.name];
+  if (name === undefined) return scenario;
+  const replacement = REPLACEMENT_SCENARIOS[name as keyof typeof REPLACEMENT_SCENARIOS];
+  if (!replacement) throw new Error(`cilium-lab: replacement scenario ${name} is not in lib/checks/suite.ts REPLACEMENT_SCENARIOS`);
+  return replacement as Scenario<F>;
+}
+
 export function labChecks(options: SuiteOptions = {}): Check<unknown>[] {
+  const r = options.replaceChecks;
   const checks: Check<unknown>[] = [
     check('cluster')
-      .proves('the cluster formed without kube-proxy and every Cilium component runs')
-      .withScenarios(nodesReady, noKubeProxy, corednsReady, ciliumAgentsReady, ciliumComponentsReady)
+      .proves(r ? 'the cluster formed as the profile asks (kube-proxy present or not) and every Cilium component runs' : 'the cluster formed without kube-proxy and every Cilium component runs')
+      .withScenarios(nodesReady, swap(noKubeProxy, r), corednsReady, ciliumAgentsReady, ciliumComponentsReady)
       .build(),
-    check('agent').proves('each Cilium agent runs the intended kube-proxy-free datapath').withScenarios(agentStatus).build(),
-    check('hosts').proves('the nodes themselves carry no kube-proxy rules and keep their NIC tuning').withScenarios(noKubeSvcRules, nicTuning).build(),
+    check('agent').proves(r ? 'each Cilium agent runs the datapath its cilium-config asks for' : 'each Cilium agent runs the intended kube-proxy-free datapath').withScenarios(agentStatus).build(),
+    check('hosts').proves(r ? 'the nodes carry the Service rules of whoever owns Services and keep their NIC tuning' : 'the nodes themselves carry no kube-proxy rules and keep their NIC tuning').withScenarios(swap(noKubeSvcRules, r), nicTuning).build(),
     check('datapath')
-      .proves('pods reach pods, services, the internet and host ports, and testpc reaches NodePorts, through Cilium alone, and Hubble sees it')
+      .proves(`pods reach pods, services, the internet and host ports, and testpc reaches NodePorts, ${r ? 'with kube-proxy serving Services' : 'through Cilium alone'}, and Hubble sees it`)
       .withFixture(datapathFixture)
       .withScenarios(
         ...(options.profileChecks ?? []).map((name) => {
@@ -54,7 +74,7 @@ export function labChecks(options: SuiteOptions = {}): Check<unknown>[] {
         podToClusterIp,
         podToServiceDns,
         podToInternet,
-        hostPort,
+        swap(hostPort, r),
         nodePortFromTestpc,
         hubbleFlows,
         hubbleUi,

@@ -24,6 +24,14 @@ export interface LabProfile {
   readonly ownSettings: readonly (keyof LabConfig)[];
   /** Defaults of other settings under this profile (dotted path -> value), where the user sets none. */
   readonly configDefaults?: Readonly<Record<string, unknown>>;
+  /** kubeadm's kube-proxy addon: replaced by Cilium (the lab's default) or kept. */
+  readonly kubeProxy?: 'replaced' | 'kept';
+  /** CNI plugins chained behind Cilium (cni.chainingMode), which every node must have in /opt/cni/bin. */
+  readonly cniPlugins?: readonly string[];
+  /** NodePort XDP acceleration (helm-values/xdp.yaml) applies; false: never, whatever --no-xdp says. */
+  readonly xdp?: false;
+  /** Scenarios of the base suite this profile swaps for its own (base name -> its name). */
+  readonly replacesChecks?: Readonly<Record<string, string>>;
   /** Settings this profile needs a value of, and why (refused at synth otherwise). */
   readonly requires?: readonly { readonly path: string; readonly allowed: readonly string[]; readonly why: string }[];
 }
@@ -59,6 +67,20 @@ export const PROFILES = {
     // Ubuntu 24.04's own 6.8 kernel has CONFIG_NETKIT=y; preflight checks every node's kernel too.
     configDefaults: { 'ubuntu.release': '24.04' },
     requires: [{ path: 'ubuntu.release', allowed: ['24.04'], why: 'netkit needs a kernel >= 6.8 with CONFIG_NETKIT, which the lab takes from Ubuntu 24.04 (noble\'s 6.8 kernel)' }],
+  },
+  'kube-proxy': {
+    name: 'kube-proxy',
+    teaches:
+      'the mirror image of the default: kubeadm keeps kube-proxy (Services in iptables, KUBE-SVC chains), Cilium runs without kube-proxy replacement, and HostPort comes from the portmap plugin chained behind Cilium (CNI-HOSTPORT-DNAT rules)',
+    helmOverlay: 'kube-proxy.yaml',
+    podRanges: (config) => [config.kubernetes.podCidr],
+    checks: [],
+    ownSettings: [],
+    kubeProxy: 'kept',
+    cniPlugins: ['portmap'],
+    // NodePort XDP acceleration is part of kube-proxy replacement.
+    xdp: false,
+    replacesChecks: { 'no-kube-proxy': 'kube-proxy-present', 'no-kube-svc-rules': 'kube-svc-rules-present', hostport: 'hostport-portmap' },
   },
 } as const satisfies Readonly<Record<ProfileName, LabProfile>>;
 

@@ -3,6 +3,7 @@
  * CloudFormation knows (region, Elastic IP, secret ARN, signal URL: passed in as token strings).
  * Pure: the same plan and references always give the same values.
  */
+import { profileOf } from '../config/profiles.js';
 import type { LabNode, LabPlan } from '../config/plan.js';
 import type { ScriptValues } from './node-user-data.js';
 import { KUBE_API_PORT, KUBERNETES_MINORS } from '../config/catalog.js';
@@ -47,6 +48,8 @@ export function nodeScriptValues(plan: LabPlan, node: LabNode, refs: CloudRefs):
     LAB_K8S_KEY_MINOR: Object.keys(KUBERNETES_MINORS).at(-1) as string,
     LAB_K8S_PACKAGE_VERSION: plan.kubernetes.packageVersion,
     LAB_KUBEADM_API: plan.kubernetes.kubeadmApi,
+    // CNI plugins the profile chains behind Cilium, checked in /opt/cni/bin at boot (prepare-node.sh).
+    LAB_CNI_PLUGINS: (profileOf(config).cniPlugins ?? []).join(' '),
     LAB_CONTROL_PLANE_ENDPOINT: `${plan.controlPlane.privateIp}:${KUBE_API_PORT}`,
     LAB_JOIN_SECRET_ID: refs.joinSecretArn,
   };
@@ -60,6 +63,8 @@ export function nodeScriptValues(plan: LabPlan, node: LabNode, refs: CloudRefs):
     LAB_PUBLIC_IP: refs.controlPlanePublicIp,
     LAB_POD_CIDR: config.kubernetes.podCidr,
     LAB_SERVICE_CIDR: config.kubernetes.serviceCidr,
+    // kubeadm's kube-proxy addon: skipped (Cilium replaces it) unless the profile keeps it.
+    LAB_KUBE_PROXY: profileOf(config).kubeProxy === 'kept' ? 'install' : 'skip',
     LAB_JOIN_TOKEN_TTL: `${config.kubernetes.joinTokenTtlMinutes}m0s`,
     LAB_ARCH: config.ubuntu.arch,
     LAB_HELM_VERSION: plan.tools.helmVersion,

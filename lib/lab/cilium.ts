@@ -57,15 +57,17 @@ export function composeLabCiliumValues(plan: LabPlan, options: CiliumValueOption
   const version = plan.config.cilium.version;
   const base = loadValuesFile(new URL('cilium.yaml', SHIPPED_VALUES_DIR));
   const profile = profileOf(plan.config);
+  // XDP acceleration only where the profile allows it (kube-proxy: no BPF NodePort to accelerate).
+  const xdp = options.xdp && profile.xdp !== false;
   const overlays = [
-    ...(options.xdp ? [{ name: 'xdp.yaml', values: loadValuesFile(new URL('xdp.yaml', SHIPPED_VALUES_DIR)) }] : []),
+    ...(xdp ? [{ name: 'xdp.yaml', values: loadValuesFile(new URL('xdp.yaml', SHIPPED_VALUES_DIR)) }] : []),
     ...(profile.helmOverlay ? [{ name: `profiles/${profile.helmOverlay}`, values: loadValuesFile(new URL(`profiles/${profile.helmOverlay}`, SHIPPED_VALUES_DIR)) }] : []),
   ];
   const user = options.userValuesFile !== undefined ? loadValuesFile(options.userValuesFile) : undefined;
   if (user && options.userValuesFile !== undefined) assertValuesFitChart(user, chart, options.userValuesFile);
   const sources = [
     'helm-values/cilium.yaml',
-    ...(options.xdp ? ['helm-values/xdp.yaml'] : []),
+    ...(xdp ? ['helm-values/xdp.yaml'] : []),
     ...(profile.helmOverlay ? [`helm-values/profiles/${profile.helmOverlay} (profile ${profile.name})`] : []),
     `values computed from the lab (k8sServiceHost, k8sServicePort, ipv4NativeRoutingCIDR${profile.computedValues ? `, profile ${profile.name}'s` : ''})`,
     ...(options.userValuesFile !== undefined ? [options.userValuesFile] : []),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # User data of the control plane (k8s-s): prepares the node, runs `kubeadm init` without the
-# kube-proxy addon, publishes a short-lived join token (CA hash pinned) to the stack's join
+# kube-proxy addon (with it for profile kube-proxy: LAB_KUBE_PROXY), publishes a short-lived join token (CA hash pinned) to the stack's join
 # secret for the workers, sets up kubectl (context CiliumLab) for root and ubuntu, installs the
 # pinned helm, cilium and hubble CLIs, and signals CloudFormation. No CNI is installed here:
 # nodes stay NotReady and CoreDNS Pending until `lab cilium`.
@@ -21,11 +21,13 @@ LAB_PAUSE_IMAGE="registry.k8s.io/pause:3.9"
 LAB_CONTAINERD_MINIMUMS="1.7.13 2.0.0 2.1.0"
 LAB_K8S_PACKAGE_VERSION="1.30.14-1.1"
 LAB_KUBEADM_API="v1beta3"
+LAB_CNI_PLUGINS=""
 LAB_CLUSTER_NAME="cilium-lab"
 LAB_CONTROL_PLANE_ENDPOINT="192.168.10.10:6443"
 LAB_PUBLIC_IP="203.0.113.10"
 LAB_POD_CIDR="172.16.0.0/16"
 LAB_SERVICE_CIDR="10.10.0.0/16"
+LAB_KUBE_PROXY="skip"
 LAB_JOIN_TOKEN_TTL="2h0m0s"
 LAB_JOIN_SECRET_ID="arn:aws:secretsmanager:ap-northeast-2:111122223333:secret:cilium-lab-join-example"
 LAB_ARCH="amd64"
@@ -45,10 +47,22 @@ readonly CP_RUN_DIR=${CP_RUN_DIR:-/run/cilium-lab}
 readonly CP_ADMIN_CONF=${CP_ADMIN_CONF:-/etc/kubernetes/admin.conf}
 CP_JOIN_TOKEN=""
 
+# cp::skip_phases_yaml: the InitConfiguration's skipPhases: the kube-proxy addon is skipped
+# (LAB_KUBE_PROXY=skip: Cilium replaces it) unless the lab's profile keeps it (install).
+cp::skip_phases_yaml() {
+  case "${LAB_KUBE_PROXY}" in
+    skip) printf 'skipPhases:\n  - addon/kube-proxy\n' ;;
+    install) printf '# kube-proxy addon installed (profile kube-proxy)\n' ;;
+    *) log::error_exit 2 "LAB_KUBE_PROXY must be skip or install (got '${LAB_KUBE_PROXY}')" ;;
+  esac
+}
+
 # cp::write_init_config FILE TOKEN: the kubeadm InitConfiguration + ClusterConfiguration +
 # KubeletConfiguration. The token file lives on tmpfs, mode 0600, and is removed after init.
 cp::write_init_config() {
-  local file=$1 token=$2
+  local file=$1 token=$2 skip_phases
+  # Outside the heredoc: a refusal there would not stop the script.
+  skip_phases=$(cp::skip_phases_yaml)
   (
     umask 077
     cat >"$file" <<YAML
@@ -67,8 +81,7 @@ nodeRegistration:
   name: "${LAB_NODE_NAME}"
   criSocket: unix:///run/containerd/containerd.sock
 $(node::kubelet_extra_args_yaml "  ")
-skipPhases:
-  - addon/kube-proxy
+${skip_phases}
 ---
 apiVersion: kubeadm.k8s.io/${LAB_KUBEADM_API}
 kind: ClusterConfiguration
@@ -119,7 +132,7 @@ cp::kubeadm_init() {
     kubeadm config images pull --kubernetes-version "v${LAB_K8S_VERSION}" --cri-socket unix:///run/containerd/containerd.sock
   CP_JOIN_TOKEN=$(kubeadm token generate)
   cp::write_init_config "${CP_RUN_DIR}/kubeadm-init.yaml" "$CP_JOIN_TOKEN"
-  log::info "kubeadm init (Kubernetes v${LAB_K8S_VERSION}, kubeadm ${LAB_KUBEADM_API}, kube-proxy addon skipped)"
+  log::info "kubeadm init (Kubernetes v${LAB_K8S_VERSION}, kubeadm ${LAB_KUBEADM_API}, kube-proxy addon: ${LAB_KUBE_PROXY})"
   kubeadm init --config "${CP_RUN_DIR}/kubeadm-init.yaml" --skip-token-print
   rm -f "${CP_RUN_DIR}/kubeadm-init.yaml"
 }

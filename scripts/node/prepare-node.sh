@@ -171,6 +171,29 @@ node::kubelet_extra_args_yaml() {
   esac
 }
 
+# node::require_cni_plugins: the CNI plugins the lab's profile chains behind Cilium (LAB_CNI_PLUGINS,
+# e.g. portmap for profile kube-proxy) must be in NODE_CNI_BIN_DIR. They come with the
+# kubernetes-cni package, a dependency of kubeadm/kubelet on pkgs.k8s.io
+# (https://github.com/kubernetes/website/issues/32222 quotes "Depends: ... kubernetes-cni"); if a
+# release stops pulling it in, it is installed on purpose, and a plugin still missing stops the boot.
+node::require_cni_plugins() {
+  local dir=${NODE_CNI_BIN_DIR:-/opt/cni/bin} plugin missing=()
+  [[ -n "${LAB_CNI_PLUGINS}" ]] || return 0
+  for plugin in ${LAB_CNI_PLUGINS}; do
+    [[ -x "${dir}/${plugin}" ]] || missing+=("$plugin")
+  done
+  if ((${#missing[@]} > 0)); then
+    log::info "CNI plugins not in ${dir}: ${missing[*]}; installing kubernetes-cni"
+    apt::install kubernetes-cni
+    missing=()
+    for plugin in ${LAB_CNI_PLUGINS}; do
+      [[ -x "${dir}/${plugin}" ]] || missing+=("$plugin")
+    done
+  fi
+  ((${#missing[@]} == 0)) || log::error_exit 15 "the profile chains CNI plugins not in ${dir} even after installing kubernetes-cni: ${missing[*]}"
+  log::info "CNI plugins the profile chains are in ${dir}: ${LAB_CNI_PLUGINS}"
+}
+
 node::prepare() {
   log::info "preparing ${LAB_NODE_NAME} (${LAB_NODE_IP}) for Kubernetes ${LAB_K8S_PACKAGE_VERSION}"
   node::set_hostname
@@ -179,6 +202,7 @@ node::prepare() {
   apt::update
   node::install_containerd
   node::install_kubernetes
+  node::require_cni_plugins
   log::info "containerd $(containerd --version | awk '{print $3}'), kubeadm $(kubeadm version -o short)"
 }
 

@@ -307,6 +307,42 @@ describe('lab check of a netkit lab (profile netkit)', () => {
   });
 });
 
+describe('lab check of a kube-proxy lab (profile kube-proxy): the mirror image of the default', () => {
+  const kpPlan = planLab(loadLabConfig({ context: { profile: 'kube-proxy' } }));
+  const givenKubeProxyCluster = () => {
+    world.installValues(composeLabCiliumValues(kpPlan, { xdp: true }).values as Record<string, unknown>);
+    world.addKubeProxy();
+    for (const node of ['k8s-s', 'k8s-w1', 'k8s-w2']) world.kubeSvcRules.set(node, 12);
+    world.cniHostportRules.set('k8s-w1', 4);
+  };
+
+  it('proves kube-proxy runs, Services live in iptables and HostPort is portmap\'s, and the rest stays green', async () => {
+    // given
+    givenKubeProxyCluster();
+    // when
+    const run = await runCheck([], {}, undefined, kpPlan);
+    // then
+    expect(run.report.results.map((x) => `${x.check}/${x.scenario}`)).toEqual(
+      expect.arrayContaining(['cluster/kube-proxy-present', 'hosts/kube-svc-rules-present', 'datapath/hostport-portmap']),
+    );
+    expect(run.report.results.map((x) => x.scenario)).not.toEqual(expect.arrayContaining(['no-kube-proxy']));
+    expect(run.report.results.filter((x) => x.status !== 'passed').map((x) => `${x.check}/${x.scenario}: ${x.reason}`)).toEqual([]);
+    expect(run.result_of('agent/agent-status').reason).toMatch(/False on 3 agent\(s\), as cilium-config kube-proxy-replacement=false/);
+    expect(run.result_of('datapath/hostport-portmap').expectations.find((e) => e.id === 'cni-hostport-iptables-rules')?.detail).toBe('k8s-w1: 4 CNI-HOSTPORT rule(s)');
+  });
+
+  it('fails each mirrored check where the cluster looks like the default instead', async () => {
+    // given Cilium installed for kube-proxy, but no kube-proxy, no KUBE-SVC rules, no portmap rules
+    world.installValues(composeLabCiliumValues(kpPlan, { xdp: true }).values as Record<string, unknown>);
+    // when
+    const run = await runCheck([], {}, undefined, kpPlan);
+    // then
+    expect(run.result_of('cluster/kube-proxy-present').reason).toMatch(/kube-proxy-daemonset-ready: no kube-proxy DaemonSet/);
+    expect(run.result_of('hosts/kube-svc-rules-present').reason).toMatch(/k8s-s: no KUBE-SVC rule/);
+    expect(run.result_of('datapath/hostport-portmap').reason).toMatch(/cni-hostport-iptables-rules: k8s-w1: 0 CNI-HOSTPORT rule\(s\)/);
+  });
+});
+
 describe('lab check when something is wrong', () => {
   it('fails the datapath set-up with the reason from the pod\'s events when a pod never becomes Ready, skips what depends on it, and still removes the namespace', async () => {
     // given webpod2's image never pulls

@@ -44,7 +44,7 @@ describe('profile cluster-pool: refusals', () => {
 
   it('refuses cluster-pool settings on a lab of another profile, naming the profile to add', () => {
     expect(problems({ 'clusterPool.maskSize': 26 })).toEqual(['clusterPool: only profile=cluster-pool reads clusterPool; add -c profile=cluster-pool, or leave clusterPool out (this lab is profile=study)']);
-    expect(problems({ profile: 'ebpf' })).toEqual(['profile: must be a profile of `npm run lab -- profiles`: study, cluster-pool, netkit']);
+    expect(problems({ profile: 'ebpf' })).toEqual(['profile: must be a profile of `npm run lab -- profiles`: study, cluster-pool, netkit, kube-proxy']);
   });
 });
 
@@ -73,11 +73,19 @@ describe('profile cluster-pool: what it builds', () => {
   });
 
   it('keeps each profile in one place: every profile names what it teaches and only scenarios the suite has', async () => {
-    const { PROFILE_SCENARIOS } = await import('../../lib/checks/suite.js');
-    for (const profile of Object.values(PROFILES)) {
+    const { PROFILE_SCENARIOS, REPLACEMENT_SCENARIOS, labChecks } = await import('../../lib/checks/suite.js');
+    const base = labChecks().flatMap((c) => c.scenarios.map((s) => s.name));
+    for (const profile of Object.values(PROFILES) as { teaches: string; checks: readonly string[]; replacesChecks?: Record<string, string> }[]) {
       expect(profile.teaches.length).toBeGreaterThan(40);
       for (const name of profile.checks) expect(Object.keys(PROFILE_SCENARIOS)).toContain(name);
+      for (const [replaced, name] of Object.entries(profile.replacesChecks ?? {})) {
+        expect(base).toContain(replaced);
+        expect(Object.keys(REPLACEMENT_SCENARIOS)).toContain(name);
+      }
     }
+    // A profile's replacements really take the base scenarios' places.
+    const swapped = labChecks({ replaceChecks: PROFILES['kube-proxy'].replacesChecks }).flatMap((c) => c.scenarios.map((s) => s.name));
+    expect(swapped).toEqual(base.map((name) => (PROFILES['kube-proxy'].replacesChecks as Record<string, string>)[name] ?? name));
   });
 });
 
@@ -99,11 +107,39 @@ describe('profile netkit', () => {
   });
 });
 
+describe('profile kube-proxy', () => {
+  const kubernetesFor = (version: string) => (CILIUM_MINORS[version.split('.').slice(0, 2).join('.')]?.kubernetesMinors.includes('1.30') ? '1.30.14' : '1.32.13');
+
+  it.each(Object.values(CILIUM_MINORS).map((m) => m.chartVersion))('composes values chart %s accepts and its agent starts with: no kube-proxy replacement, portmap chaining, no XDP', (version) => {
+    const config = loadLabConfig({ context: { profile: 'kube-proxy', 'cilium.version': version, 'kubernetes.version': kubernetesFor(version) } });
+    // xdp: true is what `lab cilium` passes without --no-xdp; the profile drops the overlay itself.
+    const { values, sources } = composeLabCiliumValues(planLab(config), { xdp: true });
+    expect(values).toMatchObject({ kubeProxyReplacement: false, cni: { chainingMode: 'portmap' }, bpf: { masquerade: false, hostLegacyRouting: true }, installNoConntrackIptablesRules: false });
+    expect((values as { loadBalancer?: { acceleration?: unknown } }).loadBalancer?.acceleration).toBeUndefined();
+    expect(sources).not.toContain('helm-values/xdp.yaml');
+    expect(sources).toContain('helm-values/profiles/kube-proxy.yaml (profile kube-proxy)');
+  });
+
+  it('keeps XDP for the other profiles', () => {
+    expect(composeLabCiliumValues(planLab(loadLabConfig({ context: {} })), { xdp: true }).sources).toContain('helm-values/xdp.yaml');
+  });
+
+  it("chains exactly the CNI plugins it asks every node to have (LabProfile.cniPlugins = the overlay's cni.chainingMode)", async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    for (const profile of Object.values(PROFILES) as { helmOverlay?: string; cniPlugins?: readonly string[]; name: string }[]) {
+      const overlay = profile.helmOverlay ? parse(readFileSync(new URL(`../../helm-values/profiles/${profile.helmOverlay}`, import.meta.url), 'utf8')) : {};
+      const chaining = overlay?.cni?.chainingMode;
+      expect([profile.name, profile.cniPlugins ?? []]).toEqual([profile.name, chaining && chaining !== 'none' ? [chaining] : []]);
+    }
+  });
+});
+
 describe('lab profiles', () => {
   it('lists every profile with what it teaches, marking the default', async () => {
     const lines: string[] = [];
     const code = await runCli(['profiles'], { commands: [profilesCommand], createServices: () => { throw new Error('no AWS'); }, out: () => ({ info: (l) => lines.push(l), result: (l) => lines.push(l) }) });
     expect(code).toBe(0);
-    expect(lines.join('\n')).toMatch(/^study {9}the KANS week-8 lab: .* \(default\)\ncluster-pool {2}Cilium's cluster-pool IPAM: .*\nnetkit {8}netkit devices instead of veth pairs/);
+    expect(lines.join('\n')).toMatch(/^study {9}the KANS week-8 lab: .* \(default\)\ncluster-pool {2}Cilium's cluster-pool IPAM: .*\nnetkit {8}netkit devices instead of veth pairs.*\nkube-proxy {4}the mirror image of the default: /);
   });
 });

@@ -47,6 +47,21 @@ describe('control plane: kubeadm init configuration', () => {
     expect(render(api).docs[0].skipPhases).toEqual(['addon/kube-proxy']);
   });
 
+  it.each(['v1beta3', 'v1beta4'])('%s: installs the kube-proxy addon where the profile keeps it (LAB_KUBE_PROXY=install)', (api) => {
+    const file = join(work, `init-kube-proxy-${api}.yaml`);
+    const result = bash('control-plane.sh', `LAB_KUBEADM_API=${api}; LAB_KUBE_PROXY=install; cp::write_init_config "${file}" "${TOKEN}"`);
+    expect(result.stderr).toBe('');
+    const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS());
+    expect(docs[0].kind).toBe('InitConfiguration');
+    expect(docs[0].skipPhases).toBeUndefined();
+  });
+
+  it('refuses a LAB_KUBE_PROXY it does not know, naming the two it takes', () => {
+    const result = bash('control-plane.sh', `LAB_KUBE_PROXY=maybe; ( cp::skip_phases_yaml ); echo "status=$?"`);
+    expect(result.stdout).toContain('status=2');
+    expect(result.stderr).toContain("LAB_KUBE_PROXY must be skip or install (got 'maybe')");
+  });
+
   it('sets pod and service subnets, the endpoint and the certificate SANs (Elastic IP included)', () => {
     const cluster = render('v1beta3').docs[1];
     expect([cluster.networking, cluster.controlPlaneEndpoint, cluster.apiServer.certSANs, cluster.kubernetesVersion]).toEqual([
@@ -362,6 +377,75 @@ exit "\${line%%|*}"
     const result = bash('worker.sh', `lab::deadline_start 1500\nnode::check_containerd() { :; }\nnode::configure_containerd() { :; }\nnode::write_crictl_config() { :; }\nnode::install_containerd; echo "status=$?"`, { PATH: bin.path, ...clockEnv() });
     expect(result.stdout).toContain('status=0');
     expect(bin.calls('apt-get')[0]).toMatch(/ install containerd conntrack /);
+  });
+});
+
+describe('CNI plugins a profile chains behind Cilium (LAB_CNI_PLUGINS: portmap for profile kube-proxy)', () => {
+  /** A CNI bin dir holding `plugins`, and an apt-get stand-in that drops `installs` into it (kubernetes-cni). */
+  const setUp = (plugins: string[], installs: string[]) => {
+    const dir = mkdtempSync(join(work, 'cni-'));
+    const cniBin = join(dir, 'opt-cni-bin');
+    const bin = join(dir, 'bin');
+    execFileSync('mkdir', ['-p', cniBin, bin]);
+    for (const p of plugins) writeFileSync(join(cniBin, p), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(
+      join(bin, 'apt-get'),
+      `#!/bin/bash\nprintf '%s\\n' "$*" >>"${dir}/apt.calls"\n${installs.map((p) => `printf '#!/bin/sh\\n' >"${cniBin}/${p}"; chmod 755 "${cniBin}/${p}"`).join('\n')}\n`,
+      { mode: 0o755 },
+    );
+    const clock = join(dir, 'clock');
+    writeFileSync(clock, '1795428900\n');
+    const run = (wanted: string) =>
+      bash('worker.sh', `lab::deadline_start 1500\nLAB_CNI_PLUGINS='${wanted}'\n( node::require_cni_plugins ); echo "status=$?"`, {
+        PATH: `${bin}:${process.env.PATH}`,
+        NODE_CNI_BIN_DIR: cniBin,
+        LAB_FAKE_CLOCK_FILE: clock,
+      });
+    const aptCalls = () => {
+      try {
+        return readFileSync(join(dir, 'apt.calls'), 'utf8').split('\n').filter(Boolean);
+      } catch {
+        return [];
+      }
+    };
+    return { run, aptCalls };
+  };
+
+  it('does nothing for a profile that chains none (the study lab)', () => {
+    const node = setUp([], []);
+    expect(node.run('').stdout).toContain('status=0');
+    expect(node.aptCalls()).toEqual([]);
+  });
+
+  it('finds portmap where kubeadm\'s packages put it, without installing anything', () => {
+    const node = setUp(['bridge', 'portmap'], []);
+    expect(node.run('portmap').stdout).toContain('status=0');
+    expect(node.aptCalls()).toEqual([]);
+  });
+
+  it('installs kubernetes-cni when portmap is missing, then finds it', () => {
+    const node = setUp([], ['portmap']);
+    expect(node.run('portmap').stdout).toContain('status=0');
+    expect(node.aptCalls().some((c) => / install .*kubernetes-cni/.test(c))).toBe(true);
+  });
+
+  it('stops the boot naming the plugin when kubernetes-cni does not bring it either', () => {
+    const node = setUp([], ['bridge']);
+    const result = node.run('portmap');
+    expect(result.stdout).toContain('status=15');
+    expect(result.stderr).toMatch(/the profile chains CNI plugins not in \S+opt-cni-bin even after installing kubernetes-cni: portmap/);
+  });
+
+  it('gives every Kubernetes node of profile kube-proxy portmap to check and the control plane the kube-proxy addon', () => {
+    const lab = synthLab({ profile: 'kube-proxy' });
+    const scripts = resourcesOfType(lab.json, 'AWS::EC2::Instance').map(([, instance]) => userDataScript(instance));
+    const kube = scripts.filter((s) => s.includes('readonly LAB_K8S_MINOR='));
+    expect(kube).toHaveLength(3);
+    for (const script of kube) expect(script).toContain("readonly LAB_CNI_PLUGINS='portmap'");
+    expect(scripts.filter((s) => s.includes("readonly LAB_KUBE_PROXY='install'"))).toHaveLength(1);
+    const study = resourcesOfType(synthLab({}).json, 'AWS::EC2::Instance').map(([, instance]) => userDataScript(instance));
+    expect(study.filter((s) => s.includes("readonly LAB_KUBE_PROXY='skip'"))).toHaveLength(1);
+    expect(study.filter((s) => s.includes("readonly LAB_CNI_PLUGINS=''"))).toHaveLength(3);
   });
 });
 

@@ -17,7 +17,8 @@ import { IPTABLES_SCRIPT, IPTABLES_TAG } from './no-kube-svc-rules.js';
 
 export const SERVICE_LIST_COMMAND = ['cilium-dbg', 'service', 'list', '-o', 'json'] as const;
 
-async function reach(run: ScenarioRun<DatapathPods>, from: KubePod, url: string, hostport: KubePod): Promise<{ ok: boolean; detail: string }> {
+/** `from` -> url, answered by the hostport pod or not (shared with the portmap profile's scenario). */
+export async function reachHostPort(run: ScenarioRun<DatapathPods>, from: KubePod, url: string, hostport: KubePod): Promise<{ ok: boolean; detail: string }> {
   const { answer, failure, retried } = await curlWhoami(run, url, from);
   const ok = answer?.hostname === hostport.name;
   return {
@@ -33,9 +34,9 @@ export const hostPort: Scenario<DatapathPods> = {
   async run(run) {
     const { hostport, hostclient, netpod } = run.fixture;
     const url = `http://${hostport.hostIp}:${HOST_PORT}/`;
-    const remote = await reach(run, netpod, url, hostport);
+    const remote = await reachHostPort(run, netpod, url, hostport);
     run.expect(EXPECT.hostPortReachable, remote.ok, remote.detail);
-    const local = await reach(run, hostclient, url, hostport);
+    const local = await reachHostPort(run, hostclient, url, hostport);
     run.expect(EXPECT.hostPortSameNode, local.ok, local.detail);
 
     // The agent on the hostport pod's node: HostPort on, and the frontend in its service table.

@@ -192,7 +192,11 @@ async function runCheckCommand(ctx: CommandContext, settings: CheckCommandSettin
     ...(target.artifactsBucket ? { artifacts: { store: services.artifacts, bucket: target.artifactsBucket } } : {}),
   };
   const profile = profileOf(target.plan.config);
-  const checks = labChecks({ profileChecks: profile.checks, ...(ctx.options['upstream'] === true ? { upstream: { junitPath: upstreamJunitPath(ctx, labName) } } : {}) });
+  const checks = labChecks({
+    profileChecks: profile.checks,
+    ...(profile.replacesChecks ? { replaceChecks: profile.replacesChecks } : {}),
+    ...(ctx.options['upstream'] === true ? { upstream: { junitPath: upstreamJunitPath(ctx, labName) } } : {}),
+  });
   let results: ScenarioResult[];
   progress.scenariosStarted = true;
   try {
