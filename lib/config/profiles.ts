@@ -5,6 +5,8 @@
  * `profile === ...` itself. Select with `-c profile=<name>`; `lab profiles` lists them.
  */
 import { coveringCidr, formatCidr, parseCidr, type Ipv4Cidr } from './cidr.js';
+import { checkClusterPool } from './cluster-pool-rules.js';
+import type { Report } from './report.js';
 import type { ProfileName } from './profile-names.js';
 import type { LabConfig } from './schema.js';
 
@@ -32,6 +34,10 @@ export interface LabProfile {
   readonly xdp?: false;
   /** Scenarios of the base suite this profile swaps for its own (base name -> its name). */
   readonly replacesChecks?: Readonly<Record<string, string>>;
+  /** Cross-field rules only this profile has (run at synth with the lab's own, lib/config/rules.ts). */
+  rules?(config: LabConfig, report: Report): void;
+  /** Facts `lab check`'s scenarios of this profile read from the config (lib/checks/types.ts LabFacts). */
+  checkFacts?(config: LabConfig): { readonly clusterPool?: { readonly cidrs: readonly string[]; readonly maskSize: number } };
   /** Settings this profile needs a value of, and why (refused at synth otherwise). */
   readonly requires?: readonly { readonly path: string; readonly allowed: readonly string[]; readonly why: string }[];
 }
@@ -55,6 +61,8 @@ export const PROFILES = {
     }),
     checks: ['ipam-pool'],
     ownSettings: ['clusterPool'],
+    rules: checkClusterPool,
+    checkFacts: (config) => ({ clusterPool: { cidrs: config.clusterPool.cidrs, maskSize: config.clusterPool.maskSize } }),
   },
   netkit: {
     name: 'netkit',

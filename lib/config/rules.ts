@@ -29,8 +29,8 @@ import {
   type Ipv4Cidr,
 } from './cidr.js';
 import { workerNodes } from './plan.js';
+import type { Report } from './report.js';
 
-type Report = (path: readonly (string | number)[], message: string, other?: { readonly path: readonly string[]; readonly message: string }) => void;
 
 /**
  * A clash between two fields is reported against the first; `other` words it against the second,
@@ -255,9 +255,6 @@ function checkAccess(config: LabConfig, report: Report): void {
  */
 export const LabConfigSchema = LabConfigFieldsSchema.superRefine(checkLabConfig);
 
-/** The pitfall the cluster-pool profile teaches, said with every overlap it refuses. */
-const POOL_PITFALL = "Cilium's cluster-pool IPAM hands out pod addresses from these pools, and a pool that overlaps node or service addresses breaks cross-node traffic (the chart's default 10.0.0.0/8 is the classic case)";
-
 /** The profile's own rules, and settings only another profile reads. */
 function checkProfile(config: LabConfig, report: Report): void {
   const defaults = LabConfigFieldsSchema.parse({});
@@ -273,27 +270,5 @@ function checkProfile(config: LabConfig, report: Report): void {
     const value = String(need.path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], config));
     if (!need.allowed.includes(value)) report(need.path.split('.'), `profile=${profile.name} needs ${need.path} ${need.allowed.join(' or ')} (got ${value}): ${need.why}`);
   }
-  if (!profile.ownSettings.includes('clusterPool')) return;
-  const pools = config.clusterPool.cidrs.map((text) => ({ text, cidr: cidrOf(text) }));
-  const taken: [string, Ipv4Cidr | undefined][] = [
-    ['network.vpcCidr', cidrOf(config.network.vpcCidr)],
-    ['kubernetes.serviceCidr', cidrOf(config.kubernetes.serviceCidr)],
-  ];
-  pools.forEach(({ text, cidr }, i) => {
-    if (!cidr) return;
-    for (const [field, range] of taken) {
-      if (range && cidrsOverlap(cidr, range)) report(['clusterPool', 'cidrs', i], `${text} overlaps ${field} ${formatCidr(range)}: ${POOL_PITFALL}; pick a pool apart from both (e.g. 10.200.0.0/16)`);
-    }
-    pools.slice(0, i).forEach((earlier) => {
-      if (earlier.cidr && cidrsOverlap(cidr, earlier.cidr)) report(['clusterPool', 'cidrs', i], `${text} overlaps the pool ${earlier.text}; every pool is its own range`);
-    });
-    if (config.clusterPool.maskSize < cidr.prefix) {
-      report(['clusterPool', 'maskSize'], `/${config.clusterPool.maskSize} blocks do not fit in the pool ${text}; use a mask of /${cidr.prefix} or longer (it cannot change once the lab runs)`);
-    }
-  });
-  const blocks = pools.reduce((sum, { cidr }) => sum + (cidr && config.clusterPool.maskSize >= cidr.prefix ? 2 ** (config.clusterPool.maskSize - cidr.prefix) : 0), 0);
-  const kubeNodes = 1 + config.workers.count;
-  if (pools.every((p) => p.cidr) && blocks > 0 && blocks < kubeNodes) {
-    report(['clusterPool', 'cidrs'], `the pools hold ${blocks} /${config.clusterPool.maskSize} block(s) for ${kubeNodes} Kubernetes nodes; add a pool (the list can only grow) or use a larger one`);
-  }
+  profile.rules?.(config, report);
 }

@@ -42,6 +42,19 @@ describe('profile cluster-pool: refusals', () => {
     expect(problems({ profile: 'cluster-pool', 'clusterPool.cidrs': '10.200.0.0/16,10.200.128.0/17' })).toEqual(['clusterPool.cidrs.1: 10.200.128.0/17 overlaps the pool 10.200.0.0/16; every pool is its own range']);
   });
 
+  it('refuses pools so far apart that the range covering them (Cilium\'s native-routing CIDR, never masqueraded) swallows other ranges', () => {
+    expect(problems({ profile: 'cluster-pool', 'clusterPool.cidrs': '10.20.0.0/16,10.200.0.0/16' })).toEqual([
+      "clusterPool.cidrs: the range covering every pool, 10.0.0.0/8 (Cilium's ipv4NativeRoutingCIDR: traffic to it is never masqueraded), overlaps kubernetes.serviceCidr 10.10.0.0/16; pick pools next to each other (e.g. 10.200.0.0/16, 10.201.0.0/16)",
+    ]);
+    expect(problems({ profile: 'cluster-pool', 'clusterPool.cidrs': '10.200.0.0/16,172.20.0.0/16' })[0]).toMatch(
+      /^clusterPool\.cidrs: the range covering every pool, 0\.0\.0\.0\/0 .* overlaps network\.vpcCidr 192\.168\.0\.0\/16 and kubernetes\.serviceCidr 10\.10\.0\.0\/16 and 169\.254\.0\.0\/16 .* and holds public addresses/,
+    );
+    expect(problems({ profile: 'cluster-pool', 'clusterPool.cidrs': '100.64.0.0/16,100.127.0.0/16', 'kubernetes.serviceCidr': '10.10.0.0/16' })).toEqual([]);
+    expect(problems({ profile: 'cluster-pool', 'clusterPool.cidrs': '172.20.0.0/16,172.30.0.0/16' })).toEqual([]);
+    // The covering range is what the values carry.
+    expect(nativeRoutingCidr(loadLabConfig({ context: { profile: 'cluster-pool', 'clusterPool.cidrs': '172.20.0.0/16,172.30.0.0/16' } }))).toBe('172.16.0.0/12');
+  });
+
   it('refuses cluster-pool settings on a lab of another profile, naming the profile to add', () => {
     expect(problems({ 'clusterPool.maskSize': 26 })).toEqual(['clusterPool: only profile=cluster-pool reads clusterPool; add -c profile=cluster-pool, or leave clusterPool out (this lab is profile=study)']);
     expect(problems({ profile: 'ebpf' })).toEqual(['profile: must be a profile of `npm run lab -- profiles`: study, cluster-pool, netkit, kube-proxy']);

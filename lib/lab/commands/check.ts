@@ -67,7 +67,7 @@ export function labFacts(target: LabTarget): LabFacts {
   const testpc = target.nodes.find((n) => n.role === 'testpc');
   const { config } = target.plan;
   return {
-    ...(profileOf(config).ownSettings.includes('clusterPool') ? { clusterPool: { cidrs: config.clusterPool.cidrs, maskSize: config.clusterPool.maskSize } } : {}),
+    ...profileOf(config).checkFacts?.(config),
     ...(testpc ? { testpc: { name: testpc.name, privateIp: testpc.privateIp, instanceId: testpc.instanceId } } : {}),
     nodes: target.kubeNodes.map((n) => ({
       name: n.name,
