@@ -348,6 +348,12 @@ export function agentRefusals(values: HelmValues): string[] {
   if ((acceleration === 'native' || acceleration === 'best-effort') && !bpfNodePort) {
     problems.push(`loadBalancer.acceleration: ${String(acceleration)} does nothing without BPF NodePort (kubeProxyReplacement: true, or nodePort.enabled: true); use --no-xdp or keep kube-proxy replacement`);
   }
+  const datapathMode = valueAt(values, 'bpf.datapathMode');
+  if ((datapathMode === 'netkit' || datapathMode === 'netkit-l2') && isTrue(valueAt(values, 'endpointRoutes.enabled'))) {
+    problems.push(
+      `endpointRoutes.enabled: true with bpf.datapathMode: ${String(datapathMode)} needs the netkit driver's scrub attributes (kernel 6.13 or a stable backport): without them Cilium 1.20 refuses to start (cilium/cilium#44960) and older agents misclassify host-to-pod traffic under policies (cilium/cilium#35060); set endpointRoutes.enabled: false (profile netkit does)`,
+    );
+  }
   const cidr = valueAt(values, 'ipv4NativeRoutingCIDR');
   if (native && masquerade && (cidr === undefined || cidr === null || cidr === '') && !ipMasqAgent && ipam !== 'eni' && ipam !== 'alibabacloud') {
     problems.push('ipv4NativeRoutingCIDR: routingMode native needs it (the agent refuses to start without it); leave it to the lab (the pod CIDR), or enable ipMasqAgent');

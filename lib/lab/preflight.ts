@@ -56,7 +56,7 @@ export interface DatapathNeeds {
   readonly minKernel: string;
   /** bpf.hostLegacyRouting is false: BPF host routing asked for explicitly. */
   readonly bpfHostRouting: boolean;
-  /** bpf.datapathMode is netkit. */
+  /** bpf.datapathMode is netkit or netkit-l2. */
   readonly netkit: boolean;
   /** loadBalancer.acceleration: native (XDP required) or best-effort (XDP where the driver has it). */
   readonly xdp: 'native' | 'best-effort' | undefined;
@@ -80,7 +80,7 @@ export function datapathNeeds(ciliumVersion: string, values: HelmValues): Datapa
     ciliumVersion,
     minKernel: minor.minKernel,
     bpfHostRouting: at(values, 'bpf.hostLegacyRouting') === false,
-    netkit: at(values, 'bpf.datapathMode') === 'netkit',
+    netkit: at(values, 'bpf.datapathMode') === 'netkit' || at(values, 'bpf.datapathMode') === 'netkit-l2',
     xdp: acceleration === 'native' || acceleration === 'best-effort' ? acceleration : undefined,
   };
 }

@@ -115,7 +115,7 @@ describe('profile netkit', () => {
     const { datapathNeeds } = await import('../../lib/lab/preflight.js');
     const config = loadLabConfig({ context: { profile: 'netkit', 'cilium.version': version, 'kubernetes.version': version.startsWith('1.16') || version.startsWith('1.17') ? '1.30.14' : '1.32.13' } });
     const { values } = composeLabCiliumValues(planLab(config), { xdp: true });
-    expect(values).toMatchObject({ bpf: { datapathMode: 'netkit', masquerade: true, hostLegacyRouting: false } });
+    expect(values).toMatchObject({ bpf: { datapathMode: 'netkit', masquerade: true, hostLegacyRouting: false }, endpointRoutes: { enabled: false } });
     expect(datapathNeeds(version, values).netkit).toBe(true);
   });
 });

@@ -225,6 +225,12 @@ describe('combinations the Cilium agent refuses at start, refused before any clo
     ]);
     // nodePort.enabled turns BPF NodePort on without kube-proxy replacement: XDP then has work to do
     expect(agentRefusals({ nodePort: { enabled: true }, loadBalancer: { acceleration: 'native' } })).toEqual([]);
+    // netkit with per-endpoint routes needs scrub attributes the lab cannot promise (cilium/cilium#44960)
+    expect(agentRefusals({ bpf: { datapathMode: 'netkit-l2' }, endpointRoutes: { enabled: true } })).toEqual([
+      expect.stringMatching(/^endpointRoutes\.enabled: true with bpf\.datapathMode: netkit-l2 needs the netkit driver's scrub attributes .* set endpointRoutes\.enabled: false \(profile netkit does\)$/),
+    ]);
+    expect(agentRefusals({ bpf: { datapathMode: 'netkit' }, endpointRoutes: { enabled: false } })).toEqual([]);
+    expect(agentRefusals({ bpf: { datapathMode: 'veth' }, endpointRoutes: { enabled: true } })).toEqual([]);
     // ip-masq-agent makes the native-routing CIDR optional
     expect(agentRefusals({ routingMode: 'native', ipMasqAgent: { enabled: true }, bpf: { masquerade: true } })).toEqual([]);
   });
