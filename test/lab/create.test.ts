@@ -92,7 +92,7 @@ describe('lab create', () => {
       { part: 'check', junit: 'out.xml' },
     ]);
     const report = JSON.parse(run.text.slice(run.text.indexOf('{'))) as RunReport & { result: { greenAfterMs: number; costPerHour: number; expiresAt: string; reportPath: string } };
-    expect(report.phases.map((p) => p.name)).toEqual(['current expiry', 'deploy', 'up', 'check']);
+    expect(report.phases.map((p) => p.name)).toEqual(['deployed lab', 'deploy', 'up', 'check']);
     expect(report.result.greenAfterMs).toBe(7 * 60_000);
     expect(report.result.costPerHour).toBeCloseTo(0.685, 3);
     expect(existsSync(report.result.reportPath)).toBe(true);
@@ -138,6 +138,20 @@ describe('lab create', () => {
       expect([run.code, existsSync(cdkArgs)]).toEqual([2, false]);
       expect(run.text).not.toMatch(/stopped at/);
     }
+  });
+
+  it("refuses deploy's own bad input (--ttl) before any AWS call, exit 2", async () => {
+    const run = await create(['--ttl', 'bogus'], part('up', UP_OPTIONS, []), part('check', CHECK_OPTIONS, []));
+    expect([run.code, existsSync(cdkArgs)]).toEqual([2, false]);
+    expect(run.text).toMatch(/--ttl bogus: write a lifetime/);
+    expect(run.text).not.toMatch(/stopped at/);
+  });
+
+  it('refuses to turn a running lab into another profile, exit 2, saying nothing was deployed', async () => {
+    account.addLab('running-study', {});
+    const run = await create(['-c', 'labName=running-study', '-c', 'profile=netkit'], part('up', UP_OPTIONS, []), part('check', CHECK_OPTIONS, []));
+    expect([run.code, existsSync(cdkArgs)]).toEqual([2, false]);
+    expect(run.text).toMatch(/lab create stopped at deploy: profile: lab running-study runs with profile study, and this deploy asks for netkit; [\s\S]*nothing was deployed/);
   });
 
   it('exits 1, not cdk\'s own code, when cdk deploy fails', async () => {

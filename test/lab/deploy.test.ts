@@ -152,7 +152,7 @@ describe('lab CLI', () => {
   it('prints the phase timings as JSON with --json', async () => {
     const { code, text } = await run(['deploy', '--json', '--yes']);
     const report = JSON.parse(text.slice(text.indexOf('{')));
-    expect([code, report.ok, report.phases.map((p: { name: string; status: string }) => `${p.name}:${p.status}`)]).toEqual([0, true, ['current expiry:ok', 'deploy:ok']]);
+    expect([code, report.ok, report.phases.map((p: { name: string; status: string }) => `${p.name}:${p.status}`)]).toEqual([0, true, ['deployed lab:ok', 'deploy:ok']]);
   });
 
   it('refuses an expiresAt in the past before running cdk', async () => {
@@ -170,6 +170,18 @@ describe('lab CLI', () => {
     expect(code).toBe(0);
     expect(readFileSync(record, 'utf8').split('\n')).toContain(`expiresAt=${laterIso}`);
     expect(text).toContain(`keeping the lab's later expiry ${laterIso}`);
+  });
+
+  it('refuses a re-deploy that would change what a running lab cannot, before cdk runs (with --ttl none too)', async () => {
+    account.addLab('pooled', { deployed: { profile: 'cluster-pool', 'clusterPool.cidrs': '10.200.0.0/16,10.201.0.0/16' } });
+    for (const argv of [['-c', 'profile=study'], ['-c', 'profile=cluster-pool', '-c', 'clusterPool.cidrs=10.201.0.0/16'], ['-c', 'profile=cluster-pool', '-c', 'clusterPool.cidrs=10.200.0.0/16,10.201.0.0/16', '-c', 'clusterPool.maskSize=25', '--ttl', 'none']]) {
+      const { code, text } = await run(['deploy', '-c', 'labName=pooled', '--yes', ...argv]);
+      expect([code, readFileSync(record, 'utf8')]).toEqual([2, '']);
+      expect(text).toMatch(/(failed: |^)(profile|clusterPool\.cidrs|clusterPool\.maskSize): lab pooled /m);
+    }
+    // Growing the pool list is what Cilium allows.
+    const grown = await run(['deploy', '-c', 'labName=pooled', '--yes', '-c', 'profile=cluster-pool', '-c', 'clusterPool.cidrs=10.200.0.0/16,10.201.0.0/16,10.202.0.0/16']);
+    expect(grown.code).toBe(0);
   });
 
   it('takes now + --ttl when the lab\'s expiry is earlier than that', async () => {

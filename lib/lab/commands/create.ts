@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WordedError } from '../../errors.js';
+import { REFUSAL_EXIT_CODE, WordedError } from '../../errors.js';
 import { formatDuration } from '../../lifecycle/timing.js';
 import { labCost } from '../../lifecycle/cost.js';
 import type { CommandContext, LabCommand, OptionSpec } from '../cli.js';
@@ -75,16 +75,19 @@ export function createCommand(parts: CreateParts = { deploy: deployCommand, up: 
         }
       } catch (error) {
         const message = (error as Error).message;
-        const next =
-          step === parts.deploy
+        const exitCode = (error as { exitCode?: unknown }).exitCode;
+        // deploy refuses (2) only before cdk changes anything: its own checks, or a synth cdk refused.
+        const refusedBeforeDeploy = step === parts.deploy && exitCode === REFUSAL_EXIT_CODE && error instanceof WordedError;
+        const next = refusedBeforeDeploy
+          ? 'nothing was deployed; fix the setting and run lab create again'
+          : step === parts.deploy
             ? 'cdk deploy failed: its output above names each failing node and its last log lines (a rolled-back stack leaves no node to inspect); fix and run lab create again'
             : `the lab is deployed and keeps running until it expires: collect its nodes' logs with \`npm run lab -- logs -c labName=${labName}\`, delete it with \`npm run lab -- down -c labName=${labName} --yes\``;
         // What the failed part got done (lab check: every scenario's result) goes into the report too.
         const partial = (error as { result?: unknown }).result;
-        // A refusal is 2 only before anything was deployed (create checks every part's input first);
-        // a signal keeps its 130 / 143; anything else is a failure.
-        const exitCode = (error as { exitCode?: unknown }).exitCode;
-        const keep = (exitCode === 130 || exitCode === 143) && error instanceof WordedError;
+        // A refusal is 2 only before anything was deployed (create checks every part's input first,
+        // deploy what needs the deployed lab); a signal keeps its 130 / 143; anything else is a failure.
+        const keep = (refusedBeforeDeploy || exitCode === 130 || exitCode === 143) && error instanceof WordedError;
         throw new CreateFailedError(
           `lab create stopped at ${step.name}: ${message}\n\n${next}`,
           { ...results, ...(partial !== undefined ? { [step.name]: partial } : {}), failedAt: step.name },
