@@ -96,7 +96,6 @@ export const datapathFixture: Fixture<DatapathPods> = {
   name: 'datapath namespace',
   async setup(env: CheckEnvironment, record): Promise<DatapathPods> {
     const { kube, options } = env;
-    const setUpAt = new Date(Math.floor(Date.now() / 1000) * 1000);
     const ns = options.namespace;
     const controlPlane = env.lab.nodes.find((n) => n.role === 'control-plane');
     const workers = env.lab.nodes.filter((n) => n.role === 'worker').map((n) => n.name);
@@ -105,8 +104,11 @@ export const datapathFixture: Fixture<DatapathPods> = {
 
     const leftover = await kube.deleteNamespace(ns, wait);
     record(`delete namespace ${ns} (leftover of an earlier run)`, leftover === 'deleted' ? 'deleted' : 'none');
-    await kube.createNamespace(ns, MANAGED_BY);
-    record(`create namespace ${ns}`, 'created');
+    const createdAt = await kube.createNamespace(ns, MANAGED_BY);
+    // On the cluster's clock (Hubble's --since is compared with the nodes' flow times), not this
+    // machine's, which may run ahead of it; this machine's whole second only when the API says none.
+    const setUpAt = createdAt ?? new Date(Math.floor(Date.now() / 1000) * 1000);
+    record(`create namespace ${ns}`, `created ${setUpAt.toISOString().replace(/\.\d+Z$/, 'Z')}${createdAt ? ' (creationTimestamp)' : ' (this machine\'s clock)'}`);
 
     const manifests = datapathManifests(controlPlane.name, workers);
     for (const m of manifests) {

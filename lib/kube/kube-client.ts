@@ -352,8 +352,10 @@ export class ClientNodeKube implements KubeClient {
     return ns && (ns.status?.phase ?? 'Active');
   }
 
-  async createNamespace(name: string, labels: Readonly<Record<string, string>> = {}): Promise<void> {
-    await this.call(`create namespace ${name}`, () => this.core.createNamespace({ body: { metadata: { name, labels: { ...labels } } } }));
+  async createNamespace(name: string, labels: Readonly<Record<string, string>> = {}): Promise<Date | undefined> {
+    const created = await this.call(`create namespace ${name}`, () => this.core.createNamespace({ body: { metadata: { name, labels: { ...labels } } } }));
+    const at = created.metadata?.creationTimestamp;
+    return at === undefined ? undefined : new Date(at);
   }
 
   async deleteNamespace(name: string, options: WaitOptions): Promise<'deleted' | 'absent'> {

@@ -203,7 +203,8 @@ export interface KubeClient {
   getEvents(namespace: string, objectName?: string): Promise<KubeEvent[]>;
   /** The namespace's phase (Active, Terminating), undefined when there is none. */
   getNamespacePhase(name: string): Promise<string | undefined>;
-  createNamespace(name: string, labels?: Readonly<Record<string, string>>): Promise<void>;
+  /** Creates the namespace; resolves to its creationTimestamp (the API server's clock), when it says. */
+  createNamespace(name: string, labels?: Readonly<Record<string, string>>): Promise<Date | undefined>;
   /** Deletes the namespace and waits until it is gone; 'absent' when there was none. Throws WaitTimeoutError. */
   deleteNamespace(name: string, options: WaitOptions): Promise<'deleted' | 'absent'>;
   /** Creates the pod; an existing pod of that name is left as it is and returned. */

@@ -635,6 +635,20 @@ describe('lab check when something is wrong', () => {
     expect(run.result_of('datapath/hubble-flows').status).toBe('passed');
   });
 
+  it("reads Hubble from the namespace's creation on the cluster's clock, so a machine running ahead hides no drop", async () => {
+    // given: the cluster's clocks 10 minutes behind this machine's, and a drop just now (node time)
+    world.api.clockOffsetMs = -600_000;
+    world.hubbleDrops.push({ from: 'netpod', to: 'webpod2', reason: 'POLICY_DENIED' });
+    // when
+    const run = await runCheck();
+    // then: --since is the namespace's creationTimestamp, and the drop is seen
+    const r = run.result_of('datapath/hubble-flows');
+    expect(r.status).toBe('failed');
+    expect(r.reason).toContain('(POLICY_DENIED)');
+    const since = /--since (\S+)/.exec(r.evidence.command ?? '')?.[1] as string;
+    expect(Date.now() - Date.parse(since)).toBeGreaterThan(590_000);
+  });
+
   it('fails hubble-flows on a DROPPED flow of netpod, showing the drop reason', async () => {
     // given: Hubble saw a packet of netpod dropped by policy
     world.hubbleDrops.push({ from: 'netpod', to: 'webpod2', reason: 'POLICY_DENIED' });

@@ -427,7 +427,7 @@ export class LabWorld {
         if (!this.hubbleSeesTraffic || !client) return { stdout: this.hubbleExtraFlows.map((l) => `${l}\n`).join('') };
         const flows = [
           ...this.traffic.filter((t) => t.from === name).map((t) => ({ to: t.to, drop: undefined })),
-          ...this.hubbleDrops.filter((d) => d.from === name && (since === undefined || (d.at ?? Date.now()) >= Date.parse(since))).map((d) => ({ to: d.to, drop: { reason: 133, desc: d.reason } })),
+          ...this.hubbleDrops.filter((d) => d.from === name && (since === undefined || (d.at ?? Date.now() + this.api.clockOffsetMs) >= Date.parse(since))).map((d) => ({ to: d.to, drop: { reason: 133, desc: d.reason } })),
         ];
         const lines = flows
           .filter((f) => (to === undefined || to === `${ns}/${f.to}`) && (verdict === undefined || verdict === (f.drop ? 'DROPPED' : 'FORWARDED')))

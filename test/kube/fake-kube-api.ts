@@ -149,6 +149,8 @@ export class FakeKubeApi {
   private execHandler: ExecHandler = () => ({ stderr: 'fake: no exec handler\n', exitCode: 126 });
   /** Reads of a Terminating namespace before it is gone. */
   namespaceTerminationReads = 1;
+  /** The API server's clock against this machine's (ms; negative: the cluster runs behind). Namespaces are stamped with it. */
+  clockOffsetMs = 0;
   /** Namespaces whose deletion never completes (stuck finalizer). */
   readonly stuckNamespaces = new Set<string>();
   /**
@@ -233,7 +235,7 @@ export class FakeKubeApi {
 
   addNamespace(name: string): void {
     this.namespaces.set(name, {
-      obj: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, uid: uid(), creationTimestamp: now(), labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } },
+      obj: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, uid: uid(), creationTimestamp: new Date(Date.now() + this.clockOffsetMs).toISOString().replace(/\.\d+Z$/, 'Z'), labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } },
       readsLeft: -1,
     });
   }
