@@ -91,7 +91,7 @@ describe('the lab job', () => {
   it('creates the lab as a user does: lab name, owner, the runner as operator, a 3 h expiry, no prompt, JUnit, JSON on clean stdout (npm --silent)', () => {
     expect(create.id).toBe('create');
     expect(create.run).toBe(
-      "npm run --silent lab -- create -c labName=\"$LAB_NAME\" -c profile=\"${{ inputs.profile || 'study' }}\" -c owner=\"github:${GITHUB_REPOSITORY}\" -c access.operatorCidr=\"$OPERATOR_CIDR\" --ttl 3h --yes --junit reports/junit.xml --json > reports/create.json",
+      "npm run --silent lab -- create -c labName=\"$LAB_NAME\" -c profile=\"$LAB_PROFILE\" -c owner=\"github:${GITHUB_REPOSITORY}\" -c access.operatorCidr=\"$OPERATOR_CIDR\" --ttl 3h --yes --junit reports/junit.xml --json > reports/create.json",
     );
   });
 
@@ -100,8 +100,11 @@ describe('the lab job', () => {
     const { substitute } = await import('./workflow-runner.js');
     expect(workflow.on.workflow_dispatch.inputs.profile).toMatchObject({ type: 'choice', options: [...PROFILE_NAMES], default: 'study' });
     const scope = (inputs: Record<string, string>) => ({ lookup: (path: string) => (path.startsWith('inputs.') ? inputs[path.slice(7)] : undefined), functions: {} });
-    expect(substitute(create.run, scope({}))).toContain('-c profile="study"');
-    expect(substitute(create.run, scope({ profile: 'cluster-pool' }))).toContain('-c profile="cluster-pool"');
+    expect(substitute(workflow.env.LAB_PROFILE, scope({}))).toBe('study');
+    expect(substitute(workflow.env.LAB_PROFILE, scope({ profile: 'cluster-pool' }))).toBe('cluster-pool');
+    // Inputs reach scripts through env only: none is spliced into a run: script.
+    const runs = Object.values(workflow.jobs as Record<string, { steps: { run?: string }[] }>).flatMap((job) => job.steps.map((step) => step.run ?? ''));
+    expect(runs.filter((run) => run.includes('inputs.'))).toEqual([]);
   });
 
   it('names each run uniquely within labName rules, even with a 16-digit run id', () => {
