@@ -25,7 +25,6 @@
  * does; aws/aws-cdk#27455), and none is needed: the schedule is a resource of the stack it
  * deletes, so DeleteStack removes it, and `lab down` before expiry removes it too.
  */
-import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Aws, CfnOutput, CustomResource, CustomResourceProvider, CustomResourceProviderRuntime, Duration, Fn, Stack, Validations, aws_iam as iam, aws_scheduler as scheduler, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -132,12 +131,12 @@ export class LabExpiry extends Construct {
       },
     };
     // Any change to those makes CloudFormation rewrite the whole schedule with the clock's last
-    // time, which would drop a later time `lab extend` set: the clock gets their fingerprint, so
-    // it runs again then and keeps the later of the two.
-    const fingerprint = createHash('sha256').update(JSON.stringify(Stack.of(this).resolve(schedule))).digest('hex').slice(0, 16);
+    // time, which would drop a later time `lab extend` set: the clock gets them as its own
+    // properties, as CloudFormation resolves them at deploy (a replaced role's new ARN included),
+    // so it runs again then and keeps the later of the two.
     this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
       ...schedule,
-      scheduleExpression: 'expiresAt' in props ? schedulerAtExpression(props.expiresAt) : this.clock(props.ttlSeconds, props.tags, fingerprint).getAttString('AtExpression'),
+      scheduleExpression: 'expiresAt' in props ? schedulerAtExpression(props.expiresAt) : this.clock(props.ttlSeconds, props.tags, schedule).getAttString('AtExpression'),
     });
 
     new CfnOutput(this, 'DeadLetterOutput', {
@@ -157,7 +156,7 @@ export class LabExpiry extends Construct {
    * The expiry clock: a custom resource whose AtExpression is `at(now + ttl)` at deploy time, never
    * earlier than the schedule's current time. Its function may read only this lab's schedule.
    */
-  private clock(ttlSeconds: number, tags: Readonly<Record<string, string>>, scheduleFingerprint: string): CustomResource {
+  private clock(ttlSeconds: number, tags: Readonly<Record<string, string>>, schedule: Readonly<Record<string, unknown>>): CustomResource {
     const stack = Stack.of(this);
     const scheduleArn = stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${EXPIRY_SCHEDULE_GROUP}/${this.scheduleName}` });
     const provider = CustomResourceProvider.getOrCreateProvider(this, EXPIRY_CLOCK_TYPE, {
@@ -176,7 +175,7 @@ export class LabExpiry extends Construct {
     return new CustomResource(this, 'Clock', {
       serviceToken: provider.serviceToken,
       resourceType: EXPIRY_CLOCK_TYPE,
-      properties: { TtlSeconds: ttlSeconds, ScheduleName: this.scheduleName, ScheduleGroup: EXPIRY_SCHEDULE_GROUP, ScheduleFingerprint: scheduleFingerprint },
+      properties: { TtlSeconds: ttlSeconds, ScheduleName: this.scheduleName, ScheduleGroup: EXPIRY_SCHEDULE_GROUP, Schedule: schedule },
     });
   }
 }
