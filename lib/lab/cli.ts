@@ -154,6 +154,8 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
           .then((s) => s.stackOutputs(config.labName))
           .then((outputs) => labTargetFromOutputs(config.labName, outputs))),
     };
+    // The command's own input, offline, before it makes any call (lab create asks every part).
+    command.validate?.(ctx);
     const result = await command.run(ctx);
     report = reporter.report(true, { result: result.data });
     if (json) out.result(JSON.stringify(report, null, 2));

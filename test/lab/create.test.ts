@@ -147,6 +147,13 @@ describe('lab create', () => {
     expect(run.text).not.toMatch(/stopped at/);
   });
 
+  it("refuses check's --kubeconfig naming no file before deploying anything", async () => {
+    const { checkCommand } = await import('../../lib/lab/commands/check.js');
+    const run = await create(['--kubeconfig', join(dir, 'no-such-kubeconfig')], part('up', UP_OPTIONS, []), checkCommand());
+    expect([run.code, existsSync(cdkArgs)]).toEqual([2, false]);
+    expect(run.text).toMatch(/--kubeconfig \S+no-such-kubeconfig: no such file/);
+  });
+
   it('refuses to turn a running lab into another profile, exit 2, saying nothing was deployed', async () => {
     account.addLab('running-study', {});
     const run = await create(['-c', 'labName=running-study', '-c', 'profile=netkit'], part('up', UP_OPTIONS, []), part('check', CHECK_OPTIONS, []));

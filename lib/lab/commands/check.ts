@@ -96,6 +96,14 @@ export const KUBECONFIG_OPTION = {
   kubeconfig: { type: 'string' as const, description: 'the kubeconfig to use (default: the one `lab kubeconfig` wrote in the lab state directory)' },
 };
 
+/** A --kubeconfig that names no file is refused before any AWS call (and before lab create deploys). */
+export function validateKubeconfigOption(ctx: CommandContext): void {
+  const given = ctx.options['kubeconfig'];
+  if (typeof given === 'string' && given !== '' && !existsSync(given)) {
+    throw new UsageError(`--kubeconfig ${given}: no such file (leave the option out and lab ${ctx.reporter.command} fetches the lab's own)`);
+  }
+}
+
 /**
  * The Kubernetes client of the deployed lab: the kubeconfig given, or the lab's own in the state
  * directory, fetched first when this machine has none (a fresh CI runner, a new laptop).
@@ -129,6 +137,7 @@ export function checkCommand(settings: CheckCommandSettings = {}): LabCommand {
       upstream: { type: 'boolean', description: 'also run `cilium connectivity test` on the control plane (6-12 min) and fetch its JUnit' },
       ...KUBECONFIG_OPTION,
     },
+    validate: validateKubeconfigOption,
     async run(ctx) {
       // A run that fails before its scenarios still leaves a JUnit file with the reason, so CI
       // reports the failure instead of a missing file.

@@ -7,7 +7,7 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { KubeClient } from '../../kube/types.js';
 import { UsageError, type LabCommand } from '../cli.js';
-import { KUBECONFIG_OPTION, connectToCluster, type CheckCommandSettings, type SignalSource } from './check.js';
+import { KUBECONFIG_OPTION, connectToCluster, validateKubeconfigOption, type CheckCommandSettings, type SignalSource } from './check.js';
 
 export const HUBBLE_UI_NAMESPACE = 'kube-system';
 export const HUBBLE_UI_SERVICE = 'hubble-ui';
@@ -42,6 +42,7 @@ export function hubbleCommand(settings: HubbleCommandSettings = {}): LabCommand 
       port: { type: 'string', description: 'the local port (127.0.0.1 only)', default: String(DEFAULT_HUBBLE_PORT) },
       ...KUBECONFIG_OPTION,
     },
+    validate: validateKubeconfigOption,
     async run(ctx) {
       const portText = String(ctx.options['port'] ?? DEFAULT_HUBBLE_PORT);
       const localPort = Number(portText);
