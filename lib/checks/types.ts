@@ -66,6 +66,8 @@ export interface LabFacts {
   readonly controlPlanePublicIp?: string;
   /** The cluster-pool IPAM settings, when the lab's profile uses it. */
   readonly clusterPool?: { readonly cidrs: readonly string[]; readonly maskSize: number };
+  /** The ENI IPAM facts, when the lab's profile uses it: where pod addresses come from, and each role's kubelet maxPods. */
+  readonly eni?: { readonly vpcCidr: string; readonly nodeSubnetCidr: string; readonly maxPods: Readonly<Record<'control-plane' | 'worker', number>> };
   /** The test host outside the cluster (the NodePort client); undefined with testpc.enabled=false. */
   readonly testpc?: { readonly name: string; readonly privateIp: string; readonly instanceId: string };
 }

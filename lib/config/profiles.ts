@@ -6,6 +6,7 @@
  */
 import { coveringCidr, formatCidr, parseCidr, type Ipv4Cidr } from './cidr.js';
 import { checkClusterPool } from './cluster-pool-rules.js';
+import { checkEniIpam, eniPodCapacity } from './eni-ipam.js';
 import type { Report } from './report.js';
 import type { ProfileName } from './profile-names.js';
 import type { LabConfig } from './schema.js';
@@ -37,7 +38,16 @@ export interface LabProfile {
   /** Cross-field rules only this profile has (run at synth with the lab's own, lib/config/rules.ts). */
   rules?(config: LabConfig, report: Report): void;
   /** Facts `lab check`'s scenarios of this profile read from the config (lib/checks/types.ts LabFacts). */
-  checkFacts?(config: LabConfig): { readonly clusterPool?: { readonly cidrs: readonly string[]; readonly maskSize: number } };
+  checkFacts?(config: LabConfig): {
+    readonly clusterPool?: { readonly cidrs: readonly string[]; readonly maskSize: number };
+    readonly eni?: { readonly vpcCidr: string; readonly nodeSubnetCidr: string; readonly maxPods: Readonly<Record<'control-plane' | 'worker', number>> };
+  };
+  /** kubeadm's networking.podSubnet (node pod CIDRs from kubernetes.podCidr), or none: Cilium hands out pod addresses alone. */
+  readonly nodePodCidrs?: false;
+  /** kubelet's maxPods on a node of this profile (undefined: kubelet's default, 110). */
+  maxPods?(instanceType: string, role: 'control-plane' | 'worker'): number | undefined;
+  /** What the lab's instances need for this profile: the control plane's role gets Cilium's operator EC2 permissions for ENI IPAM. */
+  readonly infra?: { readonly ciliumOperatorEni?: true };
   /** Settings this profile needs a value of, and why (refused at synth otherwise). */
   readonly requires?: readonly { readonly path: string; readonly allowed: readonly string[]; readonly why: string }[];
 }
@@ -89,6 +99,38 @@ export const PROFILES = {
     // NodePort XDP acceleration is part of kube-proxy replacement.
     xdp: false,
     replacesChecks: { 'no-kube-proxy': 'kube-proxy-present', 'no-kube-svc-rules': 'kube-svc-rules-present', hostport: 'hostport-portmap' },
+  },
+  eni: {
+    name: 'eni',
+    teaches:
+      "Cilium's ENI IPAM on AWS (kOps' ipam: eni): the operator attaches ENIs to each node and pods get VPC addresses from the node subnet, routed by the VPC (no SNAT between pods, testpc reaches pods directly); a node's pods are capped by its instance type's ENIs, ENIs x (IPv4 per ENI - 1), and a further ENI has no public address",
+    helmOverlay: 'eni.yaml',
+    // The lab security group admits the node subnet, where the operator puts the ENIs (the primary
+    // ENI's subnet comes first when no subnet filter is set: Cilium's eni.rst, "ENI Creation").
+    podRanges: (config) => [config.network.nodeSubnetCidr],
+    computedValues: (config) => ({
+      // The VPC routes every pod address: nothing inside it is masqueraded (what the agent would detect).
+      ipv4NativeRoutingCIDR: config.network.vpcCidr,
+      // The operator tags its ENIs io.cilium/cluster-name=<cluster.name> and garbage-collects only
+      // detached ENIs of that name: the lab's name, not the chart's "default".
+      cluster: { name: config.labName },
+    }),
+    checks: ['eni-ipam'],
+    ownSettings: [],
+    nodePodCidrs: false,
+    maxPods: (instanceType, role) => eniPodCapacity(instanceType, role)?.maxPods,
+    infra: { ciliumOperatorEni: true },
+    rules: checkEniIpam,
+    checkFacts: (config) => ({
+      eni: {
+        vpcCidr: config.network.vpcCidr,
+        nodeSubnetCidr: config.network.nodeSubnetCidr,
+        maxPods: {
+          'control-plane': eniPodCapacity(config.nodes.instanceType, 'control-plane')?.maxPods ?? 0,
+          worker: eniPodCapacity(config.nodes.instanceType, 'worker')?.maxPods ?? 0,
+        },
+      },
+    }),
   },
 } as const satisfies Readonly<Record<ProfileName, LabProfile>>;
 

@@ -14,6 +14,7 @@ import { LabExpiry } from './lab-expiry.js';
 import { ttlSeconds } from '../config/expiry.js';
 import { profileOf } from '../config/profiles.js';
 import { LabInstance } from './lab-instance.js';
+import { ciliumOperatorEniPolicy } from './cilium-operator-eni.js';
 import { LabNetwork } from './lab-network.js';
 import { NodeReadiness } from './node-readiness.js';
 import { ROLE_SCRIPTS, nodeScriptValues } from './node-script-values.js';
@@ -79,6 +80,15 @@ export class LabStack extends Stack {
       });
       if (node.role === 'control-plane') {
         joinSecret.grantPublish(instance.role);
+        if (profileOf(config).infra?.ciliumOperatorEni) {
+          // Cilium's operator (pinned to the control plane) attaches the pods' ENIs (profile eni).
+          ciliumOperatorEniPolicy(this, 'CiliumOperatorEni', {
+            labName: config.labName,
+            vpc: this.network.vpc,
+            nodeSubnet: this.network.nodeSubnet,
+            securityGroup: this.network.securityGroup,
+          }).attachToRole(instance.role);
+        }
       } else if (node.role === 'worker') {
         joinSecret.grantJoin(instance.role);
       }

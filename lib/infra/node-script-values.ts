@@ -50,6 +50,8 @@ export function nodeScriptValues(plan: LabPlan, node: LabNode, refs: CloudRefs):
     LAB_KUBEADM_API: plan.kubernetes.kubeadmApi,
     // CNI plugins the profile chains behind Cilium, checked in /opt/cni/bin at boot (prepare-node.sh).
     LAB_CNI_PLUGINS: (profileOf(config).cniPlugins ?? []).join(' '),
+    // The node's pod limit where the profile sets one (eni: what its ENIs hold); empty: kubelet's 110.
+    LAB_MAX_PODS: String(profileOf(config).maxPods?.(node.instanceType, node.role === 'control-plane' ? 'control-plane' : 'worker') ?? ''),
     LAB_CONTROL_PLANE_ENDPOINT: `${plan.controlPlane.privateIp}:${KUBE_API_PORT}`,
     LAB_JOIN_SECRET_ID: refs.joinSecretArn,
   };
@@ -61,7 +63,8 @@ export function nodeScriptValues(plan: LabPlan, node: LabNode, refs: CloudRefs):
     LAB_K8S_VERSION: plan.kubernetes.version,
     LAB_CLUSTER_NAME: config.labName,
     LAB_PUBLIC_IP: refs.controlPlanePublicIp,
-    LAB_POD_CIDR: config.kubernetes.podCidr,
+    // No node pod CIDRs where Cilium hands out pod addresses alone (profile eni).
+    LAB_POD_CIDR: profileOf(config).nodePodCidrs === false ? '' : config.kubernetes.podCidr,
     LAB_SERVICE_CIDR: config.kubernetes.serviceCidr,
     // kubeadm's kube-proxy addon: skipped (Cilium replaces it) unless the profile keeps it.
     LAB_KUBE_PROXY: profileOf(config).kubeProxy === 'kept' ? 'install' : 'skip',

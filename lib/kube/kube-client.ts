@@ -135,6 +135,7 @@ export function nodeFromApi(node: V1Node): KubeNode {
     conditions,
     internalIp: node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
     podCidr: node.spec?.podCIDR,
+    ...(node.status?.capacity?.['pods'] !== undefined ? { podCapacity: Number(node.status.capacity['pods']) } : {}),
     labels: node.metadata?.labels ?? {},
     taints: (node.spec?.taints ?? []).map((t) => ({ key: t.key, value: t.value, effect: t.effect })),
   };
@@ -447,10 +448,21 @@ export class ClientNodeKube implements KubeClient {
   }
 
   async listCiliumNodes(): Promise<CiliumNodeIpam[]> {
+    type ApiEni = { id?: string; ip?: string; subnet?: { cidr?: string }; vpc?: { 'primary-cidr'?: string }; addresses?: string[] };
     const list = (await this.call('list ciliumnodes', () => this.custom.listClusterCustomObject({ group: 'cilium.io', version: 'v2', plural: 'ciliumnodes' }))) as {
-      items?: { metadata?: { name?: string }; spec?: { ipam?: { podCIDRs?: string[] } } }[];
+      items?: { metadata?: { name?: string }; spec?: { ipam?: { podCIDRs?: string[] } }; status?: { eni?: { enis?: Record<string, ApiEni> } } }[];
     };
-    return (list.items ?? []).map((n) => ({ name: n.metadata?.name ?? '', podCidrs: n.spec?.ipam?.podCIDRs ?? [] }));
+    return (list.items ?? []).map((n) => ({
+      name: n.metadata?.name ?? '',
+      podCidrs: n.spec?.ipam?.podCIDRs ?? [],
+      enis: Object.entries(n.status?.eni?.enis ?? {}).map(([key, eni]) => ({
+        id: eni.id ?? key,
+        ...(eni.ip !== undefined ? { ip: eni.ip } : {}),
+        ...(eni.subnet?.cidr !== undefined ? { subnetCidr: eni.subnet.cidr } : {}),
+        ...(eni.vpc?.['primary-cidr'] !== undefined ? { vpcPrimaryCidr: eni.vpc['primary-cidr'] } : {}),
+        addresses: eni.addresses ?? [],
+      })),
+    }));
   }
 
   exec(request: ExecRequest): Promise<ExecResult> {

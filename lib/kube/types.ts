@@ -8,10 +8,22 @@
  */
 import type { Duplex } from 'node:stream';
 
-/** A CiliumNode's name and spec.ipam.podCIDRs. */
+/** One ENI of a CiliumNode's status.eni.enis (ENI IPAM): the operator's view of the interface. */
+export interface CiliumNodeEni {
+  readonly id: string;
+  /** The interface's own (primary) address. */
+  readonly ip?: string;
+  readonly subnetCidr?: string;
+  readonly vpcPrimaryCidr?: string;
+  /** Its secondary addresses, the ones pods get. */
+  readonly addresses: readonly string[];
+}
+
+/** A CiliumNode's name, spec.ipam.podCIDRs (cluster-pool) and status.eni.enis (ENI IPAM). */
 export interface CiliumNodeIpam {
   readonly name: string;
   readonly podCidrs: readonly string[];
+  readonly enis: readonly CiliumNodeEni[];
 }
 
 export interface KubeCondition {
@@ -36,6 +48,8 @@ export interface KubeNode {
   /** status.addresses[type=InternalIP]. */
   readonly internalIp?: string;
   readonly podCidr?: string;
+  /** status.capacity.pods: the kubelet's maxPods. */
+  readonly podCapacity?: number;
   readonly labels: Readonly<Record<string, string>>;
   readonly taints: readonly KubeTaint[];
 }

@@ -10,9 +10,13 @@ import { LAB_TAGS } from '../config/tags.js';
 import type { DeleteOutcome, LifecycleCloud, NetworkInterfaceInfo, SecurityGroupInfo, StackResource } from './cloud.js';
 import { backoffMs, sleep, type LifecycleTiming } from './timing.js';
 
-/** Cilium's ENI IPAM names its interfaces "Cilium-CNI (<instance id>)" and tags them cilium.io/... */
+/**
+ * Cilium's ENI IPAM describes its interfaces "Cilium-CNI (<instance id>)" and tags them
+ * io.cilium/cilium-managed=true and io.cilium/cluster-name=<cluster.name> (cilium/cilium
+ * Documentation/network/concepts/ipam/eni.rst "ENI Creation"; chart value eni.gcTags).
+ */
 export const CILIUM_ENI_DESCRIPTION_PREFIX = 'Cilium-CNI';
-export const CILIUM_TAG_PREFIX = 'cilium.io/';
+export const CILIUM_TAG_PREFIX = 'io.cilium/';
 
 export interface Leftover {
   readonly kind: 'network-interface' | 'security-group';

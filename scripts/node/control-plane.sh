@@ -22,6 +22,7 @@ LAB_CONTAINERD_MINIMUMS="1.7.13 2.0.0 2.1.0"
 LAB_K8S_PACKAGE_VERSION="1.30.14-1.1"
 LAB_KUBEADM_API="v1beta3"
 LAB_CNI_PLUGINS=""
+LAB_MAX_PODS=""
 LAB_CLUSTER_NAME="cilium-lab"
 LAB_CONTROL_PLANE_ENDPOINT="192.168.10.10:6443"
 LAB_PUBLIC_IP="203.0.113.10"
@@ -57,6 +58,17 @@ cp::skip_phases_yaml() {
   esac
 }
 
+# cp::pod_subnet_yaml: networking.podSubnet, from which the controller manager gives every node a
+# pod CIDR (kubeadm sets --allocate-node-cidrs with it); none where the lab's profile leaves pod
+# addresses to Cilium alone (LAB_POD_CIDR empty: profile eni, pods on VPC addresses).
+cp::pod_subnet_yaml() {
+  if [[ -n "${LAB_POD_CIDR}" ]]; then
+    printf '  podSubnet: "%s"\n' "${LAB_POD_CIDR}"
+  else
+    printf '  # no podSubnet: Cilium hands out pod addresses itself (no node pod CIDRs)\n'
+  fi
+}
+
 # cp::write_init_config FILE TOKEN: the kubeadm InitConfiguration + ClusterConfiguration +
 # KubeletConfiguration. The token file lives on tmpfs, mode 0600, and is removed after init.
 cp::write_init_config() {
@@ -89,7 +101,7 @@ clusterName: "${LAB_CLUSTER_NAME}"
 kubernetesVersion: "v${LAB_K8S_VERSION}"
 controlPlaneEndpoint: "${LAB_CONTROL_PLANE_ENDPOINT}"
 networking:
-  podSubnet: "${LAB_POD_CIDR}"
+$(cp::pod_subnet_yaml)
   serviceSubnet: "${LAB_SERVICE_CIDR}"
 apiServer:
   certSANs:

@@ -161,12 +161,19 @@ node::install_kubernetes() {
 }
 
 # node::kubelet_extra_args_yaml INDENT: nodeRegistration.kubeletExtraArgs in the shape of the
-# kubeadm API version (a map in v1beta3, a name/value list from v1beta4).
+# kubeadm API version (a map in v1beta3, a name/value list from v1beta4): node-ip, and max-pods
+# where the lab's profile sets this node's pod limit (LAB_MAX_PODS; profile eni: what its ENIs hold).
 node::kubelet_extra_args_yaml() {
   local indent=$1
   case "$LAB_KUBEADM_API" in
-    v1beta3) printf '%skubeletExtraArgs:\n%s  node-ip: "%s"\n' "$indent" "$indent" "$LAB_NODE_IP" ;;
-    v1beta4) printf '%skubeletExtraArgs:\n%s  - name: node-ip\n%s    value: "%s"\n' "$indent" "$indent" "$indent" "$LAB_NODE_IP" ;;
+    v1beta3)
+      printf '%skubeletExtraArgs:\n%s  node-ip: "%s"\n' "$indent" "$indent" "$LAB_NODE_IP"
+      [[ -z "${LAB_MAX_PODS}" ]] || printf '%s  max-pods: "%s"\n' "$indent" "$LAB_MAX_PODS"
+      ;;
+    v1beta4)
+      printf '%skubeletExtraArgs:\n%s  - name: node-ip\n%s    value: "%s"\n' "$indent" "$indent" "$indent" "$LAB_NODE_IP"
+      [[ -z "${LAB_MAX_PODS}" ]] || printf '%s  - name: max-pods\n%s    value: "%s"\n' "$indent" "$indent" "$LAB_MAX_PODS"
+      ;;
     *) log::error_exit 12 "unknown kubeadm API version '${LAB_KUBEADM_API}'" ;;
   esac
 }

@@ -19,6 +19,7 @@ LAB_CONTAINERD_MINIMUMS="1.7.13 2.0.0 2.1.0"
 LAB_K8S_PACKAGE_VERSION="1.30.14-1.1"
 LAB_KUBEADM_API="v1beta3"
 LAB_CNI_PLUGINS=""
+LAB_MAX_PODS=""
 LAB_CONTROL_PLANE_ENDPOINT="192.168.10.10:6443"
 LAB_JOIN_SECRET_ID="arn:aws:secretsmanager:ap-northeast-2:111122223333:secret:cilium-lab-join-example"
 # lab:values end

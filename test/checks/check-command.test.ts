@@ -307,6 +307,53 @@ describe('lab check of a netkit lab (profile netkit)', () => {
   });
 });
 
+describe('lab check of an ENI lab (profile eni)', () => {
+  const eniPlan = planLab(loadLabConfig({ context: { profile: 'eni' } }));
+  const eniValues = () => composeLabCiliumValues(eniPlan, { xdp: true }).values as Record<string, unknown>;
+
+  it("proves the pods have VPC addresses of their own node's ENIs, unmasqueraded, and each node's pod capacity is its ENIs' figure; the rest stays green", async () => {
+    // given: Cilium's operator attached ENIs in the node subnet, kubeadm set maxPods from the lab's figures (t3.xlarge: 61 on the control plane, 56 on workers)
+    world.useEniIpam({ 'k8s-s': 61, 'k8s-w1': 56, 'k8s-w2': 56 });
+    world.installValues(eniValues());
+    // when
+    const run = await runCheck([], {}, undefined, eniPlan);
+    // then
+    const r = run.result_of('datapath/eni-ipam');
+    expect(r.expectations.map((e) => [e.id, e.met])).toEqual([
+      ['eni-pod-ips-in-node-subnet', true],
+      ['eni-pods-inside-native-routing-cidr', true],
+      ['eni-ciliumnode-enis', true],
+      ['eni-node-pod-capacity', true],
+    ]);
+    expect(r.expectations[1]?.detail).toBe('cilium-config ipv4-native-routing-cidr=192.168.0.0/16 holds every test pod');
+    expect(r.expectations[3]?.detail).toBe('k8s-s 61, k8s-w1 56, k8s-w2 56');
+    // pods see each other's own addresses: the base suite's source expectations hold with ENI addresses
+    expect(run.result_of('datapath/pod-to-pod').expectations.find((e) => e.id === 'peer-sees-source-as-configured')?.detail).toMatch(/webpod1 saw 192\.168\.10\.\d+/);
+    expect(run.report.results.filter((x) => x.status !== 'passed').map((x) => `${x.check}/${x.scenario}: ${x.reason}`)).toEqual([]);
+  });
+
+  it("fails when the kubelets kept kubeadm's default 110 pods, or an ENI sits in another subnet", async () => {
+    // given
+    world.useEniIpam({ 'k8s-w1': 56, 'k8s-w2': 56 });
+    world.api.ciliumNodeEnis.set('k8s-w2', [{ id: 'eni-stray', ip: '192.168.20.50', subnetCidr: '192.168.20.0/24', vpcPrimaryCidr: '192.168.0.0/16', addresses: ['192.168.20.51', '192.168.20.52', '192.168.20.53'] }]);
+    world.installValues(eniValues());
+    // when
+    const run = await runCheck([], {}, undefined, eniPlan);
+    // then
+    const r = run.result_of('datapath/eni-ipam');
+    expect(r.status).toBe('failed');
+    const detail = Object.fromEntries(r.expectations.map((e) => [e.id, e.detail]));
+    expect(detail['eni-node-pod-capacity']).toBe('k8s-s 110, want 61, k8s-w1 56, k8s-w2 56');
+    expect(detail['eni-ciliumnode-enis']).toMatch(/k8s-w2: eni-stray is in subnet 192\.168\.20\.0\/24, not 192\.168\.10\.0\/24/);
+    expect(detail['eni-pod-ips-in-node-subnet']).toMatch(/^not in 192\.168\.10\.0\/24: .*192\.168\.20\.5\d/);
+  });
+
+  it('runs no eni-ipam scenario on a study lab', async () => {
+    const run = await runCheck();
+    expect(run.report.results.map((x) => x.scenario)).not.toContain('eni-ipam');
+  });
+});
+
 describe('lab check of a kube-proxy lab (profile kube-proxy): the mirror image of the default', () => {
   const kpPlan = planLab(loadLabConfig({ context: { profile: 'kube-proxy' } }));
   const givenKubeProxyCluster = () => {

@@ -308,6 +308,22 @@ export class LabWorld {
    * only when true), and the agents reporting what they run with it (host routing falls back to
    * Legacy without KPR or with iptables masquerading: daemon/cmd/kube_proxy_replacement.go).
    */
+  /**
+   * A lab of profile eni: kubeadm gave the nodes no pod CIDRs, each kubelet the given maxPods, and
+   * Cilium's operator attached ENIs in the node subnet whose secondary addresses the pods get.
+   */
+  useEniIpam(podCapacity: Readonly<Record<string, number>>, subnetCidr = '192.168.10.0/24', vpcCidr = '192.168.0.0/16'): void {
+    const base = subnetCidr.split('/')[0]?.split('.').slice(0, 3).join('.') as string;
+    LAB_NODES.forEach((n, i) => {
+      this.api.addNode({ name: n.name, internalIp: n.ip, controlPlane: n.controlPlane, ...(podCapacity[n.name] !== undefined ? { podCapacity: podCapacity[n.name] } : {}) });
+      const first = 20 + i * 40;
+      this.api.ciliumNodeEnis.set(n.name, [
+        { id: `eni-0${i}a`, ip: n.ip, subnetCidr, vpcPrimaryCidr: vpcCidr, addresses: Array.from({ length: 9 }, (_, k) => `${base}.${first + k}`) },
+        { id: `eni-0${i}b`, ip: `${base}.${first + 10}`, subnetCidr, vpcPrimaryCidr: vpcCidr, addresses: Array.from({ length: 9 }, (_, k) => `${base}.${first + 11 + k}`) },
+      ]);
+    });
+  }
+
   installValues(values: Record<string, unknown>): void {
     const at = (path: string): unknown => path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], values);
     const set = (v: unknown): boolean => v !== undefined && v !== null;

@@ -11,7 +11,7 @@ import { CILIUM_MINORS } from '../../lib/config/catalog.js';
 import { composeLabCiliumValues } from '../../lib/lab/cilium.js';
 import { runCli } from '../../lib/lab/cli.js';
 import { profilesCommand } from '../../lib/lab/commands/profiles.js';
-import { resourcesOfType, synthLab } from '../helpers/synth.js';
+import { resourcesOfType, synthLab, userDataScript } from '../helpers/synth.js';
 
 const problems = (context: Record<string, unknown>): string[] => {
   try {
@@ -57,7 +57,7 @@ describe('profile cluster-pool: refusals', () => {
 
   it('refuses cluster-pool settings on a lab of another profile, naming the profile to add', () => {
     expect(problems({ 'clusterPool.maskSize': 26 })).toEqual(['clusterPool: only profile=cluster-pool reads clusterPool; add -c profile=cluster-pool, or leave clusterPool out (this lab is profile=study)']);
-    expect(problems({ profile: 'ebpf' })).toEqual(['profile: must be a profile of `npm run lab -- profiles`: study, cluster-pool, netkit, kube-proxy']);
+    expect(problems({ profile: 'ebpf' })).toEqual(['profile: must be a profile of `npm run lab -- profiles`: study, cluster-pool, netkit, kube-proxy, eni']);
   });
 });
 
@@ -148,11 +148,88 @@ describe('profile kube-proxy', () => {
   });
 });
 
+describe('profile eni', () => {
+  const kubernetesFor = (version: string) => (CILIUM_MINORS[version.split('.').slice(0, 2).join('.')]?.kubernetesMinors.includes('1.30') ? '1.30.14' : '1.32.13');
+
+  it('sizes each node from its ENIs: ENIs x (IPv4 per ENI - 1) - 2 + its host-network pods', async () => {
+    const { eniPodCapacity } = await import('../../lib/config/eni-ipam.js');
+    // t3.xlarge: 4 ENIs x 15 addresses (awslabs/amazon-eks-ami instance-info.jsonl); EKS's eni-max-pods.txt says 58
+    expect(eniPodCapacity('t3.xlarge', 'worker')).toEqual({ podAddresses: 56, addressedPods: 54, maxPods: 56, subnetAddresses: 60 });
+    expect(eniPodCapacity('t3.xlarge', 'control-plane')?.maxPods).toBe(61);
+    // t3a.small is not t3.small: 2 ENIs x 4 (EKS 8) against 3 x 4 (EKS 11)
+    expect([eniPodCapacity('t3a.small', 'worker')?.podAddresses, eniPodCapacity('t3.small', 'worker')?.podAddresses]).toEqual([6, 9]);
+    expect(eniPodCapacity('z9.large', 'worker')).toBeUndefined();
+  });
+
+  it('has ENI limits for every instance type the lab knows, each giving EKS\'s figure by its formula', async () => {
+    const { CATALOGED_FAMILIES, familySizes } = await import('../../lib/config/instance-types.js');
+    const { eniLimits } = await import('../../lib/config/eni-limits.js');
+    const types = CATALOGED_FAMILIES.flatMap((f) => (familySizes(f) ?? []).map((s) => `${f}.${s}`));
+    expect(types.filter((t) => eniLimits(t) === undefined)).toEqual([]);
+    // a few lines of eni-max-pods.txt (awslabs/amazon-eks-ami 2377b69, 2026-02-27)
+    const eks = { 't3.medium': 17, 't3a.small': 8, 'm5.large': 29, 'm6g.medium': 8, 'c5.18xlarge': 737, 'm7i.metal-48xl': 737 };
+    for (const [type, pods] of Object.entries(eks)) {
+      const l = eniLimits(type);
+      expect([type, l && l.maxEnis * (l.ipv4PerEni - 1) + 2]).toEqual([type, pods]);
+    }
+  });
+
+  it('refuses a pod CIDR setting, a type without ENI limits, and nodes that cannot fit the node subnet, naming each field', () => {
+    expect(problems({ profile: 'eni' })).toEqual([]);
+    expect(problems({ profile: 'eni', 'kubernetes.podCidr': '172.20.0.0/16' })).toEqual([
+      "kubernetes.podCidr: profile=eni gives pods VPC addresses from network.nodeSubnetCidr (Cilium's operator attaches ENIs), so kubeadm allocates no pod CIDRs and kubernetes.podCidr 172.20.0.0/16 would be ignored; leave kubernetes.podCidr out",
+    ]);
+    expect(problems({ profile: 'eni', 'nodes.instanceType': 'm5zn.large' })[0]).toMatch(/^nodes\.instanceType: profile=eni needs the ENI limits of m5zn\.large /);
+    expect(problems({ profile: 'eni', 'nodes.instanceType': 'm5.4xlarge', 'workers.count': 4 })).toEqual([
+      'network.nodeSubnetCidr: profile=eni: 5 Kubernetes nodes of m5.4xlarge can take 5 x 240 addresses of 192.168.10.0/24 with every ENI full (1205 with AWS\'s 5), more than its 256; use a larger node subnet, fewer workers or a smaller type',
+    ]);
+  });
+
+  it.each(Object.values(CILIUM_MINORS).map((m) => m.chartVersion))('composes values chart %s accepts and its agent starts with: ENI IPAM, the VPC routed natively, iptables masquerading on the ENIs, the operator on the control plane', (version) => {
+    const config = loadLabConfig({ context: { profile: 'eni', 'cilium.version': version, 'kubernetes.version': kubernetesFor(version), labName: 'kans-eni' } });
+    const { values, sources } = composeLabCiliumValues(planLab(config), { xdp: true });
+    expect(values).toMatchObject({
+      ipam: { mode: 'eni' },
+      eni: { enabled: true },
+      routingMode: 'native',
+      autoDirectNodeRoutes: false,
+      ipv4NativeRoutingCIDR: '192.168.0.0/16',
+      enableIPv4Masquerade: true,
+      egressMasqueradeInterfaces: 'ens+',
+      bpf: { masquerade: false, hostLegacyRouting: true },
+      cluster: { name: 'kans-eni' },
+      operator: { nodeSelector: { 'node-role.kubernetes.io/control-plane': '' } },
+    });
+    expect(sources).toContain('helm-values/profiles/eni.yaml (profile eni)');
+  });
+
+  it('boots its nodes without pod CIDRs and with their ENI pod limits, and gives only the control plane the operator\'s EC2 permissions', () => {
+    const { json } = synthLab({ profile: 'eni' });
+    const scripts = resourcesOfType(json, 'AWS::EC2::Instance').map(([, instance]) => userDataScript(instance));
+    const controlPlane = scripts.find((s) => s.includes("readonly LAB_NODE_NAME='k8s-s'")) as string;
+    expect(controlPlane).toContain("readonly LAB_POD_CIDR=''");
+    expect(controlPlane).toContain("readonly LAB_MAX_PODS='61'");
+    expect(scripts.filter((s) => s.includes("readonly LAB_MAX_PODS='56'"))).toHaveLength(2);
+    const policies = resourcesOfType(json, 'AWS::IAM::Policy').filter(([id]) => id.startsWith('CiliumOperatorEni'));
+    expect(policies).toHaveLength(1);
+    const [, policy] = policies[0] as [string, any];
+    const roles = resourcesOfType(json, 'AWS::IAM::Role').filter(([id]) => id.startsWith('NodeK8sS')).map(([id]) => ({ Ref: id }));
+    expect(policy.Properties.Roles).toEqual(roles);
+    const statements = policy.Properties.PolicyDocument.Statement as { Sid: string; Action: string | string[]; Condition?: unknown }[];
+    expect(statements.map((st) => st.Sid)).toEqual(['ReadEc2', 'CreateEniInLabSubnet', 'TagEniAtCreation', 'ChangeEniInLabVpc', 'AttachToLabInstances']);
+    expect(JSON.stringify(statements.find((st) => st.Sid === 'ChangeEniInLabVpc')?.Condition)).toMatch(/"ec2:Vpc"/);
+    // no other profile gets them
+    expect(resourcesOfType(synthLab({}).json, 'AWS::IAM::Policy').filter(([id]) => id.startsWith('CiliumOperatorEni'))).toEqual([]);
+    // the same inputs, the same template
+    expect(JSON.stringify(synthLab({ profile: 'eni' }).json)).toBe(JSON.stringify(json));
+  });
+});
+
 describe('lab profiles', () => {
   it('lists every profile with what it teaches, marking the default', async () => {
     const lines: string[] = [];
     const code = await runCli(['profiles'], { commands: [profilesCommand], createServices: () => { throw new Error('no AWS'); }, out: () => ({ info: (l) => lines.push(l), result: (l) => lines.push(l) }) });
     expect(code).toBe(0);
-    expect(lines.join('\n')).toMatch(/^study {9}the KANS week-8 lab: .* \(default\)\ncluster-pool {2}Cilium's cluster-pool IPAM: .*\nnetkit {8}netkit devices instead of veth pairs.*\nkube-proxy {4}the mirror image of the default: /);
+    expect(lines.join('\n')).toMatch(/^study {9}the KANS week-8 lab: .* \(default\)\ncluster-pool {2}Cilium's cluster-pool IPAM: .*\nnetkit {8}netkit devices instead of veth pairs.*\nkube-proxy {4}the mirror image of the default: .*\neni {11}Cilium's ENI IPAM on AWS/);
   });
 });

@@ -89,9 +89,22 @@ export type PodBehaviour =
 export interface FakeNodeSpec {
   readonly name: string;
   readonly internalIp: string;
-  readonly podCidr: string;
+  /** spec.podCIDR; none where kubeadm allocates no node CIDRs (no networking.podSubnet: ENI IPAM). */
+  readonly podCidr?: string;
   readonly ready?: boolean;
   readonly controlPlane?: boolean;
+  /** status.capacity.pods, the kubelet's maxPods. @default 110 */
+  readonly podCapacity?: number;
+}
+
+/** One ENI of a CiliumNode's status.eni.enis, as Cilium's operator writes it (ENI IPAM). */
+export interface FakeCiliumEni {
+  readonly id: string;
+  readonly ip: string;
+  readonly subnetCidr: string;
+  readonly vpcPrimaryCidr: string;
+  /** Secondary addresses; the agents hand them to pods in this order. */
+  readonly addresses: readonly string[];
 }
 
 export interface RecordedRequest {
@@ -134,6 +147,8 @@ export class FakeKubeApi {
   private readonly nodes = new Map<string, Json>();
   /** CiliumNode spec.ipam.podCIDRs per node (what Cilium's IPAM allocated). */
   readonly ciliumNodePodCidrs = new Map<string, string[]>();
+  /** ENI IPAM: each node's ENIs in its CiliumNode status.eni.enis; its pods get their secondary addresses. */
+  readonly ciliumNodeEnis = new Map<string, FakeCiliumEni[]>();
   private readonly namespaces = new Map<string, { obj: Json; readsLeft: number }>();
   private readonly daemonSets = new Map<string, Json>();
   private readonly deployments = new Map<string, Json>();
@@ -260,8 +275,7 @@ export class FakeKubeApi {
         },
       },
       spec: {
-        podCIDR: spec.podCidr,
-        podCIDRs: [spec.podCidr],
+        ...(spec.podCidr !== undefined ? { podCIDR: spec.podCidr, podCIDRs: [spec.podCidr] } : {}),
         ...(spec.controlPlane ? { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } : {}),
       },
       status: {
@@ -269,6 +283,8 @@ export class FakeKubeApi {
           { type: 'InternalIP', address: spec.internalIp },
           { type: 'Hostname', address: spec.name },
         ],
+        capacity: { cpu: '4', memory: '16202300Ki', pods: String(spec.podCapacity ?? 110) },
+        allocatable: { cpu: '4', memory: '16099900Ki', pods: String(spec.podCapacity ?? 110) },
         conditions: [
           { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available', lastHeartbeatTime: now(), lastTransitionTime: now() },
           ready
@@ -398,8 +414,29 @@ export class FakeKubeApi {
       let m: RegExpExecArray | null;
 
       if (method === 'GET' && path === '/apis/cilium.io/v2/ciliumnodes') {
-        // Cilium's CRD: one CiliumNode per node, spec.ipam.podCIDRs what its IPAM gave it.
-        const items = [...this.ciliumNodePodCidrs].map(([name, podCIDRs]) => ({ apiVersion: 'cilium.io/v2', kind: 'CiliumNode', metadata: { name }, spec: { ipam: { podCIDRs } } }));
+        // Cilium's CRD: one CiliumNode per node, spec.ipam.podCIDRs what cluster-pool IPAM gave it,
+        // status.eni.enis the ENIs the operator attached (ENI IPAM), keyed by ENI id.
+        const names = [...new Set([...this.ciliumNodePodCidrs.keys(), ...this.ciliumNodeEnis.keys()])];
+        const items = names.map((name) => {
+          const enis = this.ciliumNodeEnis.get(name);
+          return {
+            apiVersion: 'cilium.io/v2',
+            kind: 'CiliumNode',
+            metadata: { name },
+            spec: { ipam: { ...(this.ciliumNodePodCidrs.has(name) ? { podCIDRs: this.ciliumNodePodCidrs.get(name) } : {}) } },
+            ...(enis
+              ? {
+                  status: {
+                    eni: {
+                      enis: Object.fromEntries(
+                        enis.map((e, i) => [e.id, { id: e.id, ip: e.ip, number: i, subnet: { id: `subnet-${i}`, cidr: e.subnetCidr }, vpc: { id: 'vpc-1', 'primary-cidr': e.vpcPrimaryCidr }, addresses: [...e.addresses], description: `Cilium-CNI (i-${name})` }]),
+                      ),
+                    },
+                  },
+                }
+              : {}),
+          };
+        });
         this.send(req, res, 200, { apiVersion: 'cilium.io/v2', kind: 'CiliumNodeList', metadata: {}, items });
       } else if (method === 'GET' && path === '/api/v1/nodes') {
         this.send(req, res, 200, this.list('NodeList', [...this.nodes.values()]));
@@ -605,6 +642,15 @@ export class FakeKubeApi {
   }
 
   private nextPodIp(nodeName: string): string {
+    // ENI IPAM: the next secondary address of the node's ENIs, in the operator's order.
+    const enis = this.ciliumNodeEnis.get(nodeName);
+    if (enis) {
+      const n = this.ipCounters.get(nodeName) ?? 0;
+      this.ipCounters.set(nodeName, n + 1);
+      const address = enis.flatMap((e) => e.addresses)[n];
+      if (address === undefined) throw new Error(`fake: the ENIs of ${nodeName} have no free address left`);
+      return address;
+    }
     // Cilium's IPAM decides: with cluster-pool its CiliumNode's block, with Kubernetes IPAM the Node's podCIDR.
     const cidr = this.ciliumNodePodCidrs.get(nodeName)?.[0] ?? ((this.nodes.get(nodeName)?.spec as Json | undefined)?.podCIDR as string | undefined) ?? '172.16.99.0/24';
     const base = cidr.split('/')[0]?.split('.').slice(0, 3).join('.');

@@ -35,7 +35,7 @@ function labWithLeftovers(name = 'kans-w3', options: Parameters<FakeAccount['add
   const ciliumEni = account.addEni({
     vpcId,
     description: `Cilium-CNI (${lab.instanceIds[1]})`,
-    tags: { 'cilium.io/cluster-name': 'default' },
+    tags: { 'io.cilium/cilium-managed': 'true', 'io.cilium/cluster-name': name },
     groups: [lab.labSecurityGroupId as string],
     attachment: { id: 'eni-attach-cilium1', instanceId: lab.instanceIds[1] as string, deviceIndex: 1 },
   });

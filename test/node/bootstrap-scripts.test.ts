@@ -56,6 +56,25 @@ describe('control plane: kubeadm init configuration', () => {
     expect(docs[0].skipPhases).toBeUndefined();
   });
 
+  it.each(['v1beta3', 'v1beta4'])('%s: profile eni: no podSubnet (no node pod CIDRs) and the node\'s max-pods for the kubelet', (api) => {
+    const file = join(work, `init-eni-${api}.yaml`);
+    const result = bash('control-plane.sh', `LAB_KUBEADM_API=${api}; LAB_POD_CIDR=''; LAB_MAX_PODS=61; cp::write_init_config "${file}" "${TOKEN}"`);
+    expect(result.stderr).toBe('');
+    const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS());
+    expect(docs[1].networking).toEqual({ serviceSubnet: '10.10.0.0/16' });
+    const args = docs[0].nodeRegistration.kubeletExtraArgs;
+    expect(api === 'v1beta3' ? args : Object.fromEntries(args.map((a: { name: string; value: string }) => [a.name, a.value]))).toEqual({ 'node-ip': '192.168.10.10', 'max-pods': '61' });
+  });
+
+  it('a worker of profile eni joins with its max-pods', () => {
+    const json = join(work, 'join-eni.json');
+    writeFileSync(json, JSON.stringify({ state: 'published', token: TOKEN, caCertHash: `sha256:${'a'.repeat(64)}` }));
+    const file = join(work, 'join-eni.yaml');
+    const result = bash('worker.sh', `LAB_MAX_PODS=56; worker::write_join_config "${json}" "${file}"`);
+    expect(result.stderr).toBe('');
+    expect(parseAllDocuments(readFileSync(file, 'utf8'))[0]?.toJS().nodeRegistration.kubeletExtraArgs).toEqual({ 'node-ip': '192.168.10.101', 'max-pods': '56' });
+  });
+
   it('refuses a LAB_KUBE_PROXY it does not know, naming the two it takes', () => {
     const result = bash('control-plane.sh', `LAB_KUBE_PROXY=maybe; ( cp::skip_phases_yaml ); echo "status=$?"`);
     expect(result.stdout).toContain('status=2');
