@@ -225,6 +225,17 @@ describe('profile eni', () => {
   });
 });
 
+describe('every profile', () => {
+  it.each(Object.keys(PROFILES))('%s has a lab cost figure: the instances it deploys, priced', async (name) => {
+    const { labCost } = await import('../../lib/lifecycle/cost.js');
+    const cost = labCost(loadLabConfig({ context: { profile: name, region: 'ap-northeast-2' } }), { now: new Date('2026-12-02T00:00:00Z') });
+    const study = labCost(loadLabConfig({ context: { region: 'ap-northeast-2' } }), { now: new Date('2026-12-02T00:00:00Z') });
+    expect(cost.perHour).toBeGreaterThan(0);
+    // No profile adds paid resources: the same instances, the same price as the study lab.
+    expect(cost.perHour).toBeCloseTo(study.perHour, 6);
+  });
+});
+
 describe('lab profiles', () => {
   it('lists every profile with what it teaches, marking the default', async () => {
     const lines: string[] = [];

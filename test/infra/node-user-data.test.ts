@@ -78,6 +78,8 @@ describe('rendered user data', () => {
     ['Kubernetes 1.30 (kubeadm v1beta3)', synthLab()],
     ['Kubernetes 1.31 (kubeadm v1beta4)', synthLab({ 'kubernetes.version': '1.31.6', 'cilium.version': '1.17.18' })],
     ['50 workers', synthLab({ 'workers.count': '50' })],
+    ['profile kube-proxy', synthLab({ profile: 'kube-proxy', 'workers.count': '1', 'testpc.enabled': 'false' })],
+    ['profile eni', synthLab({ profile: 'eni', 'workers.count': '1', 'testpc.enabled': 'false' })],
   ] as const;
   const instances = labs.flatMap(([label, lab]) => resourcesOfType(lab.json, 'AWS::EC2::Instance').map(([id, instance]) => [`${label} ${id}`, instance] as const));
   const scriptCases = instances.filter(([id]) => !/50 workers NodeK8sW([2-9]|\d\d)/.test(id)).map(([id, instance]) => [id, userDataScript(instance)] as const);

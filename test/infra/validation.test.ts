@@ -18,6 +18,9 @@ const configs: [string, Record<string, unknown>][] = [
   ['an expiring lab (auto-expiry schedule)', { expiresAt: '2026-11-23T22:00:00Z' }],
   ['a 5-worker arm64 lab on 24.04', { 'workers.count': '5', 'ubuntu.release': '24.04', 'ubuntu.arch': 'arm64', 'nodes.instanceType': 'm7g.xlarge', 'testpc.instanceType': 't4g.small' }],
   ['profile cluster-pool with two pools', { profile: 'cluster-pool', 'clusterPool.cidrs': '10.200.0.0/16,10.201.0.0/16' }],
+  ['profile netkit', { profile: 'netkit' }],
+  ['profile kube-proxy', { profile: 'kube-proxy' }],
+  ['profile eni (the operator\'s EC2 policy on the control plane)', { profile: 'eni' }],
 ];
 
 describe('cdk-nag AwsSolutions', () => {
