@@ -226,6 +226,10 @@ describe('profile eni', () => {
 });
 
 describe('every profile', () => {
+  it.each(Object.keys(PROFILES))('%s synthesises the same template from the same inputs', (name) => {
+    expect(JSON.stringify(synthLab({ profile: name }).json)).toBe(JSON.stringify(synthLab({ profile: name }).json));
+  });
+
   it.each(Object.keys(PROFILES))('%s has a lab cost figure: the instances it deploys, priced', async (name) => {
     const { labCost } = await import('../../lib/lifecycle/cost.js');
     const cost = labCost(loadLabConfig({ context: { profile: name, region: 'ap-northeast-2' } }), { now: new Date('2026-12-02T00:00:00Z') });
