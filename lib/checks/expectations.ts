@@ -45,7 +45,7 @@ export const EXPECT = {
   ipamPodsInBlocks: e('ipam-pods-in-node-blocks', 'every test pod\'s IP is inside its own node\'s block'),
   // profile eni
   eniPodsInSubnet: e('eni-pod-ips-in-node-subnet', 'every test pod has a VPC address of network.nodeSubnetCidr (no overlay, no pod CIDR)'),
-  eniPodsNotMasqueraded: e('eni-pods-inside-native-routing-cidr', "cilium-config's ipv4-native-routing-cidr holds every test pod's address, so no pod-to-pod traffic is masqueraded"),
+  eniTestpcReachesPods: e('eni-testpc-reaches-pods-directly', 'testpc, outside the cluster, reaches each webpod at its own pod address on port 80 (the VPC routes pod addresses: no overlay, no NodePort)'),
   eniCiliumNodeEnis: e('eni-ciliumnode-enis', "every node's CiliumNode status.eni.enis lists its ENIs in the node subnet of the lab's VPC, and each test pod's address is one of its own node's ENI addresses"),
   eniPodCapacity: e('eni-node-pod-capacity', "every node's pod capacity (status.capacity.pods) is the lab's figure for its instance type and role: ENIs x (IPv4 per ENI - 1) - 2 + its host-network pods"),
   // profile kube-proxy

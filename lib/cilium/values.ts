@@ -348,6 +348,11 @@ export function agentRefusals(values: HelmValues): string[] {
   if ((acceleration === 'native' || acceleration === 'best-effort') && !bpfNodePort) {
     problems.push(`loadBalancer.acceleration: ${String(acceleration)} does nothing without BPF NodePort (kubeProxyReplacement: true, or nodePort.enabled: true); use --no-xdp or keep kube-proxy replacement`);
   }
+  if (isTrue(valueAt(values, 'k8s.requireIPv4PodCIDR')) && (ipam === 'eni' || ipam === 'azure' || ipam === 'alibabacloud')) {
+    problems.push(
+      `k8s.requireIPv4PodCIDR: true with ipam.mode: ${ipam} makes the agent wait for a Node podCIDR its IPAM never uses (cilium/cilium daemon/k8s/init.go waits indefinitely; kubeadm gives none without podSubnet); set k8s.requireIPv4PodCIDR: false`,
+    );
+  }
   const datapathMode = valueAt(values, 'bpf.datapathMode');
   if ((datapathMode === 'netkit' || datapathMode === 'netkit-l2') && isTrue(valueAt(values, 'endpointRoutes.enabled'))) {
     problems.push(

@@ -48,6 +48,11 @@ export interface LabProfile {
   maxPods?(instanceType: string, role: 'control-plane' | 'worker'): number | undefined;
   /** What the lab's instances need for this profile: the control plane's role gets Cilium's operator EC2 permissions for ENI IPAM. */
   readonly infra?: { readonly ciliumOperatorEni?: true };
+  /** What a re-deploy of a running lab of this profile may not change (lib/lab/redeploy.ts): settings fixed at create, lists that may only grow. */
+  readonly redeploy?: {
+    readonly fixed?: readonly { readonly path: string; readonly why: string }[];
+    readonly growOnly?: readonly { readonly path: string; readonly why: string }[];
+  };
   /** Settings this profile needs a value of, and why (refused at synth otherwise). */
   readonly requires?: readonly { readonly path: string; readonly allowed: readonly string[]; readonly why: string }[];
 }
@@ -72,6 +77,10 @@ export const PROFILES = {
     checks: ['ipam-pool'],
     ownSettings: ['clusterPool'],
     rules: checkClusterPool,
+    redeploy: {
+      fixed: [{ path: 'clusterPool.maskSize', why: "Cilium's operator cannot change the block size of a running pool (the mask size never changes)" }],
+      growOnly: [{ path: 'clusterPool.cidrs', why: "Cilium's pool list can only grow: the operator keeps handing out blocks of every pool it has" }],
+    },
     checkFacts: (config) => ({ clusterPool: { cidrs: config.clusterPool.cidrs, maskSize: config.clusterPool.maskSize } }),
   },
   netkit: {
@@ -103,7 +112,7 @@ export const PROFILES = {
   eni: {
     name: 'eni',
     teaches:
-      "Cilium's ENI IPAM on AWS (kOps' ipam: eni): the operator attaches ENIs to each node and pods get VPC addresses from the node subnet, routed by the VPC (no SNAT between pods, testpc reaches pods directly); a node's pods are capped by its instance type's ENIs, ENIs x (IPv4 per ENI - 1), and a further ENI has no public address",
+      "Cilium's ENI IPAM on AWS (kOps' ipam: eni): the operator attaches ENIs to each node and pods get VPC addresses from the node subnet, routed by the VPC (no SNAT between pods, testpc reaches pods by their own addresses); a node's pods are capped by its instance type's ENIs, ENIs x (IPv4 per ENI - 1); internet traffic leaves masqueraded by ens5 (without masquerading it would leave by each pod's ENI and be lost)",
     helmOverlay: 'eni.yaml',
     // The lab security group admits the node subnet, where the operator puts the ENIs (the primary
     // ENI's subnet comes first when no subnet filter is set: Cilium's eni.rst, "ENI Creation").
@@ -118,9 +127,15 @@ export const PROFILES = {
     checks: ['eni-ipam'],
     ownSettings: [],
     nodePodCidrs: false,
+    // Cilium's XDP program would go on every ENI the operator adds (untuned, hot-plugged); an agent
+    // restart failed attaching it to a secondary ENI in cilium/cilium#25453. Not this profile's lesson.
+    xdp: false,
     maxPods: (instanceType, role) => eniPodCapacity(instanceType, role)?.maxPods,
     infra: { ciliumOperatorEni: true },
     rules: checkEniIpam,
+    redeploy: {
+      fixed: [{ path: 'nodes.instanceType', why: "each kubelet's maxPods comes from its instance type's ENIs and is set when the node joins; a new type replaces every node" }],
+    },
     checkFacts: (config) => ({
       eni: {
         vpcCidr: config.network.vpcCidr,

@@ -78,7 +78,9 @@ export function ciliumOperatorEniPolicy(scope: Construct, id: string, props: Cil
       }),
       new iam.PolicyStatement({
         sid: 'AttachToLabInstances',
-        actions: ['ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface'],
+        // ModifyNetworkInterfaceAttribute too: the operator sets the attachment's
+        // DeleteOnTermination right after attaching, and that names the instance.
+        actions: ['ec2:AttachNetworkInterface', 'ec2:DetachNetworkInterface', 'ec2:ModifyNetworkInterfaceAttribute'],
         resources: [arn('instance', '*')],
         conditions: { StringEquals: { [`aws:ResourceTag/${LAB_TAGS.lab}`]: props.labName } },
       }),
@@ -94,7 +96,7 @@ export function ciliumOperatorEniPolicy(scope: Construct, id: string, props: Cil
   });
   Validations.of(policy).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]',
-    reason: "Attach and detach are held to instances tagged with this lab's name (aws:ResourceTag).",
+    reason: "Attach, detach and the attachment's DeleteOnTermination are held to instances tagged with this lab's name (aws:ResourceTag).",
   });
   return policy;
 }

@@ -3,6 +3,7 @@
  * is already up compare the new settings with the LabConfig output the stack was built from and
  * refuse these changes before cdk runs: each one would leave a broken lab rather than a changed one.
  */
+import { profileOf } from '../config/profiles.js';
 import type { LabConfig } from '../config/schema.js';
 
 interface FixedSetting {
@@ -10,7 +11,7 @@ interface FixedSetting {
   readonly why: string;
 }
 
-/** Settings fixed when the lab is created, with what changing them in place would break. */
+/** Settings fixed when any lab is created, with what changing them in place would break (a profile adds its own: LabProfile.redeploy). */
 export const SETTINGS_FIXED_AT_CREATE: readonly FixedSetting[] = [
   {
     path: 'profile',
@@ -18,7 +19,6 @@ export const SETTINGS_FIXED_AT_CREATE: readonly FixedSetting[] = [
   },
   { path: 'ubuntu.release', why: 'a new Ubuntu release is a new AMI: CloudFormation replaces every node and the kubeadm cluster on them is lost' },
   { path: 'ubuntu.arch', why: 'a new architecture is a new AMI: CloudFormation replaces every node and the kubeadm cluster on them is lost' },
-  { path: 'clusterPool.maskSize', why: "Cilium's operator cannot change the block size of a running pool (the mask size never changes)" },
 ];
 
 function at(root: unknown, path: string): unknown {
@@ -39,19 +39,25 @@ const shown = (value: unknown): string => (Array.isArray(value) ? value.join(', 
 export function redeployRefusals(deployed: unknown, next: LabConfig): string[] {
   const problems: string[] = [];
   const fix = `lab down -c labName=${next.labName} first, or deploy this one under another labName`;
-  for (const { path, why } of SETTINGS_FIXED_AT_CREATE) {
+  // A profile's own settings are judged only when the profile stays (a change of profile is refused above all).
+  const sameProfile = at(deployed, 'profile') === next.profile;
+  const profile = profileOf(next);
+  const fixed = [...SETTINGS_FIXED_AT_CREATE, ...(sameProfile ? (profile.redeploy?.fixed ?? []) : [])];
+  for (const { path, why } of fixed) {
     const was = at(deployed, path);
     const now = at(next, path);
     if (was === undefined || JSON.stringify(was) === JSON.stringify(now)) continue;
     problems.push(`${path}: lab ${next.labName} runs with ${path} ${shown(was)}, and this deploy asks for ${shown(now)}; ${why}; ${fix}`);
   }
-  // The pool list can only grow: every pool the operator hands blocks from stays, new ones come after.
-  const wasPools = at(deployed, 'clusterPool.cidrs');
-  if (at(deployed, 'profile') === 'cluster-pool' && next.profile === 'cluster-pool' && Array.isArray(wasPools)) {
-    const dropped = wasPools.filter((pool) => !next.clusterPool.cidrs.includes(String(pool)));
+  // Lists that may only grow: every running entry stays, new ones come after.
+  for (const { path, why } of sameProfile ? (profile.redeploy?.growOnly ?? []) : []) {
+    const was = at(deployed, path);
+    const now = at(next, path);
+    if (!Array.isArray(was) || !Array.isArray(now)) continue;
+    const dropped = was.filter((entry) => !now.includes(entry));
     if (dropped.length > 0) {
       problems.push(
-        `clusterPool.cidrs: lab ${next.labName} hands out pod addresses from ${dropped.join(', ')}, which this deploy drops; Cilium's pool list can only grow, so keep every running pool and add new ones after them (${[...wasPools, ...next.clusterPool.cidrs.filter((p) => !wasPools.includes(p))].join(',')})`,
+        `${path}: lab ${next.labName} runs with ${dropped.join(', ')}, which this deploy drops; ${why}, so keep every running entry and add new ones after them (${[...was, ...now.filter((entry) => !was.includes(entry))].join(',')})`,
       );
     }
   }

@@ -321,11 +321,11 @@ describe('lab check of an ENI lab (profile eni)', () => {
     const r = run.result_of('datapath/eni-ipam');
     expect(r.expectations.map((e) => [e.id, e.met])).toEqual([
       ['eni-pod-ips-in-node-subnet', true],
-      ['eni-pods-inside-native-routing-cidr', true],
+      ['eni-testpc-reaches-pods-directly', true],
       ['eni-ciliumnode-enis', true],
       ['eni-node-pod-capacity', true],
     ]);
-    expect(r.expectations[1]?.detail).toBe('cilium-config ipv4-native-routing-cidr=192.168.0.0/16 holds every test pod');
+    expect(r.expectations[1]?.detail).toMatch(/^testpc reached webpod1 at 192\.168\.10\.\d+ and webpod2 at 192\.168\.10\.\d+ directly$/);
     expect(r.expectations[3]?.detail).toBe('k8s-s 61, k8s-w1 56, k8s-w2 56');
     // pods see each other's own addresses: the base suite's source expectations hold with ENI addresses
     expect(run.result_of('datapath/pod-to-pod').expectations.find((e) => e.id === 'peer-sees-source-as-configured')?.detail).toMatch(/webpod1 saw 192\.168\.10\.\d+/);
@@ -346,6 +346,19 @@ describe('lab check of an ENI lab (profile eni)', () => {
     expect(detail['eni-node-pod-capacity']).toBe('k8s-s 110, want 61, k8s-w1 56, k8s-w2 56');
     expect(detail['eni-ciliumnode-enis']).toMatch(/k8s-w2: eni-stray is in subnet 192\.168\.20\.0\/24, not 192\.168\.10\.0\/24/);
     expect(detail['eni-pod-ips-in-node-subnet']).toMatch(/^not in 192\.168\.10\.0\/24: .*192\.168\.20\.5\d/);
+  });
+
+  it('fails when testpc cannot reach the pods at their own addresses (pod addresses the VPC does not route)', async () => {
+    // given: the pods' addresses look right, but nothing in the VPC routes them
+    world.useEniIpam({ 'k8s-s': 61, 'k8s-w1': 56, 'k8s-w2': 56 });
+    world.vpcRoutesPods = false;
+    world.installValues(eniValues());
+    // when
+    const run = await runCheck([], {}, undefined, eniPlan);
+    // then
+    const r = run.result_of('datapath/eni-ipam');
+    expect(r.status).toBe('failed');
+    expect(r.expectations.find((e) => e.id === 'eni-testpc-reaches-pods-directly')?.detail).toMatch(/^webpod1 192\.168\.10\.\d+: 0 of 4 answered by it \(curl: \(28\)/);
   });
 
   it('runs no eni-ipam scenario on a study lab', async () => {

@@ -186,6 +186,8 @@ export class LabWorld {
   /** Nodes whose NodePort answers nothing (from testpc). */
   readonly nodePortDown = new Set<string>();
   /** Flows Hubble shows as DROPPED (pod names in the test namespace), with Hubble's drop reason. */
+  /** The VPC routes pod addresses (ENI IPAM): testpc reaches pods at their own IPs. */
+  vpcRoutesPods = false;
   readonly hubbleDrops: { from: string; to: string; reason: string; at?: number }[] = [];
   /** Flows the relay returns whatever the filter (other pods' traffic). */
   readonly hubbleExtraFlows: string[] = [];
@@ -313,6 +315,7 @@ export class LabWorld {
    * Cilium's operator attached ENIs in the node subnet whose secondary addresses the pods get.
    */
   useEniIpam(podCapacity: Readonly<Record<string, number>>, subnetCidr = '192.168.10.0/24', vpcCidr = '192.168.0.0/16'): void {
+    this.vpcRoutesPods = true;
     const base = subnetCidr.split('/')[0]?.split('.').slice(0, 3).join('.') as string;
     LAB_NODES.forEach((n, i) => {
       this.api.addNode({ name: n.name, internalIp: n.ip, controlPlane: n.controlPlane, ...(podCapacity[n.name] !== undefined ? { podCapacity: podCapacity[n.name] } : {}) });
@@ -512,6 +515,16 @@ export class LabWorld {
     const ports = env('LAB_PROBE_PORTS').split(' ').map((p) => p.split('=') as [string, string]);
     const lines: string[] = [];
     for (const [service, port] of ports) {
+      if (service === 'pod-direct') {
+        // Pod addresses called directly: only the VPC's routing gets there (ENI IPAM); else curl times out.
+        for (const [target, ip] of targets) {
+          const pod = this.podsOf(NS_CHECK).find((p) => this.podIp(p) === ip);
+          const answers = this.vpcRoutesPods && pod ? { [this.podName(pod)]: requests } : {};
+          const fields = this.vpcRoutesPods && pod ? { failed: 0, lastExit: 0, error: '' } : { failed: requests, lastExit: 28, error: 'curl: (28) Connection timed out after 3002 milliseconds' };
+          lines.push(`${NODEPORT_TAG} ${JSON.stringify({ service, node: target, ip, port: Number(port), requests, answers, ...fields })}`);
+        }
+        continue;
+      }
       const svc = this.api.serviceIn(NS_CHECK, service);
       const spec = (svc?.spec ?? {}) as Json;
       const matches = ((spec.ports ?? []) as Json[]).some((p) => String(p.nodePort) === port);

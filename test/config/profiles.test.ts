@@ -199,8 +199,13 @@ describe('profile eni', () => {
       bpf: { masquerade: false, hostLegacyRouting: true },
       cluster: { name: 'kans-eni' },
       operator: { nodeSelector: { 'node-role.kubernetes.io/control-plane': '' } },
+      // kubeadm gives the nodes no podCIDR here: an agent that required one would wait forever
+      k8s: { requireIPv4PodCIDR: false },
     });
     expect(sources).toContain('helm-values/profiles/eni.yaml (profile eni)');
+    // no XDP on the operator's hot-plugged ENIs (cilium/cilium#25453)
+    expect(sources).not.toContain('helm-values/xdp.yaml');
+    expect((values as { loadBalancer?: { acceleration?: unknown } }).loadBalancer?.acceleration).toBeUndefined();
   });
 
   it('boots its nodes without pod CIDRs and with their ENI pod limits, and gives only the control plane the operator\'s EC2 permissions', () => {

@@ -231,6 +231,9 @@ describe('combinations the Cilium agent refuses at start, refused before any clo
     ]);
     expect(agentRefusals({ bpf: { datapathMode: 'netkit' }, endpointRoutes: { enabled: false } })).toEqual([]);
     expect(agentRefusals({ bpf: { datapathMode: 'veth' }, endpointRoutes: { enabled: true } })).toEqual([]);
+    // ENI IPAM never fills the Node's podCIDR: an agent requiring one waits forever
+    expect(agentRefusals({ ipam: { mode: 'eni' }, k8s: { requireIPv4PodCIDR: true } })).toEqual([expect.stringMatching(/^k8s\.requireIPv4PodCIDR: true with ipam\.mode: eni makes the agent wait for a Node podCIDR/)]);
+    expect(agentRefusals({ ipam: { mode: 'kubernetes' }, k8s: { requireIPv4PodCIDR: true } })).toEqual([]);
     // ip-masq-agent makes the native-routing CIDR optional
     expect(agentRefusals({ routingMode: 'native', ipMasqAgent: { enabled: true }, bpf: { masquerade: true } })).toEqual([]);
   });

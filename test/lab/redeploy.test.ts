@@ -29,9 +29,14 @@ describe('redeployRefusals', () => {
     const pooled = deployedAs({ profile: 'cluster-pool', 'clusterPool.cidrs': '10.200.0.0/16,10.201.0.0/16' });
     expect(redeployRefusals(pooled, config({ profile: 'cluster-pool', 'clusterPool.cidrs': '10.200.0.0/16,10.201.0.0/16,10.202.0.0/16' }))).toEqual([]);
     expect(redeployRefusals(pooled, config({ profile: 'cluster-pool', 'clusterPool.cidrs': '10.201.0.0/16,10.202.0.0/16' }))).toEqual([
-      "clusterPool.cidrs: lab kans hands out pod addresses from 10.200.0.0/16, which this deploy drops; Cilium's pool list can only grow, so keep every running pool and add new ones after them (10.200.0.0/16,10.201.0.0/16,10.202.0.0/16)",
+      "clusterPool.cidrs: lab kans runs with 10.200.0.0/16, which this deploy drops; Cilium's pool list can only grow: the operator keeps handing out blocks of every pool it has, so keep every running entry and add new ones after them (10.200.0.0/16,10.201.0.0/16,10.202.0.0/16)",
     ]);
     expect(redeployRefusals(pooled, config({ profile: 'cluster-pool', 'clusterPool.cidrs': '10.200.0.0/16,10.201.0.0/16', 'clusterPool.maskSize': 25 }))[0]).toMatch(/^clusterPool\.maskSize: lab kans runs with clusterPool\.maskSize 24, and this deploy asks for 25; /);
+  });
+
+  it("holds a profile's own settings only while the profile stays (eni: the instance type its maxPods came from)", () => {
+    expect(redeployRefusals(deployedAs({ profile: 'eni' }), config({ profile: 'eni', 'nodes.instanceType': 'm5.xlarge' }))[0]).toMatch(/^nodes\.instanceType: lab kans runs with nodes\.instanceType t3\.xlarge, and this deploy asks for m5\.xlarge; each kubelet's maxPods/);
+    expect(redeployRefusals(deployedAs({}), config({ 'nodes.instanceType': 'm5.xlarge' }))).toEqual([]);
   });
 
   it('does not judge a setting an older lab\'s output does not carry', () => {

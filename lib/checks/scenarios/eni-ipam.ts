@@ -1,16 +1,23 @@
 /**
  * Profile eni: Cilium's ENI IPAM gave the pods VPC addresses. Every test pod's address is in the
- * node subnet and inside cilium-config's native-routing CIDR (so the VPC routes it and nothing
- * between pods is masqueraded); every node's CiliumNode lists its ENIs (status.eni.enis) in that
- * subnet and VPC, and each pod's address is a secondary address of one of its own node's ENIs;
- * each node's pod capacity is the lab's figure for its instance type (lib/config/eni-ipam.ts).
+ * node subnet; testpc, a VPC host outside the cluster, reaches the webpods at those addresses
+ * directly (scripts/node/nodeport-probe.sh aimed at pod IPs: only the VPC's routing makes that
+ * work, a pod CIDR of an overlay or of Kubernetes IPAM is unknown to it); every node's CiliumNode
+ * lists its ENIs (status.eni.enis) in that subnet and VPC, and each pod's address is a secondary
+ * address of one of its own node's ENIs; each node's pod capacity is the lab's figure for its
+ * instance type (lib/config/eni-ipam.ts): the boot's max-pods reached the kubelet.
  * https://docs.cilium.io/en/stable/network/concepts/ipam/eni/
  */
 import { cidrContainsAddress, parseCidr, parseIpv4, type Ipv4Cidr } from '../../config/cidr.js';
 import type { DatapathPods } from '../datapath-fixture.js';
 import { EXPECT } from '../expectations.js';
-import { KUBE_SYSTEM } from '../helpers.js';
-import type { Scenario } from '../types.js';
+import { remoteRecorded } from '../helpers.js';
+import type { Scenario, ScenarioRun } from '../types.js';
+import { nodePortProbeScript, parseNodePortAnswers } from './nodeport.js';
+
+/** The probe's "service" name for webpods called at their pod address on their own port. */
+export const POD_DIRECT = 'pod-direct';
+const WEBPOD_PORT = 80;
 
 const cidrOf = (text: string | undefined): Ipv4Cidr | undefined => {
   if (text === undefined) return undefined;
@@ -24,8 +31,8 @@ const inside = (cidr: Ipv4Cidr | undefined, ip: string | undefined): boolean => 
 
 export const eniIpam: Scenario<DatapathPods> = {
   name: 'eni-ipam',
-  proves: "Cilium's ENI IPAM gave the pods VPC addresses on ENIs its operator attached, routed without SNAT, and each node holds as many pods as its ENIs allow",
-  expectations: [EXPECT.eniPodsInSubnet, EXPECT.eniPodsNotMasqueraded, EXPECT.eniCiliumNodeEnis, EXPECT.eniPodCapacity],
+  proves: "Cilium's ENI IPAM gave the pods VPC addresses on ENIs its operator attached, which the VPC itself routes (testpc reaches them), and each node holds as many pods as its ENIs allow",
+  expectations: [EXPECT.eniPodsInSubnet, EXPECT.eniTestpcReachesPods, EXPECT.eniCiliumNodeEnis, EXPECT.eniPodCapacity],
   async run(run) {
     const eni = run.env.lab.eni;
     if (!eni) return run.skip('the lab does not use ENI IPAM (profile=eni)');
@@ -36,14 +43,24 @@ export const eniIpam: Scenario<DatapathPods> = {
     const outside = pods.filter((p) => !inside(subnet, p.podIp)).map((p) => `${p.name} ${p.podIp ?? '?'}`);
     run.expect(EXPECT.eniPodsInSubnet, outside.length === 0, outside.length === 0 ? `${pods.map((p) => `${p.name} ${p.podIp}`).join(', ')} in ${eni.nodeSubnetCidr}` : `not in ${eni.nodeSubnetCidr}: ${outside.join(', ')}`);
 
-    const config = await run.env.kube.getConfigMap(KUBE_SYSTEM, 'cilium-config');
-    const native = config?.data['ipv4-native-routing-cidr'];
-    const masqueraded = pods.filter((p) => !inside(cidrOf(native), p.podIp)).map((p) => `${p.name} ${p.podIp ?? '?'}`);
-    run.expect(
-      EXPECT.eniPodsNotMasqueraded,
-      native !== undefined && masqueraded.length === 0,
-      native === undefined ? 'cilium-config has no ipv4-native-routing-cidr' : masqueraded.length === 0 ? `cilium-config ipv4-native-routing-cidr=${native} holds every test pod` : `outside ipv4-native-routing-cidr=${native}: ${masqueraded.join(', ')}`,
-    );
+    const testpc = run.env.lab.testpc;
+    if (!testpc) {
+      run.expect(EXPECT.eniTestpcReachesPods, true, 'not judged: the lab has no testpc (testpc.enabled=false)');
+    } else {
+      const targets = webpods.map((p) => ({ name: p.name, privateIp: p.podIp ?? '' }));
+      const [result] = await remoteRecorded(run as ScenarioRun<unknown>, `curl ${webpods.map((p) => `${p.podIp}:${WEBPOD_PORT}`).join(' ')} from ${testpc.name}`, [testpc], nodePortProbeScript(targets, { [POD_DIRECT]: WEBPOD_PORT }));
+      const answers = parseNodePortAnswers(result?.stdout ?? '');
+      const misses = webpods.flatMap((p) => {
+        const a = answers.find((x) => x.node === p.name);
+        const own = a?.answers[p.name] ?? 0;
+        return a && own === a.requests ? [] : [`${p.name} ${p.podIp}: ${a ? `${own} of ${a.requests} answered by it${a.error ? ` (${a.error})` : ''}` : `no answer line from ${testpc.name} (exit ${result?.exitCode ?? '?'})`}`];
+      });
+      run.expect(
+        EXPECT.eniTestpcReachesPods,
+        misses.length === 0,
+        misses.length === 0 ? `${testpc.name} reached ${webpods.map((p) => `${p.name} at ${p.podIp}`).join(' and ')} directly` : misses.join('; '),
+      );
+    }
 
     const ciliumNodes = await run.env.kube.listCiliumNodes();
     run.record(
