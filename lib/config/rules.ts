@@ -270,5 +270,8 @@ function checkProfile(config: LabConfig, report: Report): void {
     const value = String(need.path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], config));
     if (!need.allowed.includes(value)) report(need.path.split('.'), `profile=${profile.name} needs ${need.path} ${need.allowed.join(' or ')} (got ${value}): ${need.why}`);
   }
+  if (profile.maxPods && config.kubernetes.maxPods !== undefined) {
+    report(['kubernetes', 'maxPods'], `profile=${profile.name} sets each node's maxPods itself (from what its network interfaces hold); leave kubernetes.maxPods out`);
+  }
   profile.rules?.(config, report);
 }

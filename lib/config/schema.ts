@@ -154,6 +154,11 @@ export const LabConfigFieldsSchema = z
         serviceCidr: cidr().default('10.10.0.0/16'),
         /** Lifetime of the per-deploy worker join token. @default 120 */
         joinTokenTtlMinutes: int(10, 1440, 'workers join within the bootstrap timeout').default(120),
+        /**
+         * The kubelet's pod limit on every node (its --max-pods; unset: the kubelet's 110). A
+         * running lab takes a new one with `lab max-pods`; `lab density` shows where it bites.
+         */
+        maxPods: int(10, 1000, "the kubelet's pod limit per node (its default is 110)").optional(),
       })
       .prefault({}),
     /**

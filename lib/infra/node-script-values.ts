@@ -50,8 +50,8 @@ export function nodeScriptValues(plan: LabPlan, node: LabNode, refs: CloudRefs):
     LAB_KUBEADM_API: plan.kubernetes.kubeadmApi,
     // CNI plugins the profile chains behind Cilium, checked in /opt/cni/bin at boot (prepare-node.sh).
     LAB_CNI_PLUGINS: (profileOf(config).cniPlugins ?? []).join(' '),
-    // The node's pod limit where the profile sets one (eni: what its ENIs hold); empty: kubelet's 110.
-    LAB_MAX_PODS: String(profileOf(config).maxPods?.(node.instanceType, node.role === 'control-plane' ? 'control-plane' : 'worker') ?? ''),
+    // The node's pod limit: the profile's (eni: what its ENIs hold), else kubernetes.maxPods; empty: kubelet's 110.
+    LAB_MAX_PODS: String(profileOf(config).maxPods?.(node.instanceType, node.role === 'control-plane' ? 'control-plane' : 'worker') ?? config.kubernetes.maxPods ?? ''),
     LAB_CONTROL_PLANE_ENDPOINT: `${plan.controlPlane.privateIp}:${KUBE_API_PORT}`,
     LAB_JOIN_SECRET_ID: refs.joinSecretArn,
   };

@@ -335,6 +335,11 @@ export class ClientNodeKube implements KubeClient {
     return list.items.map(podFromApi);
   }
 
+  async listPodsOnNode(nodeName: string): Promise<KubePod[]> {
+    const list = await this.call(`list pods on node ${nodeName}`, () => this.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}` }));
+    return list.items.map(podFromApi);
+  }
+
   async getPod(namespace: string, name: string): Promise<KubePod | undefined> {
     const pod = await this.optional(`read pod ${namespace}/${name}`, () => this.core.readNamespacedPod({ namespace, name }));
     return pod && podFromApi(pod);

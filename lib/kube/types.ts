@@ -211,6 +211,8 @@ export interface KubeClient {
   /** undefined when there is no such Service. */
   getService(namespace: string, name: string): Promise<KubeService | undefined>;
   listPods(namespace: string, labelSelector?: string): Promise<KubePod[]>;
+  /** Every pod bound to the node, in all namespaces (what the scheduler counts against its maxPods). */
+  listPodsOnNode(nodeName: string): Promise<KubePod[]>;
   /** undefined when there is no such Pod. */
   getPod(namespace: string, name: string): Promise<KubePod | undefined>;
   /** Events in the namespace, oldest first; only those about `objectName` when given. */

@@ -230,6 +230,19 @@ describe('profile eni', () => {
   });
 });
 
+describe('kubernetes.maxPods (the kubelet\'s pod limit, at boot)', () => {
+  it('reaches every Kubernetes node\'s kubelet, and is refused where the profile sizes the nodes itself', async () => {
+    const { nodeScriptValues } = await import('../../lib/infra/node-script-values.js');
+    const refs = { region: 'ap-northeast-2', readyUrl: 'u', joinSecretArn: 'a', controlPlanePublicIp: '203.0.113.10' };
+    const plan = planLab(loadLabConfig({ context: { 'kubernetes.maxPods': '300' } }));
+    expect(plan.instances.map((n) => nodeScriptValues(plan, n, refs)['LAB_MAX_PODS'])).toEqual(['300', '300', '300', undefined]);
+    const study = planLab(loadLabConfig({ context: {} }));
+    expect(nodeScriptValues(study, study.instances[1] as never, refs)['LAB_MAX_PODS']).toBe('');
+    expect(problems({ profile: 'eni', 'kubernetes.maxPods': 300 })).toEqual(["kubernetes.maxPods: profile=eni sets each node's maxPods itself (from what its network interfaces hold); leave kubernetes.maxPods out"]);
+    expect(problems({ 'kubernetes.maxPods': 5 })[0]).toMatch(/^kubernetes\.maxPods: /);
+  });
+});
+
 describe('every profile', () => {
   it.each(Object.keys(PROFILES))('%s synthesises the same template from the same inputs', (name) => {
     expect(JSON.stringify(synthLab({ profile: name }).json)).toBe(JSON.stringify(synthLab({ profile: name }).json));

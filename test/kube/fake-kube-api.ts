@@ -117,6 +117,8 @@ interface PodState {
   obj: Json;
   reads: number;
   behaviour: PodBehaviour;
+  /** The CNI could not give it an address (its FailedCreatePodSandBox event is out). */
+  sandboxFailed?: boolean;
 }
 
 const key = (ns: string, name: string): string => `${ns}/${name}`;
@@ -255,6 +257,11 @@ export class FakeKubeApi {
     });
   }
 
+  /** The Node object as the API holds it (tests read what a kubelet posted). */
+  nodeNamed(name: string): Json | undefined {
+    return this.nodes.get(name);
+  }
+
   hasNamespace(name: string): boolean {
     return this.namespaces.has(name);
   }
@@ -364,13 +371,18 @@ export class FakeKubeApi {
       status: {},
     };
     const state: PodState = { obj, reads: 0, behaviour: { kind: 'ready', readyAtRead: 0 } };
-    this.makeRunning(state, hostNetwork ? hostIp : this.nextPodIp(nodeName));
+    this.makeRunning(state, hostNetwork ? hostIp : (this.nextPodIp(nodeName) ?? hostIp));
     this.pods.set(key(ns, name), state);
   }
 
   /** The pod object as the server holds it. */
   pod(ns: string, name: string): Json | undefined {
     return this.pods.get(key(ns, name))?.obj;
+  }
+
+  /** Pods bound to a node, in every namespace, not being deleted (what the scheduler counts against maxPods). */
+  private podsOnNode(nodeName: string): number {
+    return [...this.pods.values()].filter((p) => (p.obj.spec as Json).nodeName === nodeName && (p.obj.metadata as Json).deletionTimestamp === undefined).length;
   }
 
   podsIn(ns: string): Json[] {
@@ -438,6 +450,16 @@ export class FakeKubeApi {
           };
         });
         this.send(req, res, 200, { apiVersion: 'cilium.io/v2', kind: 'CiliumNodeList', metadata: {}, items });
+      } else if (method === 'GET' && path === '/api/v1/pods') {
+        // All namespaces; the one field selector the lab uses: spec.nodeName=NAME.
+        const selector = url.searchParams.get('fieldSelector') ?? '';
+        const node = /^spec\.nodeName=(.+)$/.exec(selector)?.[1];
+        if (selector !== '' && node === undefined) {
+          this.send(req, res, 400, status(400, 'BadRequest', `field label not supported: ${selector.split('=')[0]}`));
+          return;
+        }
+        const items = [...this.pods.values()].map((p) => p.obj).filter((p) => node === undefined || (p.spec as Json).nodeName === node);
+        this.send(req, res, 200, this.list('PodList', items));
       } else if (method === 'GET' && path === '/api/v1/nodes') {
         this.send(req, res, 200, this.list('NodeList', [...this.nodes.values()]));
       } else if (method === 'POST' && path === '/api/v1/namespaces') {
@@ -469,7 +491,10 @@ export class FakeKubeApi {
       } else if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(path)) && method === 'GET') {
         const ns = m[1] as string;
         const selector = url.searchParams.get('labelSelector');
-        const items = this.podsIn(ns).filter((p) => matchesSelector((p.metadata as Json).labels as Json, selector));
+        // A list is a read of every pod in it: the kubelets move them along as for a GET.
+        const items = this.podsIn(ns)
+          .filter((p) => matchesSelector((p.metadata as Json).labels as Json, selector))
+          .map((p) => this.readPod(ns, (p.metadata as Json).name as string) ?? p);
         this.send(req, res, 200, this.list('PodList', items));
       } else if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|services)$/.exec(path)) && method === 'POST') {
         const [, ns, kind] = m as unknown as [string, string, string];
@@ -641,22 +666,32 @@ export class FakeKubeApi {
     return (addresses.find((a) => a.type === 'InternalIP')?.address as string | undefined) ?? '';
   }
 
-  private nextPodIp(nodeName: string): string {
-    // ENI IPAM: the next secondary address of the node's ENIs, in the operator's order.
+  /**
+   * The next pod address the node's Cilium agent hands out, or undefined when its pool is full
+   * ("range is full"). ENI IPAM: the node's ENIs' secondary addresses, in the operator's order.
+   * Kubernetes or cluster-pool IPAM: the node's block, less its network and broadcast addresses
+   * and the two the agent keeps for itself (router and health: cilium/cilium#46598 lists them).
+   */
+  private nextPodIp(nodeName: string): string | undefined {
+    const n = this.ipCounters.get(nodeName) ?? 0;
     const enis = this.ciliumNodeEnis.get(nodeName);
     if (enis) {
-      const n = this.ipCounters.get(nodeName) ?? 0;
-      this.ipCounters.set(nodeName, n + 1);
       const address = enis.flatMap((e) => e.addresses)[n];
-      if (address === undefined) throw new Error(`fake: the ENIs of ${nodeName} have no free address left`);
+      if (address !== undefined) this.ipCounters.set(nodeName, n + 1);
       return address;
     }
     // Cilium's IPAM decides: with cluster-pool its CiliumNode's block, with Kubernetes IPAM the Node's podCIDR.
     const cidr = this.ciliumNodePodCidrs.get(nodeName)?.[0] ?? ((this.nodes.get(nodeName)?.spec as Json | undefined)?.podCIDR as string | undefined) ?? '172.16.99.0/24';
-    const base = cidr.split('/')[0]?.split('.').slice(0, 3).join('.');
-    const n = (this.ipCounters.get(nodeName) ?? 10) + 1;
-    this.ipCounters.set(nodeName, n);
-    return `${base}.${n}`;
+    const [base, prefix] = cidr.split('/') as [string, string];
+    const size = 2 ** (32 - Number(prefix));
+    // Host offsets 1 and 2 are the agent's router and health addresses; pods get 11 and up, then 3-10.
+    const usable = size - 2 - 2;
+    if (n >= usable) return undefined;
+    const offset = n < size - 2 - 10 ? 11 + n : 3 + (n - (size - 2 - 10));
+    this.ipCounters.set(nodeName, n + 1);
+    const start = base.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
+    const ip = start + offset;
+    return [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
   }
 
   private schedule(state: PodState): void {
@@ -684,6 +719,16 @@ export class FakeKubeApi {
       return;
     }
     const nodeName = (node.metadata as Json).name as string;
+    // The scheduler's NodeResourcesFit: a node takes no more pods than status.allocatable.pods
+    // (the kubelet's maxPods), counting every pod bound to it, host-network ones included.
+    const allocatable = Number((((node.status as Json).allocatable ?? {}) as Json).pods ?? 110);
+    if (this.podsOnNode(nodeName) >= allocatable) {
+      const n = this.nodes.size;
+      const message = `0/${n} nodes are available: 1 Too many pods${n > 1 ? `, ${n - 1} node(s) didn't match Pod's node affinity/selector` : ''}. preemption: 0/${n} nodes are available: 1 No preemption victims found for incoming pod${n > 1 ? `, ${n - 1} Preemption is not helpful for scheduling` : ''}.`;
+      state.obj.status = { phase: 'Pending', qosClass: 'BestEffort', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: now() }] };
+      this.event(ns, name, 'Warning', 'FailedScheduling', message, 'default-scheduler');
+      return;
+    }
     spec.nodeName = nodeName;
     state.obj.status = {
       phase: 'Pending',
@@ -757,15 +802,30 @@ export class FakeKubeApi {
     const nodeName = spec.nodeName as string | undefined;
     const b = state.behaviour;
     if (nodeName && (state.obj.status as Json).phase === 'Pending' && (state.obj.metadata as Json).deletionTimestamp === undefined) {
-      if (b.kind === 'ready' && state.reads >= (b.readyAtRead ?? 2)) {
+      const podIp = b.kind === 'ready' && state.reads >= (b.readyAtRead ?? 2) ? this.nextPodIp(nodeName) : undefined;
+      if (b.kind === 'ready' && state.reads >= (b.readyAtRead ?? 2) && podIp === undefined) {
+        // The node's pool is full: the CNI ADD fails, the pod stays ContainerCreating, the kubelet
+        // retries (cilium/cilium#10627 quotes the event).
+        if (!state.sandboxFailed) {
+          state.sandboxFailed = true;
+          this.event(
+            ns,
+            name,
+            'Warning',
+            'FailedCreatePodSandBox',
+            `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "${uid().replace(/-/g, '')}": plugin type="cilium-cni" name="cilium" failed (add): unable to allocate IP via local cilium agent: [POST /ipam][502] postIpamFailure  range is full`,
+            'kubelet',
+          );
+        }
+      } else if (b.kind === 'ready' && state.reads >= (b.readyAtRead ?? 2)) {
         for (const [i, image] of this.images(state).entries()) {
           this.event(ns, name, 'Normal', 'Pulled', `Successfully pulled image "${image}" in 1.2s (1.2s including waiting). Image size: 4567890 bytes.`, 'kubelet');
           this.event(ns, name, 'Normal', 'Created', `Created container ${this.containerNames(state)[i]}`, 'kubelet');
           this.event(ns, name, 'Normal', 'Started', `Started container ${this.containerNames(state)[i]}`, 'kubelet');
         }
-        this.makeRunning(state, this.nextPodIp(nodeName));
+        this.makeRunning(state, podIp as string);
       } else if (b.kind === 'crash-loop' || b.kind === 'running-not-ready') {
-        this.makeRunning(state, this.nextPodIp(nodeName));
+        this.makeRunning(state, this.nextPodIp(nodeName) ?? '');
         const status = state.obj.status as Json;
         for (const c of (status.conditions ?? []) as Json[]) if (c.type === 'Ready' || c.type === 'ContainersReady') Object.assign(c, { status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${this.containerNames(state).join(' ')}]` });
         for (const c of (status.containerStatuses ?? []) as Json[]) {

@@ -7,6 +7,7 @@ import type { LabCommand } from '../cli.js';
 import { checkCommand, type CheckCommandSettings } from './check.js';
 import { createCommand } from './create.js';
 import { hubbleCommand, type HubbleCommandSettings } from './hubble.js';
+import { densityCommand, maxPodsCommand, type DensityCommandSettings } from './density.js';
 import { deployCommandWith, type DeploySettings } from './deploy.js';
 import { lifecycleCommands, type LifecycleSettings } from './lifecycle.js';
 import { logsCommand, type LogsSettings } from './logs.js';
@@ -22,6 +23,8 @@ export interface AllCommandSettings {
   readonly check?: CheckCommandSettings;
   readonly logs?: LogsSettings;
   readonly hubble?: HubbleCommandSettings;
+  /** max-pods, density (the pod density exercise). */
+  readonly density?: DensityCommandSettings;
   /** down, sweep, extend, stop, start, cost. */
   readonly lifecycle?: LifecycleSettings;
 }
@@ -37,6 +40,8 @@ export function allCommands(settings: AllCommandSettings = {}): LabCommand[] {
     ...postDeploy,
     check,
     hubbleCommand(settings.hubble),
+    maxPodsCommand(settings.density),
+    densityCommand(settings.density),
     profilesCommand,
     logsCommand(settings.logs),
     ...lifecycleCommands(settings.lifecycle),
