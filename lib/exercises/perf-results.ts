@@ -48,7 +48,8 @@ export function parseRr(stdout: string): LatencyRun[] {
     .split('\n')
     .filter((l) => l.startsWith(`${RR_TAG} `))
     .map((l) => {
-      const r = JSON.parse(l.slice(RR_TAG.length + 1)) as { connect: number; firstByte: number; total: number; code: number };
+      // curl writes a failed request's %{http_code} as 000, which JSON does not take as a number.
+      const r = JSON.parse(l.slice(RR_TAG.length + 1).replace(/"code":0+(?=[,}])/, '"code":0')) as { connect: number; firstByte: number; total: number; code: number };
       if (r.code === 0) throw new PerfToolError('curl got no HTTP answer');
       return { connectMs: r.connect * 1000, firstByteMs: r.firstByte * 1000, totalMs: r.total * 1000 };
     });

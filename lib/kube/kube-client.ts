@@ -224,6 +224,7 @@ function podToApi(manifest: PodManifest): V1Pod {
     metadata: { name: manifest.name, labels: { ...manifest.labels } },
     spec: {
       terminationGracePeriodSeconds: manifest.terminationGracePeriodSeconds ?? 1,
+      ...(manifest.hostNetwork ? { hostNetwork: true } : {}),
       ...(manifest.nodeSelector ? { nodeSelector: { ...manifest.nodeSelector } } : {}),
       ...(manifest.tolerations ? { tolerations: manifest.tolerations.map((t) => ({ ...t })) } : {}),
       containers: manifest.containers.map((c) => ({

@@ -152,6 +152,8 @@ export interface ContainerManifest {
 /** The part of a Pod spec the lab creates. */
 export interface PodManifest {
   readonly name: string;
+  /** In the node's own network namespace (its address, no pod address). @default false */
+  readonly hostNetwork?: boolean;
   readonly labels?: Readonly<Record<string, string>>;
   readonly nodeSelector?: Readonly<Record<string, string>>;
   readonly tolerations?: readonly KubeToleration[];

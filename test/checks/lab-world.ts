@@ -12,6 +12,7 @@ import { NODEPORT_TAG } from '../../lib/checks/scenarios/nodeport.js';
 import { DEVICES_TAG } from '../../lib/checks/scenarios/netkit-devices.js';
 import { UPSTREAM_JUNIT_TAG, UPSTREAM_TAG } from '../../lib/checks/scenarios/upstream-connectivity.js';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { FakeKubeApi, type ExecCall, type ExecReply } from '../kube/fake-kube-api.js';
 
@@ -460,6 +461,8 @@ export class LabWorld {
     }
     if (call.container === 'netshoot') {
       const client = this.api.pod(call.namespace, call.pod) as Json;
+      const perf = this.perfExec(client, call.namespace, program as string, args);
+      if (perf) return perf;
       if (program === 'curl') {
         const maxTime = args[args.indexOf('--max-time') + 1] ?? '5';
         return this.curl(client, call.namespace, args[args.length - 1] as string, maxTime);
@@ -478,6 +481,61 @@ export class LabWorld {
       }
     }
     return { stderr: `exec: "${program}": executable file not found in $PATH\n`, exitCode: 127 };
+  }
+
+  // ---- lab perf: iperf3 and curl's timings, from recorded real output (test/exercises/fixtures) ----
+
+  /** Gbit/s and ms the world's datapath gives each path (same node, across nodes, to the host, testpc's NodePort). */
+  private perfRuns = 0;
+  readonly perfModel = { sameNode: { gbps: 31.2, ms: 0.12 }, crossNode: { gbps: 9.4, ms: 0.41 }, host: { gbps: 27.5, ms: 0.1 }, nodePort: { gbps: 8.7, ms: 0.52 } };
+
+  private iperfJson(gbps: number | undefined): { stdout: string; exitCode: number } {
+    const dir = new URL('../exercises/fixtures/', import.meta.url);
+    if (gbps === undefined) return { stdout: readFileSync(new URL('iperf3-refused.json', dir), 'utf8'), exitCode: 1 };
+    const doc = JSON.parse(readFileSync(new URL('iperf3-tcp.json', dir), 'utf8')) as Json;
+    // runs differ a little, as real ones do
+    ((doc.end as Json).sum_received as Json).bits_per_second = gbps * 1e9 * (0.97 + 0.06 * ((this.perfRuns++ % 5) / 4));
+    return { stdout: JSON.stringify(doc), exitCode: 0 };
+  }
+
+  private rrLine(ms: number | undefined): string {
+    if (ms === undefined) return 'CILIUM_LAB_RR {"connect":0.000000,"firstByte":0.000000,"total":5.001000,"code":000,"exit":0}\n';
+    const s = (ms * (0.9 + 0.2 * ((this.roundRobin++ % 5) / 4))) / 1000;
+    return `CILIUM_LAB_RR {"connect":${(s / 3).toFixed(6)},"firstByte":${s.toFixed(6)},"total":${(s * 1.05).toFixed(6)},"code":200,"exit":0}\n`;
+  }
+
+  /** Where a perf client reaches, by the address it calls: the iperf3 or whoami pod (same node or not), or the server node's own address. */
+  private perfTarget(client: Json, ns: string, ip: string): 'sameNode' | 'crossNode' | 'host' | undefined {
+    const server = this.podsOf(ns).find((p) => this.podIp(p) === ip && !(p.spec as Json).hostNetwork);
+    if (server) return (server.spec as Json).nodeName === (client.spec as Json).nodeName ? 'sameNode' : 'crossNode';
+    return LAB_NODES.some((n) => n.ip === ip) && this.podsOf(ns).some((p) => (p.spec as Json).hostNetwork && this.podIp(p) === ip) ? 'host' : undefined;
+  }
+
+  private perfExec(client: Json, ns: string, program: string, args: readonly string[]): ExecReply | undefined {
+    if (program === 'cat' && args[0] === '/sys/class/net/eth0/mtu') return { stdout: '3498\n' };
+    if (program === 'iperf3' && args[0] === '-c') {
+      const where = this.perfTarget(client, ns, args[1] as string);
+      const r = this.iperfJson(where ? this.perfModel[where].gbps : undefined);
+      return { stdout: r.stdout, exitCode: r.exitCode };
+    }
+    if (program === 'curl' && args.includes('-w')) {
+      const host = /^http:\/\/([^/:]+)/.exec(args[args.length - 1] as string)?.[1] ?? '';
+      const where = this.perfTarget(client, ns, host);
+      return { stdout: this.rrLine(where ? this.perfModel[where].ms : undefined), exitCode: where ? 0 : 28 };
+    }
+    return undefined;
+  }
+
+  /** testpc running scripts/node/perf-probe.sh against a node's NodePorts. */
+  private perfProbe(node: string, script: string): { exitCode: number; stdout: string; stderr?: string } {
+    if (node !== 'testpc') return { exitCode: 99, stdout: '', stderr: `fake node: ${node} is not testpc\n` };
+    const env = (name: string): string => /^(\w+)=(.*)$/m.exec(script.split('\n').find((l) => l.startsWith(`${name}=`)) ?? '')?.[2]?.replace(/^'|'$/g, '') ?? '';
+    const reachable = !this.nodePortDown.has(LAB_NODES.find((n) => n.ip === env('LAB_PERF_TARGET'))?.name ?? '');
+    const lines: string[] = [];
+    for (let i = 0; i < Number(env('LAB_PERF_REPEAT')); i++) lines.push(`CILIUM_LAB_IPERF ${this.iperfJson(reachable ? this.perfModel.nodePort.gbps : undefined).stdout.replace(/\s+/g, ' ')}`);
+    let rr = '';
+    for (let i = 0; i < Number(env('LAB_PERF_REQUESTS')); i++) rr += this.rrLine(reachable ? this.perfModel.nodePort.ms : undefined);
+    return { exitCode: 0, stdout: `${lines.join('\n')}\n${rr}` };
   }
 
   // ---- the hosts ----
@@ -583,6 +641,7 @@ export class LabWorld {
       return { exitCode: 0, stdout: `${UPSTREAM_TAG} ${JSON.stringify(facts)}\n${junit}✅ [cilium-lab-upstream-1] All 3 tests (30 actions) successful, 0 tests skipped, 0 scenarios skipped.\n` };
     }
     if (script.includes(NODEPORT_TAG)) return this.nodePortProbe(node, script);
+    if (script.includes('CILIUM_LAB_IPERF')) return this.perfProbe(node, script);
     if (script.includes(DEVICES_TAG)) {
       // Each pod of the node has its endpoint device, of the kind the agents create.
       const pods = this.podsOf(NS_CHECK).filter((p) => (p.spec as Json).nodeName === node).length + 1;

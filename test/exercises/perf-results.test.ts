@@ -36,7 +36,8 @@ describe('the tools\' output', () => {
     const runs = parseRr(fixture('curl-rr.txt'));
     expect(runs).toHaveLength(5);
     expect(runs[0]).toEqual({ connectMs: expect.closeTo(1.213, 6), firstByteMs: expect.closeTo(2.987, 6), totalMs: expect.closeTo(3.05, 6) });
-    expect(() => parseRr('CILIUM_LAB_RR {"connect":0,"firstByte":0,"total":3.001,"code":000,"exit":0}'.replace('000', '0'))).toThrow('curl got no HTTP answer');
+    // as curl writes a request that timed out: %{http_code} is 000
+    expect(() => parseRr('CILIUM_LAB_RR {"connect":0.000000,"firstByte":0.000000,"total":3.001234,"code":000,"exit":0}')).toThrow('curl got no HTTP answer');
   });
 });
 
@@ -94,5 +95,30 @@ describe('comparing two results', () => {
     expect(readPerfResult(JSON.stringify(a), 'a.json')).toEqual(a);
     expect(() => readPerfResult('{"kind":"other"}', 'b.json')).toThrow('b.json: not a lab perf result (kind cilium-lab-perf, version 1); give a file lab perf wrote');
     expect(() => readPerfResult('nope', 'c.json')).toThrow('c.json: not JSON');
+  });
+});
+
+describe('scripts/node/perf-probe.sh on testpc (stand-ins for iperf3 and curl on PATH)', () => {
+  it("prints one iperf3 line per run and one timing line per request, which lab perf reads as the NodePort path's figures", async () => {
+    const { mkdtempSync, writeFileSync, chmodSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { spawnSync } = await import('node:child_process');
+    const { perfProbeScript, testpcPath } = await import('../../lib/exercises/perf.js');
+    const bin = mkdtempSync(join(tmpdir(), 'perf-probe-'));
+    const tcp = new URL('./fixtures/iperf3-tcp.json', import.meta.url).pathname;
+    writeFileSync(join(bin, 'iperf3'), `#!/bin/sh\necho "$*" >> "${bin}/iperf3.calls"\ncat "${tcp}"\n`);
+    writeFileSync(join(bin, 'curl'), `#!/bin/sh\nprintf 'CILIUM_LAB_RR {"connect":0.000300,"firstByte":0.000900,"total":0.001000,"code":200,"exit":0}\\n'\n`);
+    for (const tool of ['iperf3', 'curl']) chmodSync(join(bin, tool), 0o755);
+    const script = perfProbeScript('192.168.10.101', 30123, 30124, { repeat: 2, seconds: 1 });
+    const run = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    expect([run.status, run.stderr]).toEqual([0, '']);
+    expect(readFileSync(join(bin, 'iperf3.calls'), 'utf8').trim().split('\n')).toEqual(['-c 192.168.10.101 -p 30123 -t 1 -J', '-c 192.168.10.101 -p 30123 -t 1 -J']);
+    const path = testpcPath({ name: 'testpc', instanceId: 'i-1', commandId: 'c', status: 'Success', exitCode: 0, stdout: run.stdout, stderr: '', stdoutTruncated: false, stderrTruncated: false, durationMs: 1, deadlineExceeded: false } as never);
+    expect(path.throughputGbps).toMatchObject({ n: 2, median: expect.closeTo(16.149, 2) });
+    expect(path.latencyMs).toMatchObject({ n: 10, median: 0.9 });
+    // a parameter that is not a number is refused
+    const bad = spawnSync('bash', ['-c', perfProbeScript('192.168.10.101', 30123, 30124, { repeat: 2, seconds: 1 }).replace("LAB_PERF_SECONDS='1'", "LAB_PERF_SECONDS='x'")], { encoding: 'utf8' });
+    expect([bad.status, bad.stderr.trim()]).toEqual([2, 'perf-probe: LAB_PERF_SECONDS must be a whole number (got "x")']);
   });
 });

@@ -802,7 +802,9 @@ export class FakeKubeApi {
     const nodeName = spec.nodeName as string | undefined;
     const b = state.behaviour;
     if (nodeName && (state.obj.status as Json).phase === 'Pending' && (state.obj.metadata as Json).deletionTimestamp === undefined) {
-      const podIp = b.kind === 'ready' && state.reads >= (b.readyAtRead ?? 2) ? this.nextPodIp(nodeName) : undefined;
+      // A pod on the host network has the node's address and takes none from the pool.
+      const onHost = (spec.hostNetwork as boolean | undefined) === true ? this.internalIp(this.nodes.get(nodeName)) : undefined;
+      const podIp = b.kind === 'ready' && state.reads >= (b.readyAtRead ?? 2) ? (onHost ?? this.nextPodIp(nodeName)) : undefined;
       if (b.kind === 'ready' && state.reads >= (b.readyAtRead ?? 2) && podIp === undefined) {
         // The node's pool is full: the CNI ADD fails, the pod stays ContainerCreating, the kubelet
         // retries (cilium/cilium#10627 quotes the event).

@@ -8,6 +8,7 @@ import { checkCommand, type CheckCommandSettings } from './check.js';
 import { createCommand } from './create.js';
 import { hubbleCommand, type HubbleCommandSettings } from './hubble.js';
 import { densityCommand, maxPodsCommand, type DensityCommandSettings } from './density.js';
+import { perfCommand, type PerfCommandSettings } from './perf.js';
 import { deployCommandWith, type DeploySettings } from './deploy.js';
 import { lifecycleCommands, type LifecycleSettings } from './lifecycle.js';
 import { logsCommand, type LogsSettings } from './logs.js';
@@ -25,6 +26,7 @@ export interface AllCommandSettings {
   readonly hubble?: HubbleCommandSettings;
   /** max-pods, density (the pod density exercise). */
   readonly density?: DensityCommandSettings;
+  readonly perf?: PerfCommandSettings;
   /** down, sweep, extend, stop, start, cost. */
   readonly lifecycle?: LifecycleSettings;
 }
@@ -42,6 +44,7 @@ export function allCommands(settings: AllCommandSettings = {}): LabCommand[] {
     hubbleCommand(settings.hubble),
     maxPodsCommand(settings.density),
     densityCommand(settings.density),
+    perfCommand(settings.perf),
     profilesCommand,
     logsCommand(settings.logs),
     ...lifecycleCommands(settings.lifecycle),
