@@ -4,7 +4,7 @@
  */
 import type { Expectation } from './types.js';
 
-const e = (id: string, description: string): Expectation => ({ id, description });
+export const e = (id: string, description: string): Expectation => ({ id, description });
 
 export const EXPECT = {
   // cluster

@@ -16,9 +16,11 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  PatchStrategy,
   PortForward,
   ServerConfiguration,
   createConfiguration,
+  setHeaderOptions,
   type CoreV1Event,
   type RequestContext,
   type ResponseContext,
@@ -47,6 +49,7 @@ import {
   type KubePod,
   type KubeService,
   type KubeWorkload,
+  type CiliumNetworkPolicyDocument,
   type CiliumNodeIpam,
   type PodManifest,
   type ServiceManifest,
@@ -469,6 +472,44 @@ export class ClientNodeKube implements KubeClient {
         addresses: eni.addresses ?? [],
       })),
     }));
+  }
+
+  async applyCiliumNetworkPolicy(namespace: string, policy: CiliumNetworkPolicyDocument): Promise<void> {
+    const name = policy.metadata.name;
+    const target = { group: 'cilium.io', version: 'v2', namespace, plural: 'ciliumnetworkpolicies' };
+    const existing = (await this.optional(`read ciliumnetworkpolicy ${namespace}/${name}`, () => this.custom.getNamespacedCustomObject({ ...target, name }))) as
+      | { metadata?: { resourceVersion?: string } }
+      | undefined;
+    const body = { apiVersion: 'cilium.io/v2', kind: 'CiliumNetworkPolicy', ...policy, metadata: { ...policy.metadata, namespace } };
+    if (!existing) {
+      await this.call(`create ciliumnetworkpolicy ${namespace}/${name}`, () => this.custom.createNamespacedCustomObject({ ...target, body }));
+      return;
+    }
+    // A replace carries the version it replaces (optimistic concurrency, as kubectl apply does).
+    const replaced = { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } };
+    await this.call(`replace ciliumnetworkpolicy ${namespace}/${name}`, () => this.custom.replaceNamespacedCustomObject({ ...target, name, body: replaced }));
+  }
+
+  async deleteCiliumNetworkPolicies(namespace: string): Promise<string[]> {
+    const target = { group: 'cilium.io', version: 'v2', namespace, plural: 'ciliumnetworkpolicies' };
+    const list = (await this.call(`list ciliumnetworkpolicies in ${namespace}`, () => this.custom.listNamespacedCustomObject(target))) as { items?: { metadata?: { name?: string } }[] };
+    const names = (list.items ?? []).map((i) => i.metadata?.name ?? '').filter((n) => n !== '');
+    for (const name of names) await this.optional(`delete ciliumnetworkpolicy ${namespace}/${name}`, () => this.custom.deleteNamespacedCustomObject({ ...target, name }));
+    return names;
+  }
+
+  async labelPod(namespace: string, name: string, labels: Readonly<Record<string, string | null>>): Promise<void> {
+    // A JSON merge patch: a null value removes the label.
+    await this.call(`label pod ${namespace}/${name}`, () =>
+      this.core.patchNamespacedPod({ namespace, name, body: { metadata: { labels } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+    );
+  }
+
+  async getEndpointIdentity(namespace: string, name: string): Promise<number | undefined> {
+    const cep = (await this.optional(`read ciliumendpoint ${namespace}/${name}`, () =>
+      this.custom.getNamespacedCustomObject({ group: 'cilium.io', version: 'v2', namespace, plural: 'ciliumendpoints', name }),
+    )) as { status?: { identity?: { id?: number } } } | undefined;
+    return cep?.status?.identity?.id;
   }
 
   exec(request: ExecRequest): Promise<ExecResult> {

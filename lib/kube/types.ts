@@ -19,6 +19,12 @@ export interface CiliumNodeEni {
   readonly addresses: readonly string[];
 }
 
+/** A CiliumNetworkPolicy as a learner writes it (exercises/policy/*.yaml): its name and its spec. */
+export interface CiliumNetworkPolicyDocument {
+  readonly metadata: { readonly name: string };
+  readonly spec: Readonly<Record<string, unknown>>;
+}
+
 /** A CiliumNode's name, spec.ipam.podCIDRs (cluster-pool) and status.eni.enis (ENI IPAM). */
 export interface CiliumNodeIpam {
   readonly name: string;
@@ -233,6 +239,14 @@ export interface KubeClient {
   waitForPodReady(namespace: string, name: string, options: WaitOptions): Promise<KubePod>;
   /** Cilium's CiliumNode objects (cilium.io/v2): the pod CIDRs its IPAM gave each node. */
   listCiliumNodes(): Promise<CiliumNodeIpam[]>;
+  /** Creates the CiliumNetworkPolicy, or replaces the one of that name. */
+  applyCiliumNetworkPolicy(namespace: string, policy: CiliumNetworkPolicyDocument): Promise<void>;
+  /** Deletes every CiliumNetworkPolicy in the namespace; the names it deleted. */
+  deleteCiliumNetworkPolicies(namespace: string): Promise<string[]>;
+  /** Sets (string) or removes (null) labels of a pod. */
+  labelPod(namespace: string, name: string, labels: Readonly<Record<string, string | null>>): Promise<void>;
+  /** The security identity Cilium gave the pod (its CiliumEndpoint's status.identity.id). */
+  getEndpointIdentity(namespace: string, name: string): Promise<number | undefined>;
   /** Runs a command in a container (no TTY, no stdin); never throws for the command's own failure. */
   exec(request: ExecRequest): Promise<ExecResult>;
   /**

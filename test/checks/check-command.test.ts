@@ -1089,3 +1089,51 @@ describe('lab check without a kubeconfig', () => {
     expect(results.join('\n')).toMatch(/--kubeconfig .*nope\.yaml: no such file/);
   });
 });
+
+describe('lab check --suite policy: the network policy exercise (exercises/policy/ applied step by step)', () => {
+  it('proves each step from both ends (the client\'s result and Hubble\'s verdict), shows both identities, and deletes the namespace and its policies', async () => {
+    // when
+    const run = await runCheck(['--suite', 'policy']);
+    // then
+    expect(run.report.results.map((r) => `${r.check}/${r.scenario}:${r.status}${r.status === 'failed' ? ` ${r.reason}` : ''}`)).toEqual([
+      'policy/l3-identity:passed',
+      'policy/l4-port:passed',
+      'policy/l7-http:passed',
+      'policy/dns-fqdn:passed',
+      'policy/policies-removed:passed',
+    ]);
+    const detail = (scenario: string, id: string) => run.result_of(`policy/${scenario}`).expectations.find((e) => e.id === id)?.detail;
+    expect(detail('l3-identity', 'policy-l3-other-dropped')).toBe('client-other: curl exit 28 (timed out: dropped); Hubble: 1 DROPPED flow(s) (POLICY_DENIED)');
+    expect(detail('l3-identity', 'policy-l3-relabel-changes-identity')).toMatch(/^client-other identity (\d+) -> (?!\1)\d+ with access=granted \(client-granted's: \d+\): HTTP 200 "Hostname: web"; label removed again$/);
+    expect(detail('l4-port', 'policy-l4-port-80-only')).toBe('port 80: HTTP 200 "Hostname: web"; port 8080: curl exit 28 (timed out: dropped)');
+    expect(detail('l7-http', 'policy-l7-other-403')).toMatch(/^GET \/forbidden: HTTP 403 "Access denied"; Hubble: \d+ DROPPED flow\(s\)/);
+    expect(detail('dns-fqdn', 'policy-dns-other-name-dropped')).toBe('example.com: curl exit 28 (timed out: dropped)');
+    expect(run.code).toBe(0);
+    expect(world.api.hasNamespace('cilium-lab-policy')).toBe(false);
+    expect([...world.api.ciliumNetworkPolicies.keys()]).toEqual([]);
+  });
+
+  it('fails the steps when the datapath does not enforce the policies', async () => {
+    // given
+    world.policiesIgnored = true;
+    // when
+    const run = await runCheck(['--suite', 'policy', '--no-internet']);
+    // then
+    expect(run.code).toBe(1);
+    expect(run.result_of('policy/l3-identity').reason).toMatch(/^policy-l3-other-dropped: client-other: HTTP 200/);
+    expect(run.result_of('policy/l4-port').status).toBe('failed');
+    expect(run.result_of('policy/dns-fqdn')).toMatchObject({ status: 'skipped' });
+  });
+
+  it('refuses an unknown suite before any call', async () => {
+    const lines: string[] = [];
+    const code = await runCli(['check', '--suite', 'security'], {
+      commands: [checkCommand({ signals: new EventEmitter() })],
+      createServices: () => {
+        throw new Error('no call expected');
+      },
+      out: () => ({ info: (l) => lines.push(l), result: (l) => lines.push(l) }),
+    });
+    expect([code, lines.join('\n')]).toEqual([2, expect.stringContaining("--suite security: lab (the lab's own checks) or policy (the network policy exercise)")]);
+  });
+});

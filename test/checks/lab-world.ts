@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { FakeKubeApi, type ExecCall, type ExecReply } from '../kube/fake-kube-api.js';
+import { evaluate, type Target } from './policy-world.js';
 
 type Json = Record<string, unknown>;
 
@@ -463,6 +464,7 @@ export class LabWorld {
       const client = this.api.pod(call.namespace, call.pod) as Json;
       const perf = this.perfExec(client, call.namespace, program as string, args);
       if (perf) return perf;
+      if (call.namespace === 'cilium-lab-policy' && program === 'curl') return this.policyCurl(client, call.namespace, args[args.length - 1] as string);
       if (program === 'curl') {
         const maxTime = args[args.indexOf('--max-time') + 1] ?? '5';
         return this.curl(client, call.namespace, args[args.length - 1] as string, maxTime);
@@ -481,6 +483,40 @@ export class LabWorld {
       }
     }
     return { stderr: `exec: "${program}": executable file not found in $PATH\n`, exitCode: 127 };
+  }
+
+  // ---- the policy exercise: CiliumNetworkPolicies enforced as Cilium does (policy-world.ts) ----
+
+  /** Policies the world ignores (a datapath that does not enforce them: the exercise must notice). */
+  policiesIgnored = false;
+
+  private policyCurl(client: Json, ns: string, url: string): ExecReply {
+    const parsed = new URL(url);
+    const port = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+    const clientLabels = ((client.metadata as Json).labels ?? {}) as Record<string, string>;
+    const server = this.podsOf(ns).find((p) => this.podIp(p) === parsed.hostname);
+    const target: Target = server ? { kind: 'pod', labels: ((server.metadata as Json).labels ?? {}) as Record<string, string>, port } : { kind: 'fqdn', name: parsed.hostname, port };
+    const policies = this.policiesIgnored ? [] : [...this.api.ciliumNetworkPolicies].filter(([k]) => k.startsWith(`${ns}/`)).map(([, v]) => v);
+    const verdict = evaluate(policies, clientLabels, target, { method: 'GET', path: parsed.pathname });
+    const from = this.podName(client);
+    const to = server ? this.podName(server) : parsed.hostname;
+    const timedOut = (): ExecReply => ({ stdout: '\nHTTP 000', stderr: '', exitCode: 28 });
+    if (verdict === 'no-dns') return { stdout: '\nHTTP 000', exitCode: 6 };
+    if (verdict === 'drop') {
+      if (server) this.hubbleDrops.push({ from, to, reason: 'POLICY_DENIED' });
+      return timedOut();
+    }
+    if (verdict === 'l7-deny') {
+      this.hubbleDrops.push({ from, to, reason: 'POLICY_DENIED' });
+      return { stdout: 'Access denied\n\nHTTP 403' };
+    }
+    if (!server) {
+      if (!this.internet) return timedOut();
+      return { stdout: `${parsed.hostname === 'checkip.amazonaws.com' ? this.egressIp : '<!doctype html><html><head><title>Example Domain</title>'}\nHTTP 200` };
+    }
+    if (port !== 80 && port !== 8080) return { stdout: '\nHTTP 000', exitCode: 7 };
+    this.traffic.push({ from, to });
+    return { stdout: `${this.whoami(server, client, parsed.host).split('\n')[0]}\nHTTP 200` };
   }
 
   // ---- lab perf: iperf3 and curl's timings, from recorded real output (test/exercises/fixtures) ----
@@ -512,6 +548,7 @@ export class LabWorld {
   }
 
   private perfExec(client: Json, ns: string, program: string, args: readonly string[]): ExecReply | undefined {
+    if (ns !== 'cilium-lab-perf') return undefined;
     if (program === 'cat' && args[0] === '/sys/class/net/eth0/mtu') return { stdout: '3498\n' };
     if (program === 'iperf3' && args[0] === '-c') {
       const where = this.perfTarget(client, ns, args[1] as string);

@@ -156,6 +156,9 @@ export class FakeKubeApi {
   private readonly deployments = new Map<string, Json>();
   private readonly configMaps = new Map<string, Json>();
   private readonly services = new Map<string, Json>();
+  /** CiliumNetworkPolicies by namespace/name (cilium.io/v2), as applied. */
+  readonly ciliumNetworkPolicies = new Map<string, Json>();
+  private resourceVersion = 100;
   /** The next nodePort to hand out (the API server's default range starts at 30000). */
   private nextNodePort = 30080;
   private readonly pods = new Map<string, PodState>();
@@ -425,7 +428,39 @@ export class FakeKubeApi {
       const path = url.pathname;
       let m: RegExpExecArray | null;
 
-      if (method === 'GET' && path === '/apis/cilium.io/v2/ciliumnodes') {
+      if ((m = /^\/apis\/cilium\.io\/v2\/namespaces\/([^/]+)\/ciliumnetworkpolicies(?:\/([^/]+))?$/.exec(path))) {
+        await this.ciliumNetworkPolicyRoute(req, res, method, m[1] as string, m[2]);
+      } else if ((m = /^\/apis\/cilium\.io\/v2\/namespaces\/([^/]+)\/ciliumendpoints\/([^/]+)$/.exec(path)) && method === 'GET') {
+        // Cilium's CiliumEndpoint: the pod's security identity, one per distinct label set (as the agents allocate them).
+        const [, ns, name] = m as unknown as [string, string, string];
+        const state = this.pods.get(key(ns, name));
+        if (!state || (state.obj.status as Json).phase !== 'Running') {
+          this.send(req, res, 404, status(404, 'NotFound', `ciliumendpoints.cilium.io "${name}" not found`, { name, group: 'cilium.io', kind: 'ciliumendpoints' }));
+          return;
+        }
+        const labels = (state.obj.metadata as Json).labels as Record<string, string> | undefined;
+        this.send(req, res, 200, { apiVersion: 'cilium.io/v2', kind: 'CiliumEndpoint', metadata: { name, namespace: ns }, status: { identity: { id: this.identityOf(ns, labels ?? {}), labels: Object.entries(labels ?? {}).map(([k, v]) => `k8s:${k}=${v}`) } } });
+      } else if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/.exec(path)) && method === 'PATCH') {
+        const [, ns, name] = m as unknown as [string, string, string];
+        if (req.headers['content-type'] !== 'application/merge-patch+json') {
+          this.send(req, res, 415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`));
+          return;
+        }
+        const body = await this.readBody(req);
+        const state = this.pods.get(key(ns, name));
+        if (!state) {
+          this.send(req, res, 404, status(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' }));
+          return;
+        }
+        const meta = state.obj.metadata as Json;
+        const labels = { ...((meta.labels as Json | undefined) ?? {}) };
+        for (const [k, v] of Object.entries(((body.metadata as Json | undefined)?.labels as Json | undefined) ?? {})) {
+          if (v === null) delete labels[k];
+          else labels[k] = v;
+        }
+        meta.labels = labels;
+        this.send(req, res, 200, state.obj);
+      } else if (method === 'GET' && path === '/apis/cilium.io/v2/ciliumnodes') {
         // Cilium's CRD: one CiliumNode per node, spec.ipam.podCIDRs what cluster-pool IPAM gave it,
         // status.eni.enis the ENIs the operator attached (ENI IPAM), keyed by ENI id.
         const names = [...new Set([...this.ciliumNodePodCidrs.keys(), ...this.ciliumNodeEnis.keys()])];
@@ -559,9 +594,56 @@ export class FakeKubeApi {
     }
   }
 
+  private readonly identities = new Map<string, number>();
+
+  /** The identity of a label set in a namespace: new label sets get the next number from 10000 up. */
+  identityOf(ns: string, labels: Readonly<Record<string, string>>): number {
+    const k = `${ns}|${Object.entries(labels).filter(([name]) => name !== 'pod-template-hash').sort().map(([a, b]) => `${a}=${b}`).join(',')}`;
+    if (!this.identities.has(k)) this.identities.set(k, 10000 + this.identities.size * 137);
+    return this.identities.get(k) as number;
+  }
+
+  private async ciliumNetworkPolicyRoute(req: IncomingMessage, res: ServerResponse, method: string, ns: string, name: string | undefined): Promise<void> {
+    const notFound = (n: string) => this.send(req, res, 404, status(404, 'NotFound', `ciliumnetworkpolicies.cilium.io "${n}" not found`, { name: n, group: 'cilium.io', kind: 'ciliumnetworkpolicies' }));
+    if (name === undefined && method === 'GET') {
+      const items = [...this.ciliumNetworkPolicies].filter(([k]) => k.startsWith(`${ns}/`)).map(([, v]) => v);
+      this.send(req, res, 200, { apiVersion: 'cilium.io/v2', kind: 'CiliumNetworkPolicyList', metadata: {}, items });
+      return;
+    }
+    if (name === undefined && method === 'POST') {
+      const body = await this.readBody(req);
+      const n = (body.metadata as Json).name as string;
+      if (!this.namespaces.has(ns)) return void this.send(req, res, 404, status(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' }));
+      if (this.ciliumNetworkPolicies.has(key(ns, n))) return void this.send(req, res, 409, status(409, 'AlreadyExists', `ciliumnetworkpolicies.cilium.io "${n}" already exists`, { name: n, kind: 'ciliumnetworkpolicies' }));
+      const obj = { ...body, metadata: { ...(body.metadata as Json), namespace: ns, uid: uid(), resourceVersion: String(++this.resourceVersion), creationTimestamp: now() } };
+      this.ciliumNetworkPolicies.set(key(ns, n), obj);
+      this.send(req, res, 201, obj);
+      return;
+    }
+    const existing = name === undefined ? undefined : this.ciliumNetworkPolicies.get(key(ns, name));
+    if (name === undefined || !existing) return void notFound(name ?? '');
+    if (method === 'GET') return void this.send(req, res, 200, existing);
+    if (method === 'DELETE') {
+      this.ciliumNetworkPolicies.delete(key(ns, name));
+      return void this.send(req, res, 200, status(200, '', '', { name, kind: 'ciliumnetworkpolicies' }));
+    }
+    if (method === 'PUT') {
+      const body = await this.readBody(req);
+      const sent = ((body.metadata as Json | undefined)?.resourceVersion as string | undefined) ?? '';
+      // Optimistic concurrency, as the API server does: a replace must carry the current version.
+      if (sent !== (existing.metadata as Json).resourceVersion) {
+        return void this.send(req, res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on ciliumnetworkpolicies.cilium.io "${name}": the object has been modified; please apply your changes to the latest version and try again`, { name, kind: 'ciliumnetworkpolicies' }));
+      }
+      const obj = { ...body, metadata: { ...(body.metadata as Json), namespace: ns, resourceVersion: String(++this.resourceVersion) } };
+      this.ciliumNetworkPolicies.set(key(ns, name), obj);
+      return void this.send(req, res, 200, obj);
+    }
+    this.send(req, res, 405, status(405, 'MethodNotAllowed', `method ${method} not allowed`));
+  }
+
   private purgeNamespace(name: string): void {
     this.namespaces.delete(name);
-    for (const map of [this.configMaps, this.services, this.daemonSets, this.deployments]) {
+    for (const map of [this.configMaps, this.services, this.daemonSets, this.deployments, this.ciliumNetworkPolicies]) {
       for (const k of [...map.keys()]) if (k.startsWith(`${name}/`)) map.delete(k);
     }
     for (const k of [...this.pods.keys()]) if (k.startsWith(`${name}/`)) this.pods.delete(k);

@@ -20,6 +20,7 @@ import { labChecks } from '../../checks/suite.js';
 import { DEFAULT_CHECK_OPTIONS, type CheckEnvironment, type CheckOptions, type LabFacts, type ScenarioResult } from '../../checks/types.js';
 import type { KubeClient } from '../../kube/types.js';
 import { UsageError, type CommandContext, type LabCommand } from '../cli.js';
+import { policyChecks } from '../../checks/policy-suite.js';
 import { fetchKubeconfig } from '../kubeconfig.js';
 import { phaseDeps, type CommandSettings } from './shared.js';
 import { kubeconfigPath, labStateDir } from '../state.js';
@@ -135,9 +136,15 @@ export function checkCommand(settings: CheckCommandSettings = {}): LabCommand {
       'no-internet': { type: 'boolean', description: 'skip the scenarios that need internet egress (reported as skipped)' },
       'keep-namespace': { type: 'boolean', description: 'leave the test namespace cilium-lab-check in place for debugging' },
       upstream: { type: 'boolean', description: 'also run `cilium connectivity test` on the control plane (6-12 min) and fetch its JUnit' },
+      suite: { type: 'string', description: 'lab (the lab\'s own checks) or policy (the network policy exercise: exercises/policy/ applied step by step)', default: 'lab' },
       ...KUBECONFIG_OPTION,
     },
-    validate: validateKubeconfigOption,
+    validate(ctx) {
+      const suite = ctx.options['suite'] ?? 'lab';
+      if (suite !== 'lab' && suite !== 'policy') throw new UsageError(`--suite ${String(suite)}: lab (the lab's own checks) or policy (the network policy exercise)`);
+      if (suite === 'policy' && ctx.options['upstream'] === true) throw new UsageError('--upstream belongs to the lab suite; run it without --suite policy');
+      validateKubeconfigOption(ctx);
+    },
     async run(ctx) {
       // A run that fails before its scenarios still leaves a JUnit file with the reason, so CI
       // reports the failure instead of a missing file.
@@ -201,11 +208,14 @@ async function runCheckCommand(ctx: CommandContext, settings: CheckCommandSettin
     ...(target.artifactsBucket ? { artifacts: { store: services.artifacts, bucket: target.artifactsBucket } } : {}),
   };
   const profile = profileOf(target.plan.config);
-  const checks = labChecks({
-    profileChecks: profile.checks,
-    ...(profile.replacesChecks ? { replaceChecks: profile.replacesChecks } : {}),
-    ...(ctx.options['upstream'] === true ? { upstream: { junitPath: upstreamJunitPath(ctx, labName) } } : {}),
-  });
+  const checks =
+    ctx.options['suite'] === 'policy'
+      ? policyChecks()
+      : labChecks({
+          profileChecks: profile.checks,
+          ...(profile.replacesChecks ? { replaceChecks: profile.replacesChecks } : {}),
+          ...(ctx.options['upstream'] === true ? { upstream: { junitPath: upstreamJunitPath(ctx, labName) } } : {}),
+        });
   let results: ScenarioResult[];
   progress.scenariosStarted = true;
   try {
