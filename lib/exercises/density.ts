@@ -11,6 +11,7 @@
  * pod runs or is held by one of those limits (bounded), reports which limit held and why, and
  * always deletes the namespace, also on failure and Ctrl-C.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cidrSize, parseCidr } from '../config/cidr.js';
 import type { KubeClient, KubeEvent, KubePod, PodManifest } from '../kube/types.js';
 
@@ -39,7 +40,8 @@ export function classifyPod(pod: KubePod, events: readonly KubeEvent[]): PodHold
   if (pod.phase === 'Running') return 'running';
   const own = events.filter((e) => e.object.name === pod.name);
   if (!pod.nodeName && own.some((e) => e.reason === 'FailedScheduling' && /\bToo many pods\b/.test(e.message))) return 'too-many-pods';
-  if (own.some((e) => e.reason === 'FailedCreatePodSandBox' && /range is full|no more IPs|No more IPs available|unable to allocate IP/i.test(e.message))) return 'addresses-exhausted';
+  // Only the pool being full: other IPAM failures (a timeout to the agent) are no limit.
+  if (own.some((e) => e.reason === 'FailedCreatePodSandBox' && /range is full/.test(e.message))) return 'addresses-exhausted';
   return 'waiting';
 }
 
@@ -81,11 +83,22 @@ export function densityVerdict(node: string, asked: number, holds: readonly PodH
   const running = count('running');
   const held = { tooManyPods: count('too-many-pods'), addressesExhausted: count('addresses-exhausted'), waiting: count('waiting') };
   const total = limits.podsBefore + running;
-  const stoppedBy = held.tooManyPods > 0 ? 'max-pods' : held.addressesExhausted > 0 ? 'pod-addresses' : timedOut ? 'timeout' : 'none';
+  // Both limits may show (pods past the address limit can also be past maxPods): the one with less
+  // room on the node is the one that stopped it.
+  const podRoom = limits.maxPods === undefined ? Infinity : limits.maxPods - limits.podsBefore;
+  const addressRoom = limits.podAddresses === undefined ? Infinity : limits.podAddresses - limits.addressedBefore;
+  const stoppedBy =
+    held.addressesExhausted > 0 && (held.tooManyPods === 0 || addressRoom <= podRoom)
+      ? 'pod-addresses'
+      : held.tooManyPods > 0
+        ? 'max-pods'
+        : timedOut
+          ? 'timeout'
+          : 'none';
   const cidr = limits.podCidr ? `pod CIDR ${limits.podCidr}` : 'its pod addresses';
   const verdict = {
-    'max-pods': `${node} took ${running} of ${asked} pods and holds ${total} in all: the kubelet's maxPods is ${limits.maxPods ?? '?'} (status.allocatable.pods), so the scheduler left ${held.tooManyPods} Pending with "Too many pods"`,
-    'pod-addresses': `${node} took ${running} of ${asked} pods: ${cidr} gives pods ${limits.podAddresses ?? '?'} addresses (${limits.addressedBefore} already taken by pods there before), so ${held.addressesExhausted} pod(s) stay ContainerCreating with Cilium's "range is full", under the kubelet's maxPods of ${limits.maxPods ?? '?'}`,
+    'max-pods': `${node} took ${running} of ${asked} pods and holds ${total} in all: the kubelet's maxPods is ${limits.maxPods ?? '?'} (status.capacity.pods), so the scheduler left ${held.tooManyPods} Pending with "Too many pods"`,
+    'pod-addresses': `${node} took ${running} of ${asked} pods: ${cidr} gives pods ${limits.podAddresses ?? '?'} addresses (${limits.addressedBefore} already taken by pods there before), so ${held.addressesExhausted} pod(s) stay ContainerCreating with Cilium's "range is full", under the kubelet's maxPods of ${limits.maxPods ?? '?'}${held.tooManyPods > 0 ? ` (which held ${held.tooManyPods} more Pending with "Too many pods")` : ''}`,
     none: `${node} took all ${asked} pods (${total} in all), under its maxPods of ${limits.maxPods ?? '?'}${limits.podAddresses !== undefined ? ` and the ${limits.podAddresses} addresses of ${cidr}` : ''}`,
     timeout: `${node} took ${running} of ${asked} pods before the wait ran out; ${held.waiting} were still starting with no limit named by the cluster`,
   }[stoppedBy];
@@ -106,12 +119,13 @@ export function densityPod(index: number, node: string): PodManifest {
 
 class Interrupted extends Error {}
 
-const pause = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new Interrupted('interrupted'));
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), reject(new Interrupted('interrupted'))), { once: true });
-  });
+const pause = async (ms: number, signal?: AbortSignal): Promise<void> => {
+  try {
+    await sleep(ms, undefined, signal ? { signal } : {});
+  } catch {
+    throw new Interrupted('interrupted');
+  }
+};
 
 /**
  * Runs the exercise against the cluster. The namespace is deleted before (a leftover of an
@@ -124,15 +138,19 @@ export async function runDensityExercise(kube: KubeClient, options: DensityOptio
   if (!node) throw new Error(`no node ${options.node} in the cluster (nodes: ${nodes.map((n) => n.name).join(', ')})`);
   const before = (await kube.listPodsOnNode(node.name)).filter((p) => !p.terminating && p.phase !== 'Succeeded' && p.phase !== 'Failed' && p.namespace !== DENSITY_NAMESPACE);
   const addressedBefore = before.filter((p) => p.podIp !== undefined && p.podIp !== p.hostIp).length;
-  const podAddresses = node.podCidr ? podAddressesOf(node.podCidr) : undefined;
+  // Where the node's pod addresses come from: its CiliumNode's block where Cilium's IPAM gave it
+  // one (cluster-pool), else the Node's podCIDR (Kubernetes IPAM).
+  const block = (await kube.listCiliumNodes()).find((n) => n.name === node.name)?.podCidrs[0];
+  const podCidr = block ?? node.podCidr;
+  const podAddresses = podCidr ? podAddressesOf(podCidr) : undefined;
   const limits: DensityLimits = {
     ...(node.podCapacity !== undefined ? { maxPods: node.podCapacity } : {}),
     podsBefore: before.length,
     addressedBefore,
     ...(podAddresses !== undefined ? { podAddresses } : {}),
-    ...(node.podCidr ? { podCidr: node.podCidr } : {}),
+    ...(podCidr ? { podCidr } : {}),
   };
-  info(`${node.name}: maxPods ${limits.maxPods ?? '?'}, ${before.length} pod(s) there already${node.podCidr ? `, pod CIDR ${node.podCidr} (${podAddresses} pod addresses)` : ''}; asking for ${options.pods} more`);
+  info(`${node.name}: maxPods ${limits.maxPods ?? '?'}, ${before.length} pod(s) there already${podCidr ? `, pod CIDR ${podCidr} (${podAddresses} pod addresses)` : ''}; asking for ${options.pods} more`);
   const wait = { timeoutMs: Math.max(options.timeoutMs, 30_000), pollIntervalMs: options.pollIntervalMs, ...(options.signal ? { signal: options.signal } : {}) };
   await kube.deleteNamespace(DENSITY_NAMESPACE, wait);
   let report: DensityReport | undefined;

@@ -71,13 +71,14 @@ export function perfPods(server: string, remote: string): PodManifest[] {
     { name: 'perf-web', labels: { ...LABELS, app: 'perf-web' }, ...pinned(server), containers: [{ name: 'whoami', image: IMAGES.whoami, ports: [{ containerPort: 80 }] }] },
     netshoot('perf-host-iperf', server, ['iperf3', '-s', '-p', String(HOST_IPERF_PORT)], { hostNetwork: true }),
     { name: 'perf-host-web', labels: { ...LABELS, app: 'perf-host-web' }, ...pinned(server), hostNetwork: true, containers: [{ name: 'whoami', image: IMAGES.whoami, args: ['--port', String(HOST_WEB_PORT)] }] },
-    netshoot('perf-client-local', server, ['sleep', 'infinity']),
-    netshoot('perf-client-remote', remote, ['sleep', 'infinity']),
+    netshoot('perf-client-local', server, ['tail', '-f', '/dev/null']),
+    netshoot('perf-client-remote', remote, ['tail', '-f', '/dev/null']),
   ];
 }
 
 export function iperfCommand(ip: string, port: number, seconds: number): string[] {
-  return ['iperf3', '-c', ip, '-p', String(port), '-t', String(seconds), '-J'];
+  // --connect-timeout: a dropped SYN fails in 3 s, not after the kernel's retries (iperf3 >= 3.8).
+  return ['iperf3', '-c', ip, '-p', String(port), '-t', String(seconds), '--connect-timeout', '3000', '-J'];
 }
 
 export function rrCommand(url: string): string[] {
@@ -99,6 +100,7 @@ export function perfProbeScript(nodeIp: string, iperfNodePort: number, webNodePo
 /** testpc's answer as the NodePort path's figures, or a note saying what went wrong. */
 export function testpcPath(result: NodeRunResult | undefined): PathResult {
   const base = { id: 'nodeport-testpc' as const, label: PERF_PATHS['nodeport-testpc'] };
+  if (result?.stdoutTruncated) return { ...base, note: "perf-probe.sh's output was cut by SSM at 24,000 characters; use fewer --repeat" };
   if (!result || result.exitCode !== 0) return { ...base, note: `perf-probe.sh on testpc: ${result ? `${result.status}, exit ${result.exitCode}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n').pop()}` : ''}` : 'no result'}` };
   try {
     const runs = taggedLines(result.stdout, IPERF_TAG).map((line) => parseIperf3(line));

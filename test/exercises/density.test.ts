@@ -30,7 +30,7 @@ describe('what holds a pod', () => {
   it('names the limit that held, with its figures', () => {
     const limits = { maxPods: 110, podsBefore: 3, addressedBefore: 1, podAddresses: 252, podCidr: '172.16.1.0/24' };
     expect(densityVerdict('k8s-w1', 150, [...Array(107).fill('running'), ...Array(43).fill('too-many-pods')], limits, [], false).verdict).toBe(
-      'k8s-w1 took 107 of 150 pods and holds 110 in all: the kubelet\'s maxPods is 110 (status.allocatable.pods), so the scheduler left 43 Pending with "Too many pods"',
+      'k8s-w1 took 107 of 150 pods and holds 110 in all: the kubelet\'s maxPods is 110 (status.capacity.pods), so the scheduler left 43 Pending with "Too many pods"',
     );
     const r = densityVerdict('k8s-w1', 300, [...Array(251).fill('running'), ...Array(49).fill('addresses-exhausted')], { ...limits, maxPods: 400 }, [], false);
     expect([r.stoppedBy, r.verdict]).toEqual(['pod-addresses', 'k8s-w1 took 251 of 300 pods: pod CIDR 172.16.1.0/24 gives pods 252 addresses (1 already taken by pods there before), so 49 pod(s) stay ContainerCreating with Cilium\'s "range is full", under the kubelet\'s maxPods of 400']);
@@ -73,6 +73,21 @@ describe('lab density against the API server', () => {
     expect(report).toMatchObject({ stoppedBy: 'pod-addresses', running: 251, held: { tooManyPods: 0, addressesExhausted: 19 }, limits: { maxPods: 300, podAddresses: 252 } });
     expect(report.evidence[0]).toMatch(/FailedCreatePodSandBox: .*range is full$/);
     expect(api.hasNamespace(DENSITY_NAMESPACE)).toBe(false);
+  });
+
+  it('names the address limit when both show: maxPods 300, 300 more pods, a /24', async () => {
+    api.addNode({ name: 'k8s-w1', internalIp: '192.168.10.101', podCidr: '172.16.1.0/24', podCapacity: 300 });
+    const report = await runDensityExercise(kube, { ...options, pods: 300 });
+    // 251 run (252 addresses, CoreDNS has one), the rest are held; 3 pods were there before, so the last 3 also meet maxPods
+    expect(report).toMatchObject({ stoppedBy: 'pod-addresses', running: 251, held: { tooManyPods: 3, addressesExhausted: 46 } });
+    expect(report.verdict).toMatch(/range is full", under the kubelet's maxPods of 300 \(which held 3 more Pending with "Too many pods"\)$/);
+  });
+
+  it("takes a cluster-pool node's addresses from its CiliumNode block, not the Node's podCIDR", async () => {
+    api.addNode({ name: 'k8s-w1', internalIp: '192.168.10.101', podCidr: '172.16.1.0/24', podCapacity: 300 });
+    api.ciliumNodePodCidrs.set('k8s-w1', ['10.200.1.0/26']);
+    const report = await runDensityExercise(kube, { ...options, pods: 80 });
+    expect(report).toMatchObject({ stoppedBy: 'pod-addresses', limits: { podCidr: '10.200.1.0/26', podAddresses: 60 } });
   });
 
   it('deletes its namespace when interrupted (Ctrl-C) while it waits', async () => {

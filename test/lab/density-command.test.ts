@@ -114,6 +114,13 @@ describe('lab max-pods', () => {
     expect(run.text).toMatch(message);
   });
 
+  it('refuses on a deployed eni lab even when -c does not say so (the stack\'s own config decides)', async () => {
+    const remote = nodesRunningTheScript();
+    const run = await lab(['max-pods', '300'], remote, planLab(loadLabConfig({ context: { profile: 'eni' } })));
+    expect([run.code, remote.calls.length]).toEqual([2, 0]);
+    expect(run.text).toMatch(/profile=eni sets each node's maxPods/);
+  });
+
   it('refuses on a lab whose profile sizes each node itself (eni)', async () => {
     const remote = nodesRunningTheScript();
     const run = await lab(['max-pods', '300', '-c', 'profile=eni'], remote, planLab(loadLabConfig({ context: { profile: 'eni' } })));
@@ -126,9 +133,38 @@ describe('lab density', () => {
   it('fills the first worker until the kubelet\'s maxPods holds, says so, and deletes its namespace', async () => {
     const run = await lab(['density', '--pods', '120'], new FakeRemoteRunner(() => ({ exitCode: 0, stdout: '' })));
     expect(run.code).toBe(0);
-    expect(run.text).toMatch(/k8s-w1 took \d+ of 120 pods and holds 110 in all: the kubelet's maxPods is 110 \(status\.allocatable\.pods\), so the scheduler left \d+ Pending with "Too many pods"\./);
+    expect(run.text).toMatch(/k8s-w1 took \d+ of 120 pods and holds 110 in all: the kubelet's maxPods is 110 \(status\.capacity\.pods\), so the scheduler left \d+ Pending with "Too many pods"\./);
     expect(run.text).toContain('namespace cilium-lab-density deleted');
     expect(world.api.hasNamespace('cilium-lab-density')).toBe(false);
+  });
+
+  it('exits 130 on Ctrl-C while it waits, with its namespace deleted (143 for SIGTERM)', async () => {
+    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      const signals = new EventEmitter();
+      const lines: string[] = [];
+      const services = { stackOutputs: async () => ({
+        [OUTPUTS.controlPlanePublicIp]: PUBLIC_IP,
+        [OUTPUTS.nodeAddresses]: plan.instances.map((n) => `${n.name}=${n.privateIp}`).join(','),
+        [OUTPUTS.labConfig]: JSON.stringify(plan.config),
+        [OUTPUTS.kubernetesVersion]: plan.kubernetes.version,
+        [OUTPUTS.ciliumVersion]: plan.config.cilium.version,
+        ...Object.fromEntries(plan.instances.map((n, i) => [OUTPUTS.nodeOutput(n.name, 'InstanceId'), `i-0${String(i + 1).padStart(16, '0')}`])),
+      }) } as unknown as LabServices;
+      const exit = await runCli(['density', '--pods', '40'], {
+        commands: [densityCommand({ pollIntervalMs: 50, signals })],
+        createServices: () => services,
+        out: () => ({
+          info: (l) => {
+            lines.push(l);
+            if (l.includes('created 40 pause pod(s)')) signals.emit(signal);
+          },
+          result: (l) => lines.push(l),
+        }),
+      });
+      expect([signal, exit]).toEqual([signal, code]);
+      expect(lines.join('\n')).toContain(`lab density stopped by ${signal}; namespace cilium-lab-density deleted`);
+      expect(world.api.hasNamespace('cilium-lab-density')).toBe(false);
+    }
   });
 
   it('refuses a node that is not in the lab, and a bad --pods, before any call', async () => {

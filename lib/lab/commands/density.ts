@@ -1,7 +1,7 @@
 /**
  * The pod density exercise (issue 14 #3), in two commands:
  *   - `lab max-pods N`: the kubelet's pod limit on every Kubernetes node of a running lab
- *     (scripts/node/kubelet-max-pods.sh over SSM), then every node's status.allocatable.pods read
+ *     (scripts/node/kubelet-max-pods.sh over SSM), then every node's status.capacity.pods read
  *     back until it says N (bounded). At boot the same limit comes from `-c kubernetes.maxPods`.
  *   - `lab density`: pause pods pinned to one node until a limit holds them, the limit named with
  *     its figures (lib/exercises/density.ts); nothing is left behind.
@@ -42,8 +42,8 @@ export function parseMaxPods(text: string): number {
 }
 
 /** A profile that sizes each node's pods itself (eni) keeps its figure: a larger one would only strand pods without an address. */
-function refuseWhereProfileSetsMaxPods(ctx: CommandContext): void {
-  const profile = profileOf(ctx.config);
+function refuseWhereProfileSetsMaxPods(config: CommandContext['config']): void {
+  const profile = profileOf(config);
   if (profile.maxPods) throw new RefusalError(`max-pods: profile=${profile.name} sets each node's maxPods from what its network interfaces hold (lab check's eni-ipam checks it); lab density shows that limit as it is`);
 }
 
@@ -60,12 +60,14 @@ export function maxPodsCommand(settings: DensityCommandSettings = {}): LabComman
       const [text] = ctx.positionals;
       if (text === undefined) throw new UsageError('max-pods: give the limit, e.g. `npm run lab -- max-pods 300`');
       parseMaxPods(text);
-      refuseWhereProfileSetsMaxPods(ctx);
+      refuseWhereProfileSetsMaxPods(ctx.config);
       validateKubeconfigOption(ctx);
     },
     async run(ctx) {
       const maxPods = parseMaxPods(String(ctx.positionals[0]));
       const target = await ctx.reporter.phase('find the lab', () => ctx.target(), (t) => t.stackName);
+      // The deployed lab's profile, not only what -c says here.
+      refuseWhereProfileSetsMaxPods(target.plan.config);
       const deps = await phaseDeps(ctx, settings);
       const results = await ctx.reporter.phase(
         'set maxPods',
@@ -157,7 +159,8 @@ export function densityCommand(settings: DensityCommandSettings = {}): LabComman
         );
         return { text: formatDensity(report), data: report };
       } catch (error) {
-        if (isInterrupted(error)) throw new DensityInterruptedError(stoppedBy);
+        // Whatever the signal cut (a wait, an exec, the clean-up's own wait): 130 / 143.
+        if (isInterrupted(error) || abort.signal.aborted) throw new DensityInterruptedError(stoppedBy);
         throw error;
       } finally {
         signals.off('SIGINT', onInt);

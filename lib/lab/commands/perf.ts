@@ -131,7 +131,8 @@ export function perfCommand(settings: PerfCommandSettings = {}): LabCommand {
           data: { file, result },
         };
       } catch (error) {
-        if (isPerfInterrupted(error)) throw new PerfInterruptedError(stoppedBy);
+        // Whatever the signal cut (a wait, an exec, the SSM command on testpc): 130 / 143.
+        if (isPerfInterrupted(error) || abort.signal.aborted) throw new PerfInterruptedError(stoppedBy);
         throw error;
       } finally {
         signals.off('SIGINT', onInt);
