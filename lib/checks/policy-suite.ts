@@ -96,7 +96,7 @@ export const policyFixture: Fixture<PolicyPods> = {
 };
 
 const EXPECT = {
-  l3Granted: e('policy-l3-granted-reaches-web', 'a client labelled access=granted gets the web pod\'s answer'),
+  l3Granted: e('policy-l3-granted-reaches-web', 'a client labelled access=granted gets the web pod\'s answer, and Hubble shows the flow FORWARDED'),
   l3OtherDropped: e('policy-l3-other-dropped', 'a client without the label gets no answer (dropped: default deny once a policy selects the pod), and Hubble shows the flow DROPPED with "Policy denied"'),
   l3Relabel: e('policy-l3-relabel-changes-identity', 'labelling the other client access=granted gives it a new identity, and the web pod answers it'),
   l4Port80: e('policy-l4-port-80-only', 'the allowed client reaches port 80, and its flow to port 8080 is dropped'),
@@ -174,7 +174,8 @@ export const policyL3: Scenario<PolicyPods> = {
     const { granted, other } = run.fixture;
     await apply(run, '01');
     const g = await settle(run, granted, webUrl(run), ok);
-    run.expect(EXPECT.l3Granted, ok(g), `client-granted: ${describe(g)}`);
+    const forwarded = await hubbleVerdict(run, granted, 'FORWARDED');
+    run.expect(EXPECT.l3Granted, ok(g) && forwarded.seen, `client-granted: ${describe(g)}; ${forwarded.detail}`);
     const o = await settle(run, other, webUrl(run), dropped);
     const hubble = await hubbleVerdict(run, other, 'DROPPED');
     run.expect(EXPECT.l3OtherDropped, dropped(o) && hubble.seen && /policy.denied/i.test(hubble.detail), `client-other: ${describe(o)}; ${hubble.detail}`);
