@@ -195,6 +195,3 @@ export async function runDensityExercise(kube: KubeClient, options: DensityOptio
   return report;
 }
 
-export function isInterrupted(error: unknown): boolean {
-  return error instanceof Interrupted;
-}

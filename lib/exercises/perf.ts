@@ -114,7 +114,6 @@ export function testpcPath(result: NodeRunResult | undefined): PathResult {
 }
 
 class PerfInterrupted extends Error {}
-export const isPerfInterrupted = (error: unknown): boolean => error instanceof PerfInterrupted;
 
 /** cilium-config (and the client pod's MTU) as the settings beside the figures. */
 async function perfSettings(env: PerfEnvironment, client: KubePod): Promise<PerfSettings> {

@@ -10,13 +10,11 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLabConfig } from '../../lib/config/load.js';
-import { OUTPUTS } from '../../lib/config/outputs.js';
 import { planLab, type LabPlan } from '../../lib/config/plan.js';
 import { runCli } from '../../lib/lab/cli.js';
 import { densityCommand, maxPodsCommand } from '../../lib/lab/commands/density.js';
-import type { LabServices } from '../../lib/lab/services.js';
-import { FakeRemoteRunner, LAB_NODES, LabWorld, PUBLIC_IP } from '../checks/lab-world.js';
-import { noArtifacts } from './harness.js';
+import { FakeRemoteRunner, LAB_NODES, LabWorld } from '../checks/lab-world.js';
+import { worldServices } from '../helpers/lab-services.js';
 
 const plan = planLab(loadLabConfig({ context: {} }));
 let world: LabWorld;
@@ -59,20 +57,7 @@ function nodesRunningTheScript(): FakeRemoteRunner {
 
 async function lab(argv: string[], remote: FakeRemoteRunner, labPlan: LabPlan = plan) {
   const lines: string[] = [];
-  const services: LabServices = {
-    stackOutputs: async () => ({
-      [OUTPUTS.controlPlanePublicIp]: PUBLIC_IP,
-      [OUTPUTS.nodeAddresses]: labPlan.instances.map((n) => `${n.name}=${n.privateIp}`).join(','),
-      [OUTPUTS.labConfig]: JSON.stringify(labPlan.config),
-      [OUTPUTS.kubernetesVersion]: labPlan.kubernetes.version,
-      [OUTPUTS.ciliumVersion]: labPlan.config.cilium.version,
-      ...Object.fromEntries(labPlan.instances.map((n, i) => [OUTPUTS.nodeOutput(n.name, 'InstanceId'), `i-0${String(i + 1).padStart(16, '0')}`])),
-    }),
-    remote,
-    ec2: { instanceTypes: async () => [], instances: async () => [], images: async () => [] },
-    artifacts: noArtifacts,
-    agentsNotOnline: async () => ({}),
-  };
+  const services = worldServices(labPlan, remote);
   const settings = { maxPodsWaitMs: 3_000, pollIntervalMs: 10, signals: new EventEmitter() };
   const code = await runCli(argv, {
     commands: [maxPodsCommand(settings), densityCommand(settings)],
@@ -142,14 +127,7 @@ describe('lab density', () => {
     for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
       const signals = new EventEmitter();
       const lines: string[] = [];
-      const services = { stackOutputs: async () => ({
-        [OUTPUTS.controlPlanePublicIp]: PUBLIC_IP,
-        [OUTPUTS.nodeAddresses]: plan.instances.map((n) => `${n.name}=${n.privateIp}`).join(','),
-        [OUTPUTS.labConfig]: JSON.stringify(plan.config),
-        [OUTPUTS.kubernetesVersion]: plan.kubernetes.version,
-        [OUTPUTS.ciliumVersion]: plan.config.cilium.version,
-        ...Object.fromEntries(plan.instances.map((n, i) => [OUTPUTS.nodeOutput(n.name, 'InstanceId'), `i-0${String(i + 1).padStart(16, '0')}`])),
-      }) } as unknown as LabServices;
+      const services = worldServices(plan, world.remote);
       const exit = await runCli(['density', '--pods', '40'], {
         commands: [densityCommand({ pollIntervalMs: 50, signals })],
         createServices: () => services,

@@ -9,14 +9,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLabConfig } from '../../lib/config/load.js';
-import { OUTPUTS } from '../../lib/config/outputs.js';
 import { planLab } from '../../lib/config/plan.js';
 import { runCli } from '../../lib/lab/cli.js';
 import { perfCommand } from '../../lib/lab/commands/perf.js';
 import type { PerfResult } from '../../lib/exercises/perf-results.js';
-import type { LabServices } from '../../lib/lab/services.js';
-import { LabWorld, PUBLIC_IP } from '../checks/lab-world.js';
-import { noArtifacts } from './harness.js';
+import { LabWorld } from '../checks/lab-world.js';
+import { worldServices } from '../helpers/lab-services.js';
 
 const plan = planLab(loadLabConfig({ context: {} }));
 let world: LabWorld;
@@ -40,20 +38,7 @@ afterEach(async () => {
 
 async function lab(argv: string[]) {
   const lines: string[] = [];
-  const services: LabServices = {
-    stackOutputs: async () => ({
-      [OUTPUTS.controlPlanePublicIp]: PUBLIC_IP,
-      [OUTPUTS.nodeAddresses]: plan.instances.map((n) => `${n.name}=${n.privateIp}`).join(','),
-      [OUTPUTS.labConfig]: JSON.stringify(plan.config),
-      [OUTPUTS.kubernetesVersion]: plan.kubernetes.version,
-      [OUTPUTS.ciliumVersion]: plan.config.cilium.version,
-      ...Object.fromEntries(plan.instances.map((n, i) => [OUTPUTS.nodeOutput(n.name, 'InstanceId'), `i-0${String(i + 1).padStart(16, '0')}`])),
-    }),
-    remote: world.remote,
-    ec2: { instanceTypes: async () => [], instances: async () => [], images: async () => [] },
-    artifacts: noArtifacts,
-    agentsNotOnline: async () => ({}),
-  };
+  const services = worldServices(plan, world.remote);
   const code = await runCli(['perf', ...argv], {
     commands: [perfCommand({ podReadyTimeoutMs: 2_000, pollIntervalMs: 10, signals: new EventEmitter(), now: () => new Date('2026-12-02T18:30:00Z') })],
     createServices: () => services,

@@ -7,12 +7,13 @@
  *     its figures (lib/exercises/density.ts); nothing is left behind.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DENSITY_NAMESPACE, isInterrupted, runDensityExercise, type DensityReport } from '../../exercises/density.js';
+import { DENSITY_NAMESPACE, runDensityExercise, type DensityReport } from '../../exercises/density.js';
 import { profileOf } from '../../config/profiles.js';
-import { RefusalError, WordedError } from '../../errors.js';
+import { RefusalError } from '../../errors.js';
 import { UsageError, type CommandContext, type LabCommand } from '../cli.js';
 import { assertStepSucceeded, renderLabScript, runStep, taggedJson } from '../remote.js';
 import { KUBECONFIG_OPTION, connectToCluster, validateKubeconfigOption, type CheckCommandSettings, type SignalSource } from './check.js';
+import { interruptible } from './interruptible.js';
 import { phaseDeps } from './shared.js';
 
 export const MAX_PODS_TAG = 'CILIUM_LAB_MAX_PODS';
@@ -24,13 +25,6 @@ export interface DensityCommandSettings extends Pick<CheckCommandSettings, 'crea
   /** How long `lab max-pods` waits for the nodes to report the new limit, and polls. */
   readonly maxPodsWaitMs?: number;
   readonly pollIntervalMs?: number;
-}
-
-/** The exercise stopped by SIGINT / SIGTERM after its clean-up: exits 130 / 143 like lab check. */
-export class DensityInterruptedError extends WordedError {
-  constructor(readonly exitCode: number) {
-    super(`lab density stopped by ${exitCode === 143 ? 'SIGTERM' : 'SIGINT'}; namespace ${DENSITY_NAMESPACE} deleted`);
-  }
 }
 
 export function parseMaxPods(text: string): number {
@@ -135,37 +129,26 @@ export function densityCommand(settings: DensityCommandSettings = {}): LabComman
       const node = typeof ctx.options['node'] === 'string' ? ctx.options['node'] : (workers[0] ?? target.controlPlane).name;
       if (!target.kubeNodes.some((n) => n.name === node)) throw new UsageError(`--node ${node}: not a Kubernetes node of lab ${target.plan.config.labName} (${target.kubeNodes.map((n) => n.name).join(', ')})`);
       const kube = await connectToCluster(ctx, settings, target);
-      const abort = new AbortController();
-      const signals = settings.signals ?? process;
-      let stoppedBy = 130;
-      const onInt = () => abort.abort();
-      const onTerm = () => ((stoppedBy = 143), abort.abort());
-      signals.on('SIGINT', onInt);
-      signals.on('SIGTERM', onTerm);
-      try {
-        const report = await ctx.reporter.phase(
-          'density',
-          () =>
-            runDensityExercise(kube, {
-              node,
-              pods: Number(ctx.options['pods'] ?? 300),
-              timeoutMs: Number(ctx.options['timeout'] ?? 600) * 1000,
-              pollIntervalMs: settings.pollIntervalMs ?? 2_000,
-              concurrency: 10,
-              signal: abort.signal,
-              info: (line) => ctx.out.info(`  ${line}`),
-            }),
-          (r) => `${r.running} of ${r.asked} running, stopped by ${r.stoppedBy}`,
-        );
-        return { text: formatDensity(report), data: report };
-      } catch (error) {
-        // Whatever the signal cut (a wait, an exec, the clean-up's own wait): 130 / 143.
-        if (isInterrupted(error) || abort.signal.aborted) throw new DensityInterruptedError(stoppedBy);
-        throw error;
-      } finally {
-        signals.off('SIGINT', onInt);
-        signals.off('SIGTERM', onTerm);
-      }
+      const report = await interruptible(
+        settings.signals ?? process,
+        (signal) =>
+          ctx.reporter.phase(
+            'density',
+            () =>
+              runDensityExercise(kube, {
+                node,
+                pods: Number(ctx.options['pods'] ?? 300),
+                timeoutMs: Number(ctx.options['timeout'] ?? 600) * 1000,
+                pollIntervalMs: settings.pollIntervalMs ?? 2_000,
+                concurrency: 10,
+                signal,
+                info: (line) => ctx.out.info(`  ${line}`),
+              }),
+            (r) => `${r.running} of ${r.asked} running, stopped by ${r.stoppedBy}`,
+          ),
+        (name) => `lab density stopped by ${name}; namespace ${DENSITY_NAMESPACE} deleted`,
+      );
+      return { text: formatDensity(report), data: report };
     },
   };
 }

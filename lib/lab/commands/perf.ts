@@ -5,11 +5,11 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { WordedError } from '../../errors.js';
-import { isPerfInterrupted, runPerf } from '../../exercises/perf.js';
+import { PERF_NAMESPACE, runPerf } from '../../exercises/perf.js';
 import { compareSvg, compareTable, readPerfResult, type PerfResult } from '../../exercises/perf-results.js';
 import { UsageError, type CommandContext, type LabCommand } from '../cli.js';
 import { labStateDir } from '../state.js';
+import { interruptible } from './interruptible.js';
 import { KUBECONFIG_OPTION, connectToCluster, validateKubeconfigOption, type CheckCommandSettings, type SignalSource } from './check.js';
 
 export interface PerfCommandSettings extends Pick<CheckCommandSettings, 'createKube' | 'timeouts'> {
@@ -19,12 +19,6 @@ export interface PerfCommandSettings extends Pick<CheckCommandSettings, 'createK
   readonly pollIntervalMs?: number;
   /** @default () => new Date() */
   readonly now?: () => Date;
-}
-
-export class PerfInterruptedError extends WordedError {
-  constructor(readonly exitCode: number) {
-    super(`lab perf stopped by ${exitCode === 143 ? 'SIGTERM' : 'SIGINT'}; namespace cilium-lab-perf deleted`);
-  }
 }
 
 const wholeNumber = (option: string, text: string, min: number, max: number): number => {
@@ -81,63 +75,52 @@ export function perfCommand(settings: PerfCommandSettings = {}): LabCommand {
       const kube = await connectToCluster(ctx, settings, target);
       const services = await ctx.services();
       const testpc = target.nodes.find((n) => n.role === 'testpc');
-      const abort = new AbortController();
-      const signals = settings.signals ?? process;
-      let stoppedBy = 130;
-      const onInt = () => abort.abort();
-      const onTerm = () => ((stoppedBy = 143), abort.abort());
-      signals.on('SIGINT', onInt);
-      signals.on('SIGTERM', onTerm);
-      try {
-        const config = target.plan.config;
-        const result = await ctx.reporter.phase(
-          'perf',
-          () =>
-            runPerf(
-              {
-                kube,
-                nodes: target.kubeNodes.map((n) => ({ name: n.name, role: n.role === 'control-plane' ? ('control-plane' as const) : ('worker' as const), privateIp: n.privateIp })),
-                ...(testpc
-                  ? {
-                      testpc: { name: testpc.name, instanceId: testpc.instanceId },
-                      runOnTestpc: async (script, options) => (await services.remote.runOnNodes([{ name: testpc.name, instanceId: testpc.instanceId }], script, options))[0],
-                    }
-                  : {}),
-                lab: { name: config.labName, profile: config.profile, ciliumVersion: config.cilium.version, instanceType: config.nodes.instanceType },
-              },
-              {
-                repeat,
-                seconds,
-                podReadyTimeoutMs: settings.podReadyTimeoutMs ?? 180_000,
-                pollIntervalMs: settings.pollIntervalMs ?? 2_000,
-                signal: abort.signal,
-                info: (line) => ctx.out.info(`  ${line}`),
-                ...(settings.now ? { now: settings.now } : {}),
-              },
-            ),
-          (r) => `${r.paths.filter((p) => p.throughputGbps).length} of ${r.paths.length} path(s) measured`,
-        );
-        const file = join(labStateDir(config.labName), 'perf', `${result.at.replace(/:/g, '-')}.json`);
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-        const lines = result.paths.map((p) =>
-          p.throughputGbps && p.latencyMs
-            ? `  ${p.label}: ${p.throughputGbps.median.toFixed(2)} Gbit/s (${p.throughputGbps.min.toFixed(2)}-${p.throughputGbps.max.toFixed(2)}), ${p.latencyMs.median.toFixed(3)} ms to first byte`
-            : `  ${p.label}: not measured: ${p.note ?? 'no figures'}`,
-        );
-        const s = result.settings;
-        return {
-          text: [`lab perf of ${config.labName} (profile ${s.profile}, Cilium ${s.ciliumVersion}, MTU ${s.mtu ?? '?'}, XDP ${s.xdp}, host routing ${s.hostRouting}, devices ${s.deviceMode}):`, ...lines, `result: ${file}`, `compare two: npm run lab -- perf --compare A.json B.json`].join('\n'),
-          data: { file, result },
-        };
-      } catch (error) {
-        // Whatever the signal cut (a wait, an exec, the SSM command on testpc): 130 / 143.
-        if (isPerfInterrupted(error) || abort.signal.aborted) throw new PerfInterruptedError(stoppedBy);
-        throw error;
-      } finally {
-        signals.off('SIGINT', onInt);
-        signals.off('SIGTERM', onTerm);
-      }
+      const config = target.plan.config;
+      const result = await interruptible(
+        settings.signals ?? process,
+        (signal) =>
+          ctx.reporter.phase(
+            'perf',
+            () =>
+              runPerf(
+                {
+                  kube,
+                  nodes: target.kubeNodes.map((n) => ({ name: n.name, role: n.role === 'control-plane' ? ('control-plane' as const) : ('worker' as const), privateIp: n.privateIp })),
+                  ...(testpc
+                    ? {
+                        testpc: { name: testpc.name, instanceId: testpc.instanceId },
+                        runOnTestpc: async (script, options) => (await services.remote.runOnNodes([{ name: testpc.name, instanceId: testpc.instanceId }], script, options))[0],
+                      }
+                    : {}),
+                  lab: { name: config.labName, profile: config.profile, ciliumVersion: config.cilium.version, instanceType: config.nodes.instanceType },
+                },
+                {
+                  repeat,
+                  seconds,
+                  podReadyTimeoutMs: settings.podReadyTimeoutMs ?? 180_000,
+                  pollIntervalMs: settings.pollIntervalMs ?? 2_000,
+                  signal,
+                  info: (line) => ctx.out.info(`  ${line}`),
+                  ...(settings.now ? { now: settings.now } : {}),
+                },
+              ),
+            (r) => `${r.paths.filter((p) => p.throughputGbps).length} of ${r.paths.length} path(s) measured`,
+          ),
+        (name) => `lab perf stopped by ${name}; namespace ${PERF_NAMESPACE} deleted`,
+      );
+      const file = join(labStateDir(config.labName), 'perf', `${result.at.replace(/:/g, '-')}.json`);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+      const lines = result.paths.map((p) =>
+        p.throughputGbps && p.latencyMs
+          ? `  ${p.label}: ${p.throughputGbps.median.toFixed(2)} Gbit/s (${p.throughputGbps.min.toFixed(2)}-${p.throughputGbps.max.toFixed(2)}), ${p.latencyMs.median.toFixed(3)} ms to first byte`
+          : `  ${p.label}: not measured: ${p.note ?? 'no figures'}`,
+      );
+      const s = result.settings;
+      return {
+        text: [`lab perf of ${config.labName} (profile ${s.profile}, Cilium ${s.ciliumVersion}, MTU ${s.mtu ?? '?'}, XDP ${s.xdp}, host routing ${s.hostRouting}, devices ${s.deviceMode}):`, ...lines, `result: ${file}`, `compare two: npm run lab -- perf --compare A.json B.json`].join('\n'),
+        data: { file, result },
+      };
     },
   };
 }
