@@ -1,7 +1,8 @@
 /**
  * The network policy exercise (`lab check --suite policy`): the study's policy chapter, step by
- * step, each step proven from both ends: the client's own result and Hubble's verdict for that
- * flow. The policies are the plain files of exercises/policy/ (a learner can `kubectl apply` them),
+ * step, each step proven by the client's own result and, for what a policy drops, by Hubble's
+ * verdict for that flow. Each step first waits for what only its new policy causes (a drop, a 403),
+ * so the allowed case after it is judged under the new policy, not the one before. The policies are the plain files of exercises/policy/ (a learner can `kubectl apply` them),
  * applied in order into the namespace cilium-lab-policy:
  *   l3       identity-based ingress: access=granted reaches the web pod, a client without the label
  *            is dropped (Policy denied: the first rule switched the pod to default deny); relabelling
@@ -99,11 +100,11 @@ const EXPECT = {
   l3Granted: e('policy-l3-granted-reaches-web', 'a client labelled access=granted gets the web pod\'s answer, and Hubble shows the flow FORWARDED'),
   l3OtherDropped: e('policy-l3-other-dropped', 'a client without the label gets no answer (dropped: default deny once a policy selects the pod), and Hubble shows the flow DROPPED with "Policy denied"'),
   l3Relabel: e('policy-l3-relabel-changes-identity', 'labelling the other client access=granted gives it a new identity, and the web pod answers it'),
-  l4Port80: e('policy-l4-port-80-only', 'the allowed client reaches port 80, and its flow to port 8080 is dropped'),
+  l4Port80: e('policy-l4-port-80-only', 'the allowed client\'s flow to port 8080 is dropped (Hubble DROPPED), and port 80 answers it'),
   l7Allowed: e('policy-l7-get-allowed-200', 'GET /allowed answers 200 through Cilium\'s proxy'),
-  l7Denied: e('policy-l7-other-403', 'GET /forbidden gets 403 "Access denied" from the proxy (an answer, not a timeout), and Hubble shows the request DROPPED'),
+  l7Denied: e('policy-l7-other-403', 'GET /forbidden gets 403 "Access denied" from the proxy (an answer, not a timeout), and Hubble shows an L7 flow DROPPED'),
   dnsAllowed: e('policy-dns-fqdn-allowed', 'the client reaches checkip.amazonaws.com, the name its toFQDNs rule allows'),
-  dnsDenied: e('policy-dns-other-name-dropped', 'the client does not reach example.com, a name no rule allows'),
+  dnsDenied: e('policy-dns-other-name-dropped', 'the client\'s connection to example.com, a name no rule allows, is dropped (the name resolves; the packets go nowhere)'),
   removedRestores: e('policy-removed-restores', 'with the policies deleted, the unlabelled client reaches the web pod again'),
 } as const;
 
@@ -114,13 +115,14 @@ async function request(run: Run, client: KubePod, url: string, maxTime = 3): Pro
   const result = await execRecorded(run as ScenarioRun<unknown>, { namespace: POLICY_NAMESPACE, pod: client.name, container: 'netshoot' }, ['curl', '-s', '--max-time', String(maxTime), '-w', '\\nHTTP %{http_code}', url]);
   const lines = result.stdout.trimEnd().split('\n');
   const code = /^HTTP (\d{3})$/.exec(lines[lines.length - 1] ?? '')?.[1] ?? '000';
-  return { exit: result.exitCode, code, body: lines.slice(0, -1).join('\n').split('\n')[0] ?? '' };
+  // Envoy's 403 body is "Access denied\r\n".
+  return { exit: result.exitCode, code, body: (lines.slice(0, -1).join('\n').split('\n')[0] ?? '').replace(/\r$/, '') };
 }
 
 const describe = (r: { exit: number; code: string; body: string }): string => (r.exit === 0 ? `HTTP ${r.code}${r.body ? ` "${r.body.slice(0, 40)}"` : ''}` : `curl exit ${r.exit}${r.exit === 28 ? ' (timed out: dropped)' : ''}`);
 
 /** Hubble's flows from a client to the web pod with a verdict, read through the relay until one shows (bounded). */
-async function hubbleVerdict(run: Run, client: KubePod, verdict: 'FORWARDED' | 'DROPPED'): Promise<{ seen: boolean; detail: string }> {
+async function hubbleVerdict(run: Run, client: KubePod, verdict: 'FORWARDED' | 'DROPPED', l7 = false): Promise<{ seen: boolean; detail: string }> {
   const relay = await run.env.kube.getService(KUBE_SYSTEM, 'hubble-relay');
   const port = relay?.ports[0]?.port;
   if (!relay?.clusterIp || port === undefined) return { seen: false, detail: 'service kube-system/hubble-relay not found' };
@@ -129,7 +131,7 @@ async function hubbleVerdict(run: Run, client: KubePod, verdict: 'FORWARDED' | '
   if (!agent) return { seen: false, detail: `no running cilium agent on ${client.nodeName}` };
   const from = `${POLICY_NAMESPACE}/${client.name}`;
   const to = `${POLICY_NAMESPACE}/${run.fixture.web.name}`;
-  const command = ['hubble', 'observe', '--server', `${relay.clusterIp}:${port}`, '--from-pod', from, '--to-pod', to, '--verdict', verdict, '--since', run.fixture.setUpAt.toISOString().replace(/\.\d+Z$/, 'Z'), '--last', '50', '-o', 'json'];
+  const command = ['hubble', 'observe', '--server', `${relay.clusterIp}:${port}`, '--from-pod', from, '--to-pod', to, '--verdict', verdict, ...(l7 ? ['--type', 'l7'] : []), '--since', run.fixture.setUpAt.toISOString().replace(/\.\d+Z$/, 'Z'), '--last', '50', '-o', 'json'];
   const found = await pollUntil(
     `no ${verdict} flow from ${from} to ${to}`,
     async () => {
@@ -140,14 +142,15 @@ async function hubbleVerdict(run: Run, client: KubePod, verdict: 'FORWARDED' | '
     { timeoutMs: run.env.options.hubbleWaitMs, pollIntervalMs: Math.min(run.env.options.pollIntervalMs, 5_000), signal: run.env.signal },
   ).catch((error: Error) => error);
   if (found instanceof Error) return { seen: false, detail: `Hubble: ${found.message}` };
+  if (l7) return { seen: true, detail: `Hubble: ${found.length} L7 ${verdict} flow(s)` };
   const reasons = [...new Set(found.map((f) => f.dropReason).filter((r): r is string => r !== undefined))];
   return { seen: true, detail: `Hubble: ${found.length} ${verdict} flow(s)${reasons.length ? ` (${reasons.join(', ')})` : ''}` };
 }
 
 /** A request until it gives the wanted kind of result: policies take a moment to reach the agents. */
 async function settle(run: Run, client: KubePod, url: string, want: (r: { exit: number; code: string }) => boolean): Promise<{ exit: number; code: string; body: string }> {
-  // Policies reach the agents within seconds; the same budget as Hubble's lag (CheckOptions.hubbleWaitMs).
-  const deadline = Date.now() + run.env.options.hubbleWaitMs;
+  // A new policy takes a moment to be in force on every agent (CheckOptions.policyWaitMs).
+  const deadline = Date.now() + run.env.options.policyWaitMs;
   let last = await request(run, client, url);
   while (!want(last) && Date.now() < deadline && !run.env.signal.aborted) {
     await new Promise((r) => setTimeout(r, Math.min(run.env.options.pollIntervalMs, 2_000)));
@@ -173,18 +176,31 @@ export const policyL3: Scenario<PolicyPods> = {
   async run(run) {
     const { granted, other } = run.fixture;
     await apply(run, '01');
-    const g = await settle(run, granted, webUrl(run), ok);
-    const forwarded = await hubbleVerdict(run, granted, 'FORWARDED');
-    run.expect(EXPECT.l3Granted, ok(g) && forwarded.seen, `client-granted: ${describe(g)}; ${forwarded.detail}`);
+    // What only the new policy does first: the unlabelled client dropped.
     const o = await settle(run, other, webUrl(run), dropped);
     const hubble = await hubbleVerdict(run, other, 'DROPPED');
     run.expect(EXPECT.l3OtherDropped, dropped(o) && hubble.seen && /policy.denied/i.test(hubble.detail), `client-other: ${describe(o)}; ${hubble.detail}`);
+    const g = await request(run, granted, webUrl(run));
+    const forwarded = await hubbleVerdict(run, granted, 'FORWARDED');
+    run.expect(EXPECT.l3Granted, ok(g) && forwarded.seen, `client-granted: ${describe(g)}; ${forwarded.detail}`);
     const before = await run.env.kube.getEndpointIdentity(POLICY_NAMESPACE, other.name);
     await run.env.kube.labelPod(POLICY_NAMESPACE, other.name, { access: 'granted' });
-    const relabelled = await settle(run, other, webUrl(run), ok);
-    const after = await run.env.kube.getEndpointIdentity(POLICY_NAMESPACE, other.name);
+    let after: number | undefined;
+    let relabelled: { exit: number; code: string; body: string };
+    try {
+      relabelled = await settle(run, other, webUrl(run), ok);
+      // The agent updates the CiliumEndpoint when the identity changes; read it until it does (bounded).
+      const deadline = Date.now() + run.env.options.policyWaitMs;
+      after = await run.env.kube.getEndpointIdentity(POLICY_NAMESPACE, other.name);
+      while (after === before && Date.now() < deadline && !run.env.signal.aborted) {
+        await new Promise((r) => setTimeout(r, Math.min(run.env.options.pollIntervalMs, 2_000)));
+        after = await run.env.kube.getEndpointIdentity(POLICY_NAMESPACE, other.name);
+      }
+    } finally {
+      // The later steps need the client without the label, whatever happened here.
+      await run.env.kube.labelPod(POLICY_NAMESPACE, other.name, { access: null });
+    }
     const grantedIdentity = await run.env.kube.getEndpointIdentity(POLICY_NAMESPACE, granted.name);
-    await run.env.kube.labelPod(POLICY_NAMESPACE, other.name, { access: null });
     run.expect(
       EXPECT.l3Relabel,
       ok(relabelled) && before !== undefined && after !== undefined && before !== after,
@@ -199,9 +215,10 @@ export const policyL4: Scenario<PolicyPods> = {
   expectations: [EXPECT.l4Port80],
   async run(run) {
     await apply(run, '02');
-    const p80 = await settle(run, run.fixture.granted, webUrl(run), ok);
     const p8080 = await settle(run, run.fixture.granted, webUrl(run, 8080), dropped);
-    run.expect(EXPECT.l4Port80, ok(p80) && dropped(p8080), `port 80: ${describe(p80)}; port 8080: ${describe(p8080)}`);
+    const hubble = await hubbleVerdict(run, run.fixture.granted, 'DROPPED');
+    const p80 = await request(run, run.fixture.granted, webUrl(run));
+    run.expect(EXPECT.l4Port80, ok(p80) && dropped(p8080) && hubble.seen, `port 8080: ${describe(p8080)}; ${hubble.detail}; port 80: ${describe(p80)}`);
   },
 };
 
@@ -211,11 +228,12 @@ export const policyL7: Scenario<PolicyPods> = {
   expectations: [EXPECT.l7Allowed, EXPECT.l7Denied],
   async run(run) {
     await apply(run, '03');
-    const allowed = await settle(run, run.fixture.granted, webUrl(run, 80, '/allowed'), ok);
-    run.expect(EXPECT.l7Allowed, ok(allowed), `GET /allowed: ${describe(allowed)}`);
     const denied = await settle(run, run.fixture.granted, webUrl(run, 80, '/forbidden'), (r) => r.code === '403');
-    const hubble = await hubbleVerdict(run, run.fixture.granted, 'DROPPED');
+    // L7 flows only: the earlier steps' L3/L4 drops do not count here.
+    const hubble = await hubbleVerdict(run, run.fixture.granted, 'DROPPED', true);
     run.expect(EXPECT.l7Denied, denied.exit === 0 && denied.code === '403' && /access denied/i.test(denied.body) && hubble.seen, `GET /forbidden: ${describe(denied)}; ${hubble.detail}`);
+    const allowed = await request(run, run.fixture.granted, webUrl(run, 80, '/allowed'));
+    run.expect(EXPECT.l7Allowed, ok(allowed), `GET /allowed: ${describe(allowed)}`);
   },
 };
 
@@ -226,10 +244,11 @@ export const policyDns: Scenario<PolicyPods> = {
   async run(run) {
     if (!run.env.options.internet) run.skip('--no-internet: the names are on the internet');
     await apply(run, '04');
-    const yes = await settle(run, run.fixture.granted, 'https://checkip.amazonaws.com', ok);
-    run.expect(EXPECT.dnsAllowed, ok(yes), `checkip.amazonaws.com: ${describe(yes)}`);
+    // Resolved (the DNS rule lets the lookup through) and then dropped: exit 28, not 6 (no name).
     const no = await settle(run, run.fixture.granted, 'https://example.com', dropped);
-    run.expect(EXPECT.dnsDenied, no.exit !== 0, `example.com: ${describe(no)}`);
+    run.expect(EXPECT.dnsDenied, dropped(no), `example.com: ${describe(no)}`);
+    const yes = await request(run, run.fixture.granted, 'https://checkip.amazonaws.com', 10);
+    run.expect(EXPECT.dnsAllowed, ok(yes), `checkip.amazonaws.com: ${describe(yes)}`);
   },
 };
 

@@ -93,6 +93,8 @@ export interface CheckOptions {
   readonly pollIntervalMs: number;
   /** How long Hubble may take to show the test traffic. */
   readonly hubbleWaitMs: number;
+  /** How long a new network policy may take to be in force (the first L7 rule on a node starts Envoy's listener). */
+  readonly policyWaitMs: number;
 }
 
 export const DEFAULT_CHECK_OPTIONS: CheckOptions = {
@@ -106,6 +108,7 @@ export const DEFAULT_CHECK_OPTIONS: CheckOptions = {
   remoteTimeoutMs: 120_000,
   pollIntervalMs: 2_000,
   hubbleWaitMs: 20_000,
+  policyWaitMs: 60_000,
 };
 
 /** What every scenario and fixture gets. */

@@ -84,7 +84,7 @@ async function runCheck(args: string[] = [], settings: CheckCommandSettings = {}
   const code = await runCli(['check', ...args], {
     commands: [
       checkCommand({
-        checkOptions: { podReadyTimeoutMs: 1_500, namespaceDeleteTimeoutMs: 2_000, execTimeoutMs: 3_000, remoteTimeoutMs: 2_000, pollIntervalMs: 20, hubbleWaitMs: 300 },
+        checkOptions: { podReadyTimeoutMs: 1_500, namespaceDeleteTimeoutMs: 2_000, execTimeoutMs: 3_000, remoteTimeoutMs: 2_000, pollIntervalMs: 20, hubbleWaitMs: 300, policyWaitMs: 1_000 },
         signals: new EventEmitter(),
         ...settings,
       }),
@@ -1105,12 +1105,31 @@ describe('lab check --suite policy: the network policy exercise (exercises/polic
     const detail = (scenario: string, id: string) => run.result_of(`policy/${scenario}`).expectations.find((e) => e.id === id)?.detail;
     expect(detail('l3-identity', 'policy-l3-other-dropped')).toBe('client-other: curl exit 28 (timed out: dropped); Hubble: 1 DROPPED flow(s) (POLICY_DENIED)');
     expect(detail('l3-identity', 'policy-l3-relabel-changes-identity')).toMatch(/^client-other identity (\d+) -> (?!\1)\d+ with access=granted \(client-granted's: \d+\): HTTP 200 "Hostname: web"; label removed again$/);
-    expect(detail('l4-port', 'policy-l4-port-80-only')).toBe('port 80: HTTP 200 "Hostname: web"; port 8080: curl exit 28 (timed out: dropped)');
-    expect(detail('l7-http', 'policy-l7-other-403')).toMatch(/^GET \/forbidden: HTTP 403 "Access denied"; Hubble: \d+ DROPPED flow\(s\)/);
+    expect(detail('l4-port', 'policy-l4-port-80-only')).toBe('port 8080: curl exit 28 (timed out: dropped); Hubble: 1 DROPPED flow(s) (POLICY_DENIED); port 80: HTTP 200 "Hostname: web"');
+    expect(detail('l7-http', 'policy-l7-other-403')).toBe('GET /forbidden: HTTP 403 "Access denied"; Hubble: 1 L7 DROPPED flow(s)');
     expect(detail('dns-fqdn', 'policy-dns-other-name-dropped')).toBe('example.com: curl exit 28 (timed out: dropped)');
     expect(run.code).toBe(0);
     expect(world.api.hasNamespace('cilium-lab-policy')).toBe(false);
     expect([...world.api.ciliumNetworkPolicies.keys()]).toEqual([]);
+  });
+
+  it('judges each step under its own policy when the agents take a while to enforce it (the first answers come from the policy before)', async () => {
+    // given: every change of policies takes 3 requests to be in force
+    world.policyLagRequests = 3;
+    // when
+    const run = await runCheck(['--suite', 'policy']);
+    // then
+    expect(run.report.results.map((r) => `${r.scenario}:${r.status}${r.status === 'failed' ? ` ${r.reason}` : ''}`)).toEqual(['l3-identity:passed', 'l4-port:passed', 'l7-http:passed', 'dns-fqdn:passed', 'policies-removed:passed']);
+  });
+
+  it('fails the L7 step when Hubble shows no L7 drop, even with the earlier steps\' L4 drops in its buffer', async () => {
+    // given: the proxy answers 403, but no L7 flow reaches Hubble
+    const push = world.hubbleDrops.push.bind(world.hubbleDrops);
+    world.hubbleDrops.push = (...items) => push(...items.filter((d) => !d.l7));
+    // when
+    const run = await runCheck(['--suite', 'policy', '--no-internet']);
+    // then
+    expect(run.result_of('policy/l7-http').reason).toMatch(/^policy-l7-other-403: GET \/forbidden: HTTP 403 "Access denied"; Hubble: no DROPPED flow/);
   });
 
   it('fails the steps when the datapath does not enforce the policies', async () => {

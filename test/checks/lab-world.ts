@@ -84,19 +84,21 @@ export function agentStatusJson(k: AgentStatusKnobs, node: string): Json {
 export function hubbleFlowLine(
   src: { ns: string; pod: string; ip: string; node: string },
   dst: { ns: string; pod: string; ip: string },
-  drop?: { reason: number; desc: string },
+  drop?: { reason: number; desc: string; l7?: boolean },
 ): string {
   return JSON.stringify({
     flow: {
       time: new Date().toISOString(),
       uuid: 'f0000000-0000-4000-8000-000000000000',
       verdict: drop ? 'DROPPED' : 'FORWARDED',
-      ...(drop ? { drop_reason: drop.reason, drop_reason_desc: drop.desc } : {}),
+      // An L7 denial (Envoy's access log) carries no datapath drop reason.
+      ...(drop && !drop.l7 ? { drop_reason: drop.reason, drop_reason_desc: drop.desc } : {}),
+      ...(drop?.l7 ? { l7: { type: 'REQUEST', http: { method: 'GET', url: `http://${dst.ip}/forbidden`, code: 403 } } } : {}),
       IP: { source: src.ip, destination: dst.ip, ipVersion: 'IPv4' },
       l4: { TCP: { source_port: 41234, destination_port: 80, flags: { SYN: true } } },
       source: { ID: 1234, identity: 5678, cluster_name: 'default', namespace: src.ns, labels: [`k8s:app=${src.pod}`], pod_name: src.pod },
       destination: { ID: 2345, identity: 6789, cluster_name: 'default', namespace: dst.ns, labels: ['k8s:app=webpod'], pod_name: dst.pod },
-      Type: 'L3_L4',
+      Type: drop?.l7 ? 'L7' : 'L3_L4',
       node_name: src.node,
       traffic_direction: 'EGRESS',
       trace_observation_point: 'TO_STACK',
@@ -190,7 +192,7 @@ export class LabWorld {
   /** Flows Hubble shows as DROPPED (pod names in the test namespace), with Hubble's drop reason. */
   /** The VPC routes pod addresses (ENI IPAM): testpc reaches pods at their own IPs. */
   vpcRoutesPods = false;
-  readonly hubbleDrops: { from: string; to: string; reason: string; at?: number }[] = [];
+  readonly hubbleDrops: { from: string; to: string; reason: string; at?: number; l7?: boolean }[] = [];
   /** Flows the relay returns whatever the filter (other pods' traffic). */
   readonly hubbleExtraFlows: string[] = [];
   readonly kubeSvcRules = new Map<string, number>();
@@ -440,6 +442,7 @@ export class LabWorld {
         const from = flag('--from-pod') ?? either;
         const to = flag('--to-pod');
         const verdict = flag('--verdict');
+        const l7Only = flag('--type') === 'l7';
         // --since: flows from before it (an earlier run's) are not returned.
         const since = flag('--since');
         if (since !== undefined && Number.isNaN(Date.parse(since))) return { stderr: `invalid --since value: ${since}\n`, exitCode: 1 };
@@ -447,8 +450,10 @@ export class LabWorld {
         const client = this.api.pod(ns, name);
         if (!this.hubbleSeesTraffic || !client) return { stdout: this.hubbleExtraFlows.map((l) => `${l}\n`).join('') };
         const flows = [
-          ...this.traffic.filter((t) => t.from === name).map((t) => ({ to: t.to, drop: undefined })),
-          ...this.hubbleDrops.filter((d) => d.from === name && (since === undefined || (d.at ?? Date.now() + this.api.clockOffsetMs) >= Date.parse(since))).map((d) => ({ to: d.to, drop: { reason: 133, desc: d.reason } })),
+          ...(l7Only ? [] : this.traffic.filter((t) => t.from === name).map((t) => ({ to: t.to, drop: undefined }))),
+          ...this.hubbleDrops
+            .filter((d) => d.from === name && (!l7Only || d.l7) && (since === undefined || (d.at ?? Date.now() + this.api.clockOffsetMs) >= Date.parse(since)))
+            .map((d) => ({ to: d.to, drop: { reason: 133, desc: d.reason, ...(d.l7 ? { l7: true } : {}) } })),
         ];
         const lines = flows
           .filter((f) => (to === undefined || to === `${ns}/${f.to}`) && (verdict === undefined || verdict === (f.drop ? 'DROPPED' : 'FORWARDED')))
@@ -489,6 +494,22 @@ export class LabWorld {
 
   /** Policies the world ignores (a datapath that does not enforce them: the exercise must notice). */
   policiesIgnored = false;
+  /** Requests a changed set of policies takes to be in force (agents learn them with a lag). */
+  policyLagRequests = 0;
+  private policiesInForce: Json[] = [];
+  private policiesPending: { policies: Json[]; key: string; requestsLeft: number } | undefined;
+
+  /** The policies the datapath enforces now: a new set only after policyLagRequests requests. */
+  private enforcedPolicies(ns: string): Json[] {
+    const current = [...this.api.ciliumNetworkPolicies].filter(([k]) => k.startsWith(`${ns}/`)).map(([, v]) => v);
+    const key = JSON.stringify(current);
+    if (key !== JSON.stringify(this.policiesInForce) && this.policiesPending?.key !== key) this.policiesPending = { policies: current, key, requestsLeft: this.policyLagRequests };
+    if (this.policiesPending && this.policiesPending.requestsLeft-- <= 0) {
+      this.policiesInForce = this.policiesPending.policies;
+      this.policiesPending = undefined;
+    }
+    return this.policiesInForce;
+  }
 
   private policyCurl(client: Json, ns: string, url: string): ExecReply {
     const parsed = new URL(url);
@@ -496,7 +517,7 @@ export class LabWorld {
     const clientLabels = ((client.metadata as Json).labels ?? {}) as Record<string, string>;
     const server = this.podsOf(ns).find((p) => this.podIp(p) === parsed.hostname);
     const target: Target = server ? { kind: 'pod', labels: ((server.metadata as Json).labels ?? {}) as Record<string, string>, port } : { kind: 'fqdn', name: parsed.hostname, port };
-    const policies = this.policiesIgnored ? [] : [...this.api.ciliumNetworkPolicies].filter(([k]) => k.startsWith(`${ns}/`)).map(([, v]) => v);
+    const policies = this.policiesIgnored ? [] : this.enforcedPolicies(ns);
     const verdict = evaluate(policies, clientLabels, target, { method: 'GET', path: parsed.pathname });
     const from = this.podName(client);
     const to = server ? this.podName(server) : parsed.hostname;
@@ -507,7 +528,7 @@ export class LabWorld {
       return timedOut();
     }
     if (verdict === 'l7-deny') {
-      this.hubbleDrops.push({ from, to, reason: 'POLICY_DENIED' });
+      this.hubbleDrops.push({ from, to, reason: '', l7: true });
       return { stdout: 'Access denied\n\nHTTP 403' };
     }
     if (!server) {
