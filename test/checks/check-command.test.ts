@@ -1135,8 +1135,8 @@ describe('lab check --suite policy: the network policy exercise (exercises/polic
   it('fails the steps when the datapath does not enforce the policies', async () => {
     // given
     world.policiesIgnored = true;
-    // when
-    const run = await runCheck(['--suite', 'policy', '--no-internet']);
+    // when (each step waits its whole budget for a drop that never comes: a short one)
+    const run = await runCheck(['--suite', 'policy', '--no-internet'], { checkOptions: { podReadyTimeoutMs: 1_500, namespaceDeleteTimeoutMs: 2_000, execTimeoutMs: 3_000, remoteTimeoutMs: 2_000, pollIntervalMs: 20, hubbleWaitMs: 300, policyWaitMs: 250 } });
     // then
     expect(run.code).toBe(1);
     expect(run.result_of('policy/l3-identity').reason).toMatch(/^policy-l3-other-dropped: client-other: HTTP 200/);

@@ -58,7 +58,7 @@ function nodesRunningTheScript(): FakeRemoteRunner {
 async function lab(argv: string[], remote: FakeRemoteRunner, labPlan: LabPlan = plan) {
   const lines: string[] = [];
   const services = worldServices(labPlan, remote);
-  const settings = { maxPodsWaitMs: 3_000, pollIntervalMs: 10, signals: new EventEmitter() };
+  const settings = { maxPodsWaitMs: 1_000, pollIntervalMs: 10, signals: new EventEmitter() };
   const code = await runCli(argv, {
     commands: [maxPodsCommand(settings), densityCommand(settings)],
     createServices: () => services,
@@ -86,7 +86,7 @@ describe('lab max-pods', () => {
     const remote = new FakeRemoteRunner(() => ({ exitCode: 0, stdout: 'CILIUM_LAB_MAX_PODS {"before":"110","after":"300","changed":true}\n' }));
     const run = await lab(['max-pods', '300'], remote);
     expect(run.code).toBe(1);
-    expect(run.text).toMatch(/after 3 s these nodes still report another pod capacity: k8s-s 110, k8s-w1 110, k8s-w2 110/);
+    expect(run.text).toMatch(/after 1 s these nodes still report another pod capacity: k8s-s 110, k8s-w1 110, k8s-w2 110/);
   });
 
   it.each([
