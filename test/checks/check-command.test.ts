@@ -1100,6 +1100,7 @@ describe('lab check --suite policy: the network policy exercise (exercises/polic
       'policy/l4-port:passed',
       'policy/l7-http:passed',
       'policy/dns-fqdn:passed',
+      'policy/dns-search-path:passed',
       'policy/policies-removed:passed',
     ]);
     const detail = (scenario: string, id: string) => run.result_of(`policy/${scenario}`).expectations.find((e) => e.id === id)?.detail;
@@ -1108,6 +1109,8 @@ describe('lab check --suite policy: the network policy exercise (exercises/polic
     expect(detail('l4-port', 'policy-l4-port-80-only')).toBe('port 8080: curl exit 28 (timed out: dropped); Hubble: 1 DROPPED flow(s) (POLICY_DENIED); port 80: HTTP 200 "Hostname: web"');
     expect(detail('l7-http', 'policy-l7-other-403')).toBe('GET /forbidden: HTTP 403 "Access denied"; Hubble: 1 L7 DROPPED flow(s)');
     expect(detail('dns-fqdn', 'policy-dns-other-name-dropped')).toBe('example.com: curl exit 28 (timed out: dropped)');
+    expect(detail('dns-search-path', 'policy-dns-narrow-rule-breaks-search')).toBe('checkip.amazonaws.com: curl exit 6 (could not resolve)');
+    expect(detail('dns-search-path', 'policy-dns-full-name-resolves')).toBe('checkip.amazonaws.com.: HTTP 200 "203.0.113.10"');
     expect(run.code).toBe(0);
     expect(world.api.hasNamespace('cilium-lab-policy')).toBe(false);
     expect([...world.api.ciliumNetworkPolicies.keys()]).toEqual([]);
@@ -1119,7 +1122,7 @@ describe('lab check --suite policy: the network policy exercise (exercises/polic
     // when
     const run = await runCheck(['--suite', 'policy']);
     // then
-    expect(run.report.results.map((r) => `${r.scenario}:${r.status}${r.status === 'failed' ? ` ${r.reason}` : ''}`)).toEqual(['l3-identity:passed', 'l4-port:passed', 'l7-http:passed', 'dns-fqdn:passed', 'policies-removed:passed']);
+    expect(run.report.results.map((r) => `${r.scenario}:${r.status}${r.status === 'failed' ? ` ${r.reason}` : ''}`)).toEqual(['l3-identity:passed', 'l4-port:passed', 'l7-http:passed', 'dns-fqdn:passed', 'dns-search-path:passed', 'policies-removed:passed']);
   });
 
   it('fails the L7 step when Hubble shows no L7 drop, even with the earlier steps\' L4 drops in its buffer', async () => {

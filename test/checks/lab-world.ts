@@ -518,7 +518,7 @@ export class LabWorld {
     const server = this.podsOf(ns).find((p) => this.podIp(p) === parsed.hostname);
     const target: Target = server ? { kind: 'pod', labels: ((server.metadata as Json).labels ?? {}) as Record<string, string>, port } : { kind: 'fqdn', name: parsed.hostname, port };
     const policies = this.policiesIgnored ? [] : this.enforcedPolicies(ns);
-    const verdict = evaluate(policies, clientLabels, target, { method: 'GET', path: parsed.pathname });
+    const verdict = evaluate(policies, clientLabels, target, { method: 'GET', path: parsed.pathname }, ns);
     const from = this.podName(client);
     const to = server ? this.podName(server) : parsed.hostname;
     const timedOut = (): ExecReply => ({ stdout: '\nHTTP 000', stderr: '', exitCode: 28 });
@@ -533,7 +533,7 @@ export class LabWorld {
     }
     if (!server) {
       if (!this.internet) return timedOut();
-      return { stdout: `${parsed.hostname === 'checkip.amazonaws.com' ? this.egressIp : '<!doctype html><html><head><title>Example Domain</title>'}\nHTTP 200` };
+      return { stdout: `${parsed.hostname.replace(/\.$/, '') === 'checkip.amazonaws.com' ? this.egressIp : '<!doctype html><html><head><title>Example Domain</title>'}\nHTTP 200` };
     }
     if (port !== 80 && port !== 8080) return { stdout: '\nHTTP 000', exitCode: 7 };
     this.traffic.push({ from, to });

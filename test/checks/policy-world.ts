@@ -27,16 +27,28 @@ const portAllowed = (rule: Json, port: number): Json | undefined | false => {
 // A lone "*" matches every name; elsewhere "*" stands for one label's characters, not a dot (Cilium's matchPattern).
 const glob = (pattern: string, name: string): boolean => pattern === '*' || new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^.]*')}\\.?$`).test(name);
 
-export function evaluate(policies: readonly Json[], client: Readonly<Record<string, string>>, target: Target, http: { method: string; path: string }): Verdict {
+/**
+ * The first name the pod's resolver asks for: a full name (final dot) as it is; a shorter one
+ * (fewer than ndots:5 dots) with the pod's first search domain appended. musl stops at the
+ * proxy's REFUSED for it, so it is the name the DNS rule must let through.
+ */
+export function firstLookup(name: string, namespace: string): string {
+  if (name.endsWith('.')) return name;
+  return name.split('.').length - 1 < 5 ? `${name}.${namespace}.svc.cluster.local.` : `${name}.`;
+}
+
+export function evaluate(policies: readonly Json[], client: Readonly<Record<string, string>>, target: Target, http: { method: string; path: string }, namespace = 'cilium-lab-policy'): Verdict {
   const specs = policies.map((p) => p.spec as Json);
   // Egress of the client.
   const egress = specs.filter((s) => matches(s.endpointSelector, client) && Array.isArray(s.egress));
   if (egress.length > 0) {
     const rules = egress.flatMap((s) => s.egress as Json[]);
     if (target.kind === 'fqdn') {
-      const dns = rules.some((r) => ((r.toEndpoints ?? []) as Json[]).some((e) => (e.matchLabels as Json | undefined)?.['k8s-app'] === 'kube-dns') && ((r.toPorts ?? []) as Json[]).some((tp) => ((tp.rules?.dns ?? []) as Json[]).some((d) => (d.matchPattern ? glob(d.matchPattern as string, target.name) : d.matchName === target.name))));
+      const asked = firstLookup(target.name, namespace);
+      const dns = rules.some((r) => ((r.toEndpoints ?? []) as Json[]).some((e) => (e.matchLabels as Json | undefined)?.['k8s-app'] === 'kube-dns') && ((r.toPorts ?? []) as Json[]).some((tp) => ((tp.rules?.dns ?? []) as Json[]).some((d) => (d.matchPattern ? glob(d.matchPattern as string, asked) : `${String(d.matchName).replace(/\.$/, '')}.` === asked))));
       if (!dns) return 'no-dns';
-      const fqdn = rules.some((r) => ((r.toFQDNs ?? []) as Json[]).some((f) => (f.matchName ? f.matchName === target.name : glob(String(f.matchPattern), target.name))) && portAllowed(r, target.port) !== false);
+      const bare = target.name.replace(/\.$/, '');
+      const fqdn = rules.some((r) => ((r.toFQDNs ?? []) as Json[]).some((f) => (f.matchName ? f.matchName === bare : glob(String(f.matchPattern), bare))) && portAllowed(r, target.port) !== false);
       if (!fqdn) return 'drop';
     } else if (!rules.some((r) => ((r.toEndpoints ?? []) as Json[]).some((e) => matches(e, target.labels)) && portAllowed(r, target.port) !== false)) {
       return 'drop';
