@@ -22,23 +22,14 @@ import { fileURLToPath } from 'node:url';
 import type { ResultsDocument } from '../../lib/checks/report.js';
 import type { ScenarioResult } from '../../lib/checks/types.js';
 import { noArtifacts } from '../lab/harness.js';
+import { stackOutputsOf } from '../helpers/lab-services.js';
 import { LabWorld, PUBLIC_IP, hubbleFlowLine } from './lab-world.js';
 import { findAll, parseXml } from './mini-xml.js';
 
 const NS = 'cilium-lab-check';
 const plan = planLab(loadLabConfig({ context: {} }));
 
-function stackOutputs(labPlan = plan): Record<string, string> {
-  const plan = labPlan;
-  return {
-    [OUTPUTS.controlPlanePublicIp]: PUBLIC_IP,
-    [OUTPUTS.nodeAddresses]: plan.instances.map((n) => `${n.name}=${n.privateIp}`).join(','),
-    [OUTPUTS.labConfig]: JSON.stringify(plan.config),
-    [OUTPUTS.kubernetesVersion]: plan.kubernetes.version,
-    [OUTPUTS.ciliumVersion]: plan.config.cilium.version,
-    ...Object.fromEntries(plan.instances.map((n, i) => [OUTPUTS.nodeOutput(n.name, 'InstanceId'), `i-0${String(i + 1).padStart(16, '0')}`])),
-  };
-}
+const stackOutputs = (labPlan = plan): Record<string, string> => stackOutputsOf(labPlan);
 
 let world: LabWorld;
 let stateDir: string;

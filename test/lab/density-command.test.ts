@@ -6,34 +6,22 @@
  */
 import { EventEmitter } from 'node:events';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadLabConfig } from '../../lib/config/load.js';
 import { planLab, type LabPlan } from '../../lib/config/plan.js';
 import { runCli } from '../../lib/lab/cli.js';
 import { densityCommand, maxPodsCommand } from '../../lib/lab/commands/density.js';
 import { FakeRemoteRunner, LAB_NODES, LabWorld } from '../checks/lab-world.js';
-import { worldServices } from '../helpers/lab-services.js';
+import { useLabWorld, worldServices } from '../helpers/lab-services.js';
 
 const plan = planLab(loadLabConfig({ context: {} }));
+const lab0 = useLabWorld(plan);
 let world: LabWorld;
 let dir: string;
-const savedStateDir = process.env.CILIUM_LAB_STATE_DIR;
-
-beforeEach(async () => {
-  world = await LabWorld.start();
-  dir = mkdtempSync(join(tmpdir(), 'lab-density-'));
-  process.env.CILIUM_LAB_STATE_DIR = join(dir, 'state');
-  mkdirSync(join(dir, 'state', plan.config.labName), { recursive: true });
-  world.api.writeKubeconfig(join(dir, 'state', plan.config.labName));
-});
-
-afterEach(async () => {
-  await world.close();
-  rmSync(dir, { recursive: true, force: true });
-  if (savedStateDir === undefined) delete process.env.CILIUM_LAB_STATE_DIR;
-  else process.env.CILIUM_LAB_STATE_DIR = savedStateDir;
+beforeEach(() => {
+  world = lab0.world();
+  dir = lab0.dir();
 });
 
 /** Each node: kubeadm's flags file as kubeadm writes it, and a systemctl whose restart posts the kubelet's new capacity. */

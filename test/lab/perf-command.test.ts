@@ -5,8 +5,7 @@
  * figures, the namespace gone afterwards; and `--compare` of two results (table and SVG).
  */
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadLabConfig } from '../../lib/config/load.js';
 import { planLab } from '../../lib/config/plan.js';
@@ -14,26 +13,15 @@ import { runCli } from '../../lib/lab/cli.js';
 import { perfCommand } from '../../lib/lab/commands/perf.js';
 import type { PerfResult } from '../../lib/exercises/perf-results.js';
 import { LabWorld } from '../checks/lab-world.js';
-import { worldServices } from '../helpers/lab-services.js';
+import { useLabWorld, worldServices } from '../helpers/lab-services.js';
 
 const plan = planLab(loadLabConfig({ context: {} }));
+const lab0 = useLabWorld(plan);
 let world: LabWorld;
 let dir: string;
-const savedStateDir = process.env.CILIUM_LAB_STATE_DIR;
-
-beforeEach(async () => {
-  world = await LabWorld.start();
-  dir = mkdtempSync(join(tmpdir(), 'lab-perf-'));
-  process.env.CILIUM_LAB_STATE_DIR = join(dir, 'state');
-  mkdirSync(join(dir, 'state', plan.config.labName), { recursive: true });
-  world.api.writeKubeconfig(join(dir, 'state', plan.config.labName));
-});
-
-afterEach(async () => {
-  await world.close();
-  rmSync(dir, { recursive: true, force: true });
-  if (savedStateDir === undefined) delete process.env.CILIUM_LAB_STATE_DIR;
-  else process.env.CILIUM_LAB_STATE_DIR = savedStateDir;
+beforeEach(() => {
+  world = lab0.world();
+  dir = lab0.dir();
 });
 
 async function lab(argv: string[]) {
