@@ -1114,6 +1114,9 @@ describe('lab check --suite policy: the network policy exercise (exercises/polic
     const run = await runCheck(['--suite', 'policy']);
     // then
     expect(run.report.results.map((r) => `${r.scenario}:${r.status}${r.status === 'failed' ? ` ${r.reason}` : ''}`)).toEqual(['l3-identity:passed', 'l4-port:passed', 'l7-http:passed', 'dns-fqdn:passed', 'dns-search-path:passed', 'policies-removed:passed']);
+    // and every allowed case was answered under its own step's policy, not the one before
+    const details = run.report.results.flatMap((r) => r.expectations.map((e) => e.detail));
+    expect(details.filter((d) => d.includes('(stale policy)'))).toEqual([]);
   });
 
   it('fails the L7 step when Hubble shows no L7 drop, even with the earlier steps\' L4 drops in its buffer', async () => {
@@ -1136,6 +1139,15 @@ describe('lab check --suite policy: the network policy exercise (exercises/polic
     expect(run.result_of('policy/l3-identity').reason).toMatch(/^policy-l3-other-dropped: client-other: HTTP 200/);
     expect(run.result_of('policy/l4-port').status).toBe('failed');
     expect(run.result_of('policy/dns-fqdn')).toMatchObject({ status: 'skipped' });
+  });
+
+  it("skips the DNS pitfall, saying why, where Cilium answers refused names with NXDOMAIN (the resolver goes on)", async () => {
+    // given
+    world.api.addConfigMap('kube-system', 'cilium-config', { 'kube-proxy-replacement': 'true', 'routing-mode': 'native', 'tofqdns-dns-reject-response-code': 'nameError' });
+    // when
+    const run = await runCheck(['--suite', 'policy']);
+    // then
+    expect(run.result_of('policy/dns-search-path')).toMatchObject({ status: 'skipped', reason: expect.stringContaining('tofqdns-dns-reject-response-code=nameError') });
   });
 
   it('refuses an unknown suite before any call', async () => {

@@ -518,6 +518,8 @@ export class LabWorld {
     const server = this.podsOf(ns).find((p) => this.podIp(p) === parsed.hostname);
     const target: Target = server ? { kind: 'pod', labels: ((server.metadata as Json).labels ?? {}) as Record<string, string>, port } : { kind: 'fqdn', name: parsed.hostname, port };
     const policies = this.policiesIgnored ? [] : this.enforcedPolicies(ns);
+    // An answer given under policies older than the API's: marked, so a test sees a step judged too early.
+    const stale = !this.policiesIgnored && this.policiesPending !== undefined ? ' (stale policy)' : '';
     const verdict = evaluate(policies, clientLabels, target, { method: 'GET', path: parsed.pathname }, ns);
     const from = this.podName(client);
     const to = server ? this.podName(server) : parsed.hostname;
@@ -533,11 +535,11 @@ export class LabWorld {
     }
     if (!server) {
       if (!this.internet) return timedOut();
-      return { stdout: `${parsed.hostname.replace(/\.$/, '') === 'checkip.amazonaws.com' ? this.egressIp : '<!doctype html><html><head><title>Example Domain</title>'}\nHTTP 200` };
+      return { stdout: `${parsed.hostname.replace(/\.$/, '') === 'checkip.amazonaws.com' ? this.egressIp : '<!doctype html><html><head><title>Example Domain</title>'}${stale}\nHTTP 200` };
     }
     if (port !== 80 && port !== 8080) return { stdout: '\nHTTP 000', exitCode: 7 };
     this.traffic.push({ from, to });
-    return { stdout: `${this.whoami(server, client, parsed.host).split('\n')[0]}\nHTTP 200` };
+    return { stdout: `${this.whoami(server, client, parsed.host).split('\n')[0]}${stale}\nHTTP 200` };
   }
 
   // ---- lab perf: iperf3 and curl's timings, from recorded real output (test/exercises/fixtures) ----

@@ -24,17 +24,19 @@ const portAllowed = (rule: Json, port: number): Json | undefined | false => {
   return toPorts.find((tp) => ((tp.ports ?? []) as Json[]).some((p) => Number(p.port) === port)) ?? false;
 };
 
-// A lone "*" matches every name; elsewhere "*" stands for one label's characters, not a dot (Cilium's matchPattern).
-const glob = (pattern: string, name: string): boolean => pattern === '*' || new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^.]*')}\\.?$`).test(name);
+// A lone "*" matches every name; elsewhere "*" stands for one label's characters (Cilium's matchPattern: [-a-zA-Z0-9_]*).
+const glob = (pattern: string, name: string): boolean => pattern === '*' || new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[-a-zA-Z0-9_]*')}\\.?$`).test(name);
 
 /**
- * The first name the pod's resolver asks for: a full name (final dot) as it is; a shorter one
- * (fewer than ndots:5 dots) with the pod's first search domain appended. musl stops at the
- * proxy's REFUSED for it, so it is the name the DNS rule must let through.
+ * The names the pod's resolver asks for, in order: a full name (final dot) alone; a shorter one
+ * (fewer than ndots:5 dots) with each search domain of a pod's resolv.conf first, then as it is.
+ * The cluster answers NXDOMAIN for the expansions and the resolver goes on; a REFUSED from the
+ * proxy ends the search. So every one of them must pass the DNS rule.
  */
-export function firstLookup(name: string, namespace: string): string {
-  if (name.endsWith('.')) return name;
-  return name.split('.').length - 1 < 5 ? `${name}.${namespace}.svc.cluster.local.` : `${name}.`;
+export function lookups(name: string, namespace: string): string[] {
+  if (name.endsWith('.')) return [name];
+  const search = [`${namespace}.svc.cluster.local`, 'svc.cluster.local', 'cluster.local'];
+  return name.split('.').length - 1 < 5 ? [...search.map((d) => `${name}.${d}.`), `${name}.`] : [`${name}.`];
 }
 
 export function evaluate(policies: readonly Json[], client: Readonly<Record<string, string>>, target: Target, http: { method: string; path: string }, namespace = 'cilium-lab-policy'): Verdict {
@@ -44,9 +46,9 @@ export function evaluate(policies: readonly Json[], client: Readonly<Record<stri
   if (egress.length > 0) {
     const rules = egress.flatMap((s) => s.egress as Json[]);
     if (target.kind === 'fqdn') {
-      const asked = firstLookup(target.name, namespace);
-      const dns = rules.some((r) => ((r.toEndpoints ?? []) as Json[]).some((e) => (e.matchLabels as Json | undefined)?.['k8s-app'] === 'kube-dns') && ((r.toPorts ?? []) as Json[]).some((tp) => ((tp.rules?.dns ?? []) as Json[]).some((d) => (d.matchPattern ? glob(d.matchPattern as string, asked) : `${String(d.matchName).replace(/\.$/, '')}.` === asked))));
-      if (!dns) return 'no-dns';
+      const passes = (asked: string) =>
+        rules.some((r) => ((r.toEndpoints ?? []) as Json[]).some((e) => (e.matchLabels as Json | undefined)?.['k8s-app'] === 'kube-dns') && ((r.toPorts ?? []) as Json[]).some((tp) => ((tp.rules?.dns ?? []) as Json[]).some((d) => (d.matchPattern ? glob(d.matchPattern as string, asked) : `${String(d.matchName).replace(/\.$/, '')}.` === asked))));
+      if (!lookups(target.name, namespace).every(passes)) return 'no-dns';
       const bare = target.name.replace(/\.$/, '');
       const fqdn = rules.some((r) => ((r.toFQDNs ?? []) as Json[]).some((f) => (f.matchName ? f.matchName === bare : glob(String(f.matchPattern), bare))) && portAllowed(r, target.port) !== false);
       if (!fqdn) return 'drop';

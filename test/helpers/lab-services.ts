@@ -40,6 +40,7 @@ export function useLabWorld(plan: LabPlan): { world: () => LabWorld; dir: () => 
   let dir = '';
   const saved = process.env.CILIUM_LAB_STATE_DIR;
   beforeEach(async () => {
+    world = undefined;
     world = await LabWorld.start();
     dir = mkdtempSync(join(tmpdir(), 'lab-world-'));
     process.env.CILIUM_LAB_STATE_DIR = join(dir, 'state');
@@ -48,6 +49,7 @@ export function useLabWorld(plan: LabPlan): { world: () => LabWorld; dir: () => 
   });
   afterEach(async () => {
     await world?.close();
+    world = undefined;
     rmSync(dir, { recursive: true, force: true });
     if (saved === undefined) delete process.env.CILIUM_LAB_STATE_DIR;
     else process.env.CILIUM_LAB_STATE_DIR = saved;
