@@ -40,7 +40,6 @@ export function useLabWorld(plan: LabPlan): { world: () => LabWorld; dir: () => 
   let dir = '';
   const saved = process.env.CILIUM_LAB_STATE_DIR;
   beforeEach(async () => {
-    world = undefined;
     world = await LabWorld.start();
     dir = mkdtempSync(join(tmpdir(), 'lab-world-'));
     process.env.CILIUM_LAB_STATE_DIR = join(dir, 'state');
