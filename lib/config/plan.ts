@@ -6,8 +6,15 @@
 import type { LabConfig } from './schema.js';
 import { CILIUM_MINORS, CONTROL_PLANE_TOOLS, KUBERNETES_MINORS, minorOf, ubuntuAmiParameter } from './catalog.js';
 import { formatIpv4, parseIpv4 } from './cidr.js';
+import { profileOf } from './profiles.js';
 
-export type NodeRole = 'control-plane' | 'worker' | 'testpc';
+export type NodeRole = 'control-plane' | 'worker' | 'router' | 'testpc';
+
+/** A static route an instance sets up at boot and keeps across reboots (profile bgp: the pod range via the router). */
+export interface LabRoute {
+  readonly to: string;
+  readonly via: string;
+}
 
 export interface LabNode {
   /** Kubernetes node name, hostname and EC2 Name tag. */
@@ -17,6 +24,12 @@ export interface LabNode {
   readonly instanceType: string;
   /** Which of the two public subnets the node sits in. */
   readonly subnet: 'nodes' | 'test';
+  /** The config field its address comes from (named in address refusals). */
+  readonly ipField: string;
+  /** Routes of its own, set at boot (none: the subnet's default route only). */
+  readonly routes: readonly LabRoute[];
+  /** A second network interface in the other subnet (the router's). */
+  readonly secondInterface?: { readonly subnet: 'nodes' | 'test'; readonly privateIp: string; readonly ipField: string };
 }
 
 export interface LabPlan {
@@ -28,7 +41,9 @@ export interface LabPlan {
   readonly controlPlane: LabNode;
   readonly workers: readonly LabNode[];
   readonly testpc: LabNode | undefined;
-  /** Every instance of the lab: control plane, workers, then the test host. */
+  /** The router between the two subnets (profile bgp), else undefined. */
+  readonly router: LabNode | undefined;
+  /** Every instance of the lab: control plane, workers, the router, then the test host. */
   readonly instances: readonly LabNode[];
   readonly amiParameterName: string;
   readonly kubernetes: {
@@ -45,31 +60,73 @@ export interface LabPlan {
   };
 }
 
-/** Worker i (1-based) is `${namePrefix}${i}` at firstIp + i - 1. */
-export function workerNodes(config: Pick<LabConfig, 'workers' | 'nodes'>): LabNode[] {
+/**
+ * Worker i (1-based) is `${namePrefix}${i}` at firstIp + i - 1, in the node subnet; where the
+ * profile puts workers behind a router (bgp), the last ones sit in the test subnet from its
+ * own first address instead.
+ */
+export function workerNodes(config: LabConfig): LabNode[] {
+  const topology = profileOf(config).topology?.(config);
+  const behindRouter = topology ? Math.min(topology.testSubnetWorkers.count, config.workers.count) : 0;
+  const inNodeSubnet = config.workers.count - behindRouter;
   const first = parseIpv4(config.workers.firstIp) ?? 0;
-  return Array.from({ length: config.workers.count }, (_, index) => ({
-    name: `${config.workers.namePrefix}${index + 1}`,
-    role: 'worker' as const,
-    privateIp: formatIpv4(first + index),
-    instanceType: config.nodes.instanceType,
-    subnet: 'nodes' as const,
-  }));
+  const firstBehind = parseIpv4(topology?.testSubnetWorkers.firstIp ?? '') ?? 0;
+  return Array.from({ length: config.workers.count }, (_, index) => {
+    const behind = index >= inNodeSubnet;
+    return {
+      name: `${config.workers.namePrefix}${index + 1}`,
+      role: 'worker' as const,
+      privateIp: formatIpv4(behind ? firstBehind + index - inNodeSubnet : first + index),
+      instanceType: config.nodes.instanceType,
+      subnet: behind ? ('test' as const) : ('nodes' as const),
+      ipField: behind ? (topology?.testSubnetWorkers.field ?? 'workers.firstIp') : 'workers.firstIp',
+      routes: topology ? topology.routes(behind ? 'test' : 'nodes', 'kube') : [],
+    };
+  });
 }
 
-/** Builds the plan from a config that has passed LabConfigSchema (its lookups cannot miss). */
-export function planLab(config: LabConfig): LabPlan {
+/** The lab's instances, placed (subnet, address, routes) but not yet checked: rules.ts checks the addresses. */
+export function planInstances(config: LabConfig): { controlPlane: LabNode; workers: LabNode[]; router: LabNode | undefined; testpc: LabNode | undefined; all: LabNode[] } {
+  const topology = profileOf(config).topology?.(config);
   const controlPlane: LabNode = {
     name: config.controlPlane.name,
     role: 'control-plane',
     privateIp: config.controlPlane.ip,
     instanceType: config.nodes.instanceType,
     subnet: 'nodes',
+    ipField: 'controlPlane.ip',
+    routes: topology?.routes('nodes', 'kube') ?? [],
   };
   const workers = workerNodes(config);
-  const testpc: LabNode | undefined = config.testpc.enabled
-    ? { name: config.testpc.name, role: 'testpc', privateIp: config.testpc.ip, instanceType: config.testpc.instanceType, subnet: 'test' }
+  const router: LabNode | undefined = topology
+    ? {
+        name: topology.router.name,
+        role: 'router',
+        privateIp: topology.router.nodeSubnetIp,
+        instanceType: topology.router.instanceType,
+        subnet: 'nodes',
+        ipField: topology.router.fields.nodeSubnetIp,
+        routes: [],
+        secondInterface: { subnet: 'test', privateIp: topology.router.testSubnetIp, ipField: topology.router.fields.testSubnetIp },
+      }
     : undefined;
+  const testpc: LabNode | undefined = config.testpc.enabled
+    ? {
+        name: config.testpc.name,
+        role: 'testpc',
+        privateIp: config.testpc.ip,
+        instanceType: config.testpc.instanceType,
+        subnet: 'test',
+        ipField: 'testpc.ip',
+        routes: topology?.routes('test', 'testpc') ?? [],
+      }
+    : undefined;
+  return { controlPlane, workers, router, testpc, all: [controlPlane, ...workers, ...(router ? [router] : []), ...(testpc ? [testpc] : [])] };
+}
+
+/** Builds the plan from a config that has passed LabConfigSchema (its lookups cannot miss). */
+export function planLab(config: LabConfig): LabPlan {
+  const { controlPlane, workers, router, testpc } = planInstances(config);
   const minor = minorOf(config.kubernetes.version);
   const kubernetesMinor = KUBERNETES_MINORS[minor];
   const ciliumMinor = CILIUM_MINORS[minorOf(config.cilium.version)];
@@ -84,7 +141,8 @@ export function planLab(config: LabConfig): LabPlan {
     controlPlane,
     workers,
     testpc,
-    instances: [controlPlane, ...workers, ...(testpc ? [testpc] : [])],
+    router,
+    instances: [controlPlane, ...workers, ...(router ? [router] : []), ...(testpc ? [testpc] : [])],
     amiParameterName,
     kubernetes: {
       version: config.kubernetes.version,

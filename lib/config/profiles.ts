@@ -6,7 +6,9 @@
  */
 import { coveringCidr, formatCidr, parseCidr, type Ipv4Cidr } from './cidr.js';
 import { checkClusterPool } from './cluster-pool-rules.js';
+import { advertisedRanges, checkBgp } from './bgp-rules.js';
 import { checkEniIpam, eniPodCapacity } from './eni-ipam.js';
+import type { LabRoute } from './plan.js';
 import type { Report } from './report.js';
 import type { ProfileName } from './profile-names.js';
 import type { LabConfig } from './schema.js';
@@ -41,6 +43,7 @@ export interface LabProfile {
   checkFacts?(config: LabConfig): {
     readonly clusterPool?: { readonly cidrs: readonly string[]; readonly maskSize: number };
     readonly eni?: { readonly vpcCidr: string; readonly nodeSubnetCidr: string; readonly maxPods: Readonly<Record<'control-plane' | 'worker', number>> };
+    readonly bgp?: BgpFacts;
   };
   /** kubeadm's networking.podSubnet (node pod CIDRs from kubernetes.podCidr), or none: Cilium hands out pod addresses alone. */
   readonly nodePodCidrs?: false;
@@ -53,8 +56,41 @@ export interface LabProfile {
     readonly fixed?: readonly { readonly path: string; readonly why: string }[];
     readonly growOnly?: readonly { readonly path: string; readonly why: string }[];
   };
+  /**
+   * Where this profile puts instances beyond the default (every Kubernetes node in the node
+   * subnet, testpc in the test subnet): a router with an interface in each subnet, the last
+   * workers behind it in the test subnet, and the routes each instance sets up at boot to reach
+   * what lies behind the router. Both subnets then sit in one availability zone: an ENI attaches
+   * only to an instance in its own zone.
+   */
+  topology?(config: LabConfig): LabTopology;
   /** Settings this profile needs a value of, and why (refused at synth otherwise). */
   readonly requires?: readonly { readonly path: string; readonly allowed: readonly string[]; readonly why: string }[];
+}
+
+/** What `lab check`'s BGP scenario compares the cluster and the router against (profile bgp). */
+export interface BgpFacts {
+  readonly routerAsn: number;
+  readonly clusterAsn: number;
+  readonly lbPoolCidr: string;
+  readonly podCidr: string;
+  readonly routerName: string;
+  /** The router's address in each subnet: every node peers with the one in its own subnet. */
+  readonly routerAddresses: Readonly<Record<'nodes' | 'test', string>>;
+}
+
+export interface LabTopology {
+  readonly router: {
+    readonly name: string;
+    readonly nodeSubnetIp: string;
+    readonly testSubnetIp: string;
+    readonly instanceType: string;
+    /** The config fields of its two addresses (named in refusals). */
+    readonly fields: { readonly nodeSubnetIp: string; readonly testSubnetIp: string; readonly instanceType: string };
+  };
+  readonly testSubnetWorkers: { readonly count: number; readonly firstIp: string; readonly field: string };
+  /** The routes an instance in `subnet` sets up at boot (kube: a Kubernetes node; testpc: the test host). */
+  routes(subnet: 'nodes' | 'test', who: 'kube' | 'testpc'): readonly LabRoute[];
 }
 
 export const PROFILES = {
@@ -144,6 +180,54 @@ export const PROFILES = {
           'control-plane': eniPodCapacity(config.nodes.instanceType, 'control-plane')?.maxPods ?? 0,
           worker: eniPodCapacity(config.nodes.instanceType, 'worker')?.maxPods ?? 0,
         },
+      },
+    }),
+  },
+  bgp: {
+    name: 'bgp',
+    teaches:
+      "Cilium's BGP control plane peering with a router (FRR) between two subnets: the pod CIDRs and LoadBalancer IPs (LB IPAM, Services labelled advertise=bgp) learned by the router, ECMP across the nodes, externalTrafficPolicy: Local narrowing who advertises; the pitfall: Cilium does not install the routes it receives, so the nodes route the pod range via the router themselves",
+    helmOverlay: 'bgp.yaml',
+    podRanges: (config) => [config.kubernetes.podCidr],
+    checks: ['bgp'],
+    ownSettings: ['bgp'],
+    rules: checkBgp,
+    topology: (config) => {
+      const ranges = advertisedRanges(config);
+      const via = { nodes: config.bgp.router.nodeSubnetIp, test: config.bgp.router.testSubnetIp };
+      return {
+        router: {
+          name: config.bgp.router.name,
+          nodeSubnetIp: config.bgp.router.nodeSubnetIp,
+          testSubnetIp: config.bgp.router.testSubnetIp,
+          instanceType: config.bgp.router.instanceType,
+          fields: { nodeSubnetIp: 'bgp.router.nodeSubnetIp', testSubnetIp: 'bgp.router.testSubnetIp', instanceType: 'bgp.router.instanceType' },
+        },
+        testSubnetWorkers: { count: config.bgp.testSubnetWorkers, firstIp: config.bgp.testSubnetWorkerFirstIp, field: 'bgp.testSubnetWorkerFirstIp' },
+        // Cilium's BGP control plane advertises but installs no received routes in the kernel
+        // (docs: BGP Control Plane, "does not program the datapath with received routes"): every
+        // instance routes what lies behind the router through the router's address in its subnet.
+        routes: (subnet) => ranges.map((to) => ({ to, via: via[subnet] })),
+      };
+    },
+    redeploy: {
+      fixed: [
+        { path: 'bgp.router', why: 'the router (its addresses, type and FRR configuration) is set up when it boots; a change replaces it' },
+        { path: 'bgp.routerAsn', why: "the router's AS is in the FRR configuration written when it boots" },
+        { path: 'bgp.testSubnetWorkers', why: 'which workers sit behind the router is fixed when they are created' },
+        { path: 'bgp.testSubnetWorkerFirstIp', why: "a worker's address is fixed when it is created" },
+        { path: 'bgp.lbPoolCidr', why: "testpc's route to the LoadBalancer IPs and the router's import filter are written at boot" },
+        { path: 'bgp.advertisedRanges', why: "the nodes' routes via the router and the router's import filter are written at boot" },
+      ],
+    },
+    checkFacts: (config) => ({
+      bgp: {
+        routerAsn: config.bgp.routerAsn,
+        clusterAsn: config.bgp.clusterAsn,
+        lbPoolCidr: config.bgp.lbPoolCidr,
+        podCidr: config.kubernetes.podCidr,
+        routerName: config.bgp.router.name,
+        routerAddresses: { nodes: config.bgp.router.nodeSubnetIp, test: config.bgp.router.testSubnetIp },
       },
     }),
   },

@@ -28,7 +28,8 @@ import {
   parseIpv4,
   type Ipv4Cidr,
 } from './cidr.js';
-import { workerNodes } from './plan.js';
+import { planInstances } from './plan.js';
+import { profileOf } from './profiles.js';
 import type { Report } from './report.js';
 
 
@@ -117,8 +118,8 @@ function checkAddresses(config: LabConfig, report: Report): void {
   const nodes = cidrOf(config.network.nodeSubnetCidr);
   const test = cidrOf(config.network.testSubnetCidr);
   const seen = new Map<number, string>();
-  // Workers share one field (workers.firstIp): their problems are capped, not listed by the dozen.
-  const workerProblems: string[] = [];
+  // Workers share a field (workers.firstIp): their problems are capped, not listed by the dozen.
+  const workerProblems = new Map<string, string[]>();
   const place = (path: readonly (string | number)[], label: string, ip: string, subnet: Ipv4Cidr | undefined, subnetField: string, fix: string, sink?: string[]): void => {
     const say = (message: string) => (sink ? sink.push(message) : report(path, message));
     const address = parseIpv4(ip);
@@ -141,17 +142,24 @@ function checkAddresses(config: LabConfig, report: Report): void {
     }
     seen.set(address, label);
   };
-  place(['controlPlane', 'ip'], `control plane ${config.controlPlane.name}`, config.controlPlane.ip, nodes, 'network.nodeSubnetCidr', 'pick an address inside it');
-  for (const worker of workerNodes(config)) {
-    place(['workers', 'firstIp'], `worker ${worker.name}`, worker.privateIp, nodes, 'network.nodeSubnetCidr', 'lower workers.count or move workers.firstIp', workerProblems);
+  const subnets = { nodes: { cidr: nodes, field: 'network.nodeSubnetCidr' }, test: { cidr: test, field: 'network.testSubnetCidr' } };
+  const LABELS = { 'control-plane': 'control plane', worker: 'worker', router: 'router', testpc: 'test host' } as const;
+  for (const node of planInstances(config).all) {
+    const interfaces = [{ subnet: node.subnet, privateIp: node.privateIp, ipField: node.ipField }, ...(node.secondInterface ? [node.secondInterface] : [])];
+    for (const nic of interfaces) {
+      const { cidr, field } = subnets[nic.subnet];
+      // Workers share one field (workers.firstIp, or the profile's): their problems are capped.
+      const shared = node.role === 'worker';
+      const fix = shared ? (nic.ipField === 'workers.firstIp' ? 'lower workers.count or move workers.firstIp' : `move ${nic.ipField}`) : 'pick an address inside it';
+      place(nic.ipField.split('.'), `${LABELS[node.role]} ${node.name}`, nic.privateIp, cidr, field, fix, shared ? (workerProblems.get(nic.ipField) ?? workerProblems.set(nic.ipField, []).get(nic.ipField)) : undefined);
+    }
   }
   const SHOWN = 3;
-  for (const message of workerProblems.slice(0, SHOWN)) report(['workers', 'firstIp'], message);
-  if (workerProblems.length > SHOWN) report(['workers', 'firstIp'], `... and ${workerProblems.length - SHOWN} more workers like these`);
-  if (config.testpc.enabled) {
-    place(['testpc', 'ip'], `test host ${config.testpc.name}`, config.testpc.ip, test, 'network.testSubnetCidr', 'pick an address inside it');
+  for (const [field, problems] of workerProblems) {
+    for (const message of problems.slice(0, SHOWN)) report(field.split('.'), message);
+    if (problems.length > SHOWN) report(field.split('.'), `... and ${problems.length - SHOWN} more workers like these`);
   }
-  const names = [config.controlPlane.name, ...workerNodes(config).map((w) => w.name), ...(config.testpc.enabled ? [config.testpc.name] : [])];
+  const names = planInstances(config).all.map((node) => node.name);
   const duplicate = names.find((name, index) => names.indexOf(name) !== index);
   if (duplicate) {
     report(['workers', 'namePrefix'], `node name "${duplicate}" is used twice; node names must be unique`);
@@ -194,6 +202,8 @@ function checkInstanceTypes(config: LabConfig, report: Report): void {
   if (config.testpc.enabled) {
     checkInstanceType(['testpc', 'instanceType'], config.testpc.instanceType, config.ubuntu.arch, false, report);
   }
+  const router = profileOf(config).topology?.(config).router;
+  if (router) checkInstanceType(router.fields.instanceType.split('.'), router.instanceType, config.ubuntu.arch, false, report);
 }
 
 function checkUbuntu(config: LabConfig, report: Report): void {

@@ -48,6 +48,17 @@ const hostname = () =>
 const instanceType = () =>
   z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: 'must be an EC2 instance type such as t3.xlarge' });
 
+/** A BGP AS number (RFC 6793: 4 bytes; 0, 23456 AS_TRANS and 65535/4294967295 are reserved, refused in rules.ts). */
+const asn = () =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v),
+    z
+      .number({ error: 'must be an AS number from 1 to 4294967294' })
+      .int({ error: 'must be a whole AS number' })
+      .min(1, { error: 'must be an AS number from 1 to 4294967294 (0 is reserved)' })
+      .max(4294967294, { error: 'must be an AS number from 1 to 4294967294' }),
+  );
+
 const semver = (example: string) =>
   z.string().regex(/^\d+\.\d+\.\d+$/, { error: `must be a full major.minor.patch version such as ${example}` });
 
@@ -178,6 +189,53 @@ export const LabConfigFieldsSchema = z
           .default(['10.200.0.0/16']),
         /** The block each node gets (/24: 254 pods). @default 24 */
         maskSize: int(16, 28, 'each node gets one /maskSize block of the pools').default(24),
+      })
+      .prefault({}),
+    /**
+     * profile=bgp only: the router (FRR) between the two subnets that peers with Cilium's BGP
+     * control plane, the Kubernetes nodes placed in the second subnet, and what the cluster
+     * advertises (the study: AS 65000 for the router at 192.168.10.200 and 192.168.20.200).
+     */
+    bgp: z
+      .strictObject({
+        /** The router's AS. @default 65000 */
+        routerAsn: asn().default(65000),
+        /** The AS of every Cilium node (CiliumBGPClusterConfig localASN). @default 65001 */
+        clusterAsn: asn().default(65001),
+        router: z
+          .strictObject({
+            /** Hostname and EC2 Name tag. @default "router" */
+            name: hostname().default('router'),
+            /** Its address in network.nodeSubnetCidr (first ENI). @default "192.168.10.200" */
+            nodeSubnetIp: ipv4().default('192.168.10.200'),
+            /** Its address in network.testSubnetCidr (second ENI). @default "192.168.20.200" */
+            testSubnetIp: ipv4().default('192.168.20.200'),
+            /** @default "t3.small" */
+            instanceType: instanceType().default('t3.small'),
+          })
+          .prefault({}),
+        /** How many workers (the last ones) sit in network.testSubnetCidr, behind the router. @default 1 */
+        testSubnetWorkers: int(1, 49, 'at least one worker sits behind the router, and at least one stays in the node subnet').default(1),
+        /** The first of them gets this address, the next ones the following addresses. @default "192.168.20.101" */
+        testSubnetWorkerFirstIp: ipv4().default('192.168.20.101'),
+        /** LoadBalancer IPs (Cilium LB IPAM pool) for Services labelled advertise=bgp. @default "10.20.0.0/24" */
+        lbPoolCidr: cidr().default('10.20.0.0/24'),
+        /**
+         * What the router accepts from the cluster (its import filter) and what the nodes and
+         * testpc route through it. @default kubernetes.podCidr and bgp.lbPoolCidr
+         */
+        advertisedRanges: z
+          .preprocess(
+            (value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter((part) => part !== '') : value),
+            z.array(cidr()).min(1, { error: 'needs at least one range' }),
+          )
+          .optional(),
+        /** CiliumBGPPeerConfig timers (the study's: hold 9 s, keepalive 3 s, connect retry 5 s). */
+        holdTimeSeconds: int(3, 65535, 'BGP hold time in seconds (RFC 4271: 0 or at least 3)').default(9),
+        /** @default 3 */
+        keepAliveTimeSeconds: int(1, 21845, 'a third of the hold time is usual').default(3),
+        /** @default 5 */
+        connectRetryTimeSeconds: int(1, 3600, 'seconds between connection attempts').default(5),
       })
       .prefault({}),
     cilium: z

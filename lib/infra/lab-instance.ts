@@ -20,6 +20,12 @@ export interface LabInstanceProps {
   readonly userData: string;
   readonly rootVolumeGiB: number;
   /**
+   * A second network interface, in another subnet of the same zone (profile bgp's router), with
+   * source/destination check off like the first: the router forwards packets that are not its own.
+   * @default undefined - one interface
+   */
+  readonly secondInterface?: { readonly subnet: ec2.ISubnet; readonly privateIp: string };
+  /**
    * EC2 key pair for SSH.
    * @default undefined - no key; use Session Manager
    */
@@ -78,9 +84,34 @@ export class LabInstance extends Construct {
       id: 'AwsSolutions-EC28',
       reason: 'Detailed monitoring costs extra and a lab lives for hours; node health is checked by `lab check`.',
     });
+    if (props.secondInterface) this.attachSecondInterface(props, props.secondInterface);
     Validations.of(this.instance).acknowledge({
       id: 'AwsSolutions-EC29',
       reason: 'A disposable lab must be deletable in one step (lab down, auto-expiry); termination protection and ASGs would block that.',
+    });
+  }
+
+  /**
+   * The second interface is attached after launch (device index 1): launched with one interface the
+   * instance is an ordinary ec2.Instance; its public address then comes from an Elastic IP (the
+   * stack's), since "you can't auto-assign a public IP address if you specify more than one
+   * network interface" and an instance with several loses its auto-assigned one at stop/start
+   * (Amazon VPC User Guide, IP addressing, Public IPv4 addresses).
+   */
+  private attachSecondInterface(props: LabInstanceProps, second: NonNullable<LabInstanceProps['secondInterface']>): void {
+    const eni = new ec2.CfnNetworkInterface(this, 'SecondInterface', {
+      subnetId: second.subnet.subnetId,
+      privateIpAddress: second.privateIp,
+      groupSet: [props.securityGroup.securityGroupId],
+      sourceDestCheck: false,
+      description: `cilium-lab ${props.nodeName}: second interface (${second.privateIp})`,
+      tags: [{ key: 'Name', value: `${props.nodeName}-second` }],
+    });
+    new ec2.CfnNetworkInterfaceAttachment(this, 'SecondInterfaceAttachment', {
+      instanceId: this.instance.instanceId,
+      networkInterfaceId: eni.ref,
+      deviceIndex: '1',
+      deleteOnTermination: true,
     });
   }
 

@@ -34,6 +34,19 @@ export interface LabNetworkProps {
    * @default false
    */
   readonly allowSsh?: boolean;
+  /**
+   * Both subnets in one availability zone, for an instance with an interface in each (profile
+   * bgp's router): "You can attach a network interface to an instance ... in the same Availability
+   * Zone" (Amazon EC2 User Guide, Elastic network interfaces, Attach a network interface).
+   * @default false - the node subnet in the first zone, the test subnet in the second
+   */
+  readonly sameAvailabilityZone?: boolean;
+  /**
+   * Open BGP (TCP 179) between members: the router and the Cilium nodes peer with each other;
+   * nobody outside the lab's security group reaches it.
+   * @default false
+   */
+  readonly bgp?: boolean;
 }
 
 export class LabNetwork extends Construct {
@@ -49,9 +62,17 @@ export class LabNetwork extends Construct {
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: new ExactSubnetCidrs(props.vpcCidr, [props.nodeSubnetCidr, props.testSubnetCidr]),
-      maxAzs: 2,
       natGateways: 0,
-      subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
+      // One group of a subnet per zone in two zones, or (sameAvailabilityZone) two groups in one zone.
+      ...(props.sameAvailabilityZone
+        ? {
+            maxAzs: 1,
+            subnetConfiguration: [
+              { name: 'Nodes', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+              { name: 'Test', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+            ],
+          }
+        : { maxAzs: 2, subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }] }),
       // The default security group is unused by the lab; restricting it needs a Lambda-backed
       // custom resource, which this lab does not otherwise need.
       restrictDefaultSecurityGroup: false,
@@ -73,6 +94,10 @@ export class LabNetwork extends Construct {
       allowAllOutbound: true,
     });
     this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.allTraffic(), 'lab instances talk to each other (NodePorts, Hubble, health checks)');
+    if (props.bgp) {
+      // Already inside the all-traffic rule above; stated on its own so the template says who may speak BGP.
+      this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.tcp(179), 'BGP between the router and the Cilium nodes (lab members only)');
+    }
     for (const pods of props.podCidrs) {
       this.securityGroup.addIngressRule(ec2.Peer.ipv4(pods), ec2.Port.allTraffic(), 'pods on other lab nodes (native routing keeps pod source addresses)');
     }

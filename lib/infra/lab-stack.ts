@@ -49,6 +49,8 @@ export class LabStack extends Stack {
       podCidrs: profileOf(config).podRanges(config),
       operatorCidr: config.access.operatorCidr,
       allowSsh: config.access.keyPairName !== undefined,
+      // A router with an interface in each subnet (profile bgp): both subnets in its zone, BGP among members.
+      ...(plan.router ? { sameAvailabilityZone: true, bgp: true } : {}),
     });
     const joinSecret = new JoinSecret(this, 'JoinSecret');
     const readiness = new NodeReadiness(this, 'Readiness', {
@@ -77,6 +79,9 @@ export class LabStack extends Stack {
         userData: renderNodeUserData(props.nodeScripts, ROLE_SCRIPTS[node.role], nodeScriptValues(plan, node, refs)),
         rootVolumeGiB: config.nodes.rootVolumeGiB,
         keyPairName: config.access.keyPairName,
+        ...(node.secondInterface
+          ? { secondInterface: { subnet: node.secondInterface.subnet === 'nodes' ? this.network.nodeSubnet : this.network.testSubnet, privateIp: node.secondInterface.privateIp } }
+          : {}),
       });
       if (node.role === 'control-plane') {
         joinSecret.grantPublish(instance.role);
@@ -91,6 +96,10 @@ export class LabStack extends Stack {
         }
       } else if (node.role === 'worker') {
         joinSecret.grantJoin(instance.role);
+      } else if (node.role === 'router') {
+        // Two interfaces: its public address is an Elastic IP (lib/infra/lab-instance.ts attachSecondInterface).
+        const eip = new ec2.CfnEIP(this, 'RouterEip', { domain: 'vpc' });
+        new ec2.CfnEIPAssociation(this, 'RouterEipAssociation', { allocationId: eip.attrAllocationId, instanceId: instance.instance.instanceId });
       }
       readiness.waitFor(instance.cfnInstance);
       instance.cfnInstance.addResourceDependency(artifacts.emptiedOnDelete);

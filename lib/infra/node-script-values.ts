@@ -3,6 +3,7 @@
  * CloudFormation knows (region, Elastic IP, secret ARN, signal URL: passed in as token strings).
  * Pure: the same plan and references always give the same values.
  */
+import { renderFrrConfig } from '../bgp/frr-config.js';
 import { profileOf } from '../config/profiles.js';
 import type { LabNode, LabPlan } from '../config/plan.js';
 import type { ScriptValues } from './node-user-data.js';
@@ -19,6 +20,7 @@ export interface CloudRefs {
 export const ROLE_SCRIPTS: Readonly<Record<LabNode['role'], string>> = {
   'control-plane': 'control-plane.sh',
   worker: 'worker.sh',
+  router: 'router.sh',
   testpc: 'testpc.sh',
 };
 
@@ -35,11 +37,23 @@ export function nodeScriptValues(plan: LabPlan, node: LabNode, refs: CloudRefs):
     // Every lab host by name on every host, as the study's scripts set up /etc/hosts.
     LAB_HOSTS: plan.instances.map((n) => `${n.privateIp} ${n.name}`).join(','),
   };
+  if (node.role === 'router') {
+    const second = node.secondInterface;
+    if (!second) throw new Error(`nodeScriptValues: router ${node.name} has no second interface`);
+    const subnet = second.subnet === 'nodes' ? config.network.nodeSubnetCidr : config.network.testSubnetCidr;
+    return {
+      ...common,
+      LAB_SECOND_ADDRESS: `${second.privateIp}/${subnet.split('/')[1]}`,
+      LAB_FRR_CONF_B64: Buffer.from(renderFrrConfig(plan), 'utf8').toString('base64'),
+    };
+  }
+  // The instance's own routes (profile bgp: what lies behind the router, via its address in this subnet).
+  const routed = { ...common, LAB_ROUTES: node.routes.map((r) => `${r.to} via ${r.via}`).join(',') };
   if (node.role === 'testpc') {
-    return common;
+    return routed;
   }
   const kubeNode = {
-    ...common,
+    ...routed,
     LAB_REGION: refs.region,
     LAB_K8S_MINOR: plan.kubernetes.minor,
     LAB_PAUSE_IMAGE: (KUBERNETES_MINORS[plan.kubernetes.minor] as { pauseImage: string }).pauseImage,

@@ -17,7 +17,7 @@ export interface LabTarget {
   /** Every instance, control plane first. */
   readonly nodes: readonly DeployedNode[];
   readonly controlPlane: DeployedNode;
-  /** The Kubernetes nodes (control plane and workers, no test host). */
+  /** The Kubernetes nodes (control plane and workers; no router, no test host). */
   readonly kubeNodes: readonly DeployedNode[];
   /** The S3 bucket `lab logs` moves files through; absent on stacks deployed before it existed. */
   readonly artifactsBucket?: string;
@@ -58,7 +58,7 @@ export function labTargetFromOutputs(stackName: string, outputs: Readonly<Record
     controlPlanePublicIp: need(OUTPUTS.controlPlanePublicIp),
     nodes,
     controlPlane,
-    kubeNodes: nodes.filter((n) => n.role !== 'testpc'),
+    kubeNodes: nodes.filter((n) => n.role === 'control-plane' || n.role === 'worker'),
     ...(artifactsBucket ? { artifactsBucket } : {}),
   };
 }

@@ -57,19 +57,22 @@ export function labCost(config: LabConfig, options: { hours?: number; now: Date 
   const prices = PRICES[region];
   if (!prices) throw new CostError(`region: no prices for ${region} in lib/lifecycle/prices.ts (known: ${known(Object.keys(PRICES))})`);
   const plan = planLab(config);
-  const kube = plan.instances.filter((n) => n.role !== 'testpc');
+  const kube = [plan.controlPlane, ...plan.workers];
+  // Elastic IPs are billed while the lab is stopped too: the control plane's, and the router's (profile bgp).
+  const elasticIps = 1 + (plan.router ? 1 : 0);
   const lines: CostLine[] = [];
   const add = (what: string, quantity: number, unitPerHour: number): void => {
     if (quantity > 0) lines.push({ what, quantity, unitPerHour, perHour: quantity * unitPerHour });
   };
   add(`${config.nodes.instanceType} (control plane and workers)`, kube.length, instancePrice(region, config.nodes.instanceType, 'nodes.instanceType'));
+  if (plan.router) add(`${plan.router.instanceType} (router)`, 1, instancePrice(region, plan.router.instanceType, 'bgp.router.instanceType'));
   if (plan.testpc) add(`${plan.testpc.instanceType} (test host)`, 1, instancePrice(region, plan.testpc.instanceType, 'testpc.instanceType'));
-  add('public IPv4 address (control plane Elastic IP and one per other instance)', plan.instances.length, PUBLIC_IPV4_PER_HOUR);
+  add(`public IPv4 address (${plan.router ? 'control plane and router Elastic IPs' : 'control plane Elastic IP'} and one per other instance)`, plan.instances.length, PUBLIC_IPV4_PER_HOUR);
   const volumeGb = plan.instances.length * config.nodes.rootVolumeGiB;
   add(`GB of gp3 (${plan.instances.length} root volumes of ${config.nodes.rootVolumeGiB} GB)`, volumeGb, prices.gp3PerGbMonth / HOURS_PER_MONTH);
 
   const perHour = lines.reduce((sum, line) => sum + line.perHour, 0);
-  const stoppedPerHour = (volumeGb * prices.gp3PerGbMonth) / HOURS_PER_MONTH + PUBLIC_IPV4_PER_HOUR;
+  const stoppedPerHour = (volumeGb * prices.gp3PerGbMonth) / HOURS_PER_MONTH + elasticIps * PUBLIC_IPV4_PER_HOUR;
   const result: LabCost = { labName: config.labName, region, lines, perHour, stoppedPerHour, pricesAsOf: PRICES_AS_OF, sources: PRICE_SOURCES };
   const extra: { forHours?: LabCost['forHours']; untilExpiry?: LabCost['untilExpiry'] } = {};
   if (options.hours !== undefined) extra.forHours = { hours: options.hours, cost: perHour * options.hours };

@@ -263,6 +263,39 @@ net::default_route_interface() {
     END { if (best != "") print best }'
 }
 
+# Where net::lab_routes keeps the routes across reboots (a variable for tests).
+LAB_NETPLAN_DIR="${LAB_NETPLAN_DIR:-/etc/netplan}"
+
+# net::lab_routes: the instance's own routes (LAB_ROUTES: "CIDR via GATEWAY,..."; empty: none),
+# set now (ip route replace: a rerun changes nothing) and kept for later boots in a netplan file
+# on the default-route interface. Netplan reads /etc/netplan/*.yaml in name order and a later file
+# amends the same interface's definition (cloud-init's 50-cloud-init.yaml names it by the same
+# interface name), so the DHCP setup stays cloud-init's and the routes are this file's.
+# Profile bgp: Cilium's BGP control plane installs no route it receives, so every instance routes
+# the pod range and the LoadBalancer pool via the router's address in its own subnet.
+net::lab_routes() {
+  local file="${LAB_NETPLAN_DIR}/90-cilium-lab-routes.yaml" dev entry to via entries
+  [[ -n "$LAB_ROUTES" ]] || return 0
+  dev=$(net::default_route_interface)
+  [[ -n "$dev" ]] || log::error_exit 11 "no default IPv4 route: cannot tell which interface the routes in LAB_ROUTES leave by"
+  IFS=, read -ra entries <<<"$LAB_ROUTES"
+  {
+    printf 'network:\n  version: 2\n  ethernets:\n    %s:\n      routes:\n' "$dev"
+    for entry in "${entries[@]}"; do
+      read -r to via <<<"${entry/ via / }"
+      [[ "$entry" == *" via "* && -n "$to" && -n "$via" ]] || log::error_exit 11 "LAB_ROUTES entry '${entry}' is not 'CIDR via GATEWAY'"
+      printf '        - to: %s\n          via: %s\n' "$to" "$via"
+    done
+  } >"${file}.tmp"
+  chmod 0600 "${file}.tmp"
+  mv -f -- "${file}.tmp" "$file"
+  for entry in "${entries[@]}"; do
+    read -r to via <<<"${entry/ via / }"
+    ip -4 route replace "$to" via "$via" dev "$dev"
+    log::info "route ${to} via ${via} dev ${dev} (kept in ${file})"
+  done
+}
+
 # net::download_once URL FILE: one download, bounded by 120 s or the time left. HTTP 408, 429 and
 # 5xx (and network errors) may heal; any other 4xx (404: a release that was never published, 403)
 # is permanent.

@@ -204,6 +204,7 @@ node::require_cni_plugins() {
 node::prepare() {
   log::info "preparing ${LAB_NODE_NAME} (${LAB_NODE_IP}) for Kubernetes ${LAB_K8S_PACKAGE_VERSION}"
   node::set_hostname
+  net::lab_routes
   node::disable_swap
   node::kernel_prerequisites
   apt::update

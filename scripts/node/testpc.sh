@@ -10,6 +10,7 @@ LAB_NODE_IP="192.168.20.100"
 LAB_READY_URL="http://127.0.0.1:9/wait-condition-handle"
 LAB_DEADLINE_SECONDS="1500"
 LAB_HOSTS="192.168.10.10 k8s-s,192.168.10.101 k8s-w1,192.168.10.102 k8s-w2,192.168.20.100 testpc"
+LAB_ROUTES=""
 # lab:values end
 
 # lab:include lib.sh
@@ -28,6 +29,7 @@ testpc::main() {
   hostnamectl set-hostname "$LAB_NODE_NAME"
   printf 'preserve_hostname: true\n' >/etc/cloud/cloud.cfg.d/99-cilium-lab-hostname.cfg
   lab::write_hosts /etc/hosts
+  net::lab_routes
   apt::update
   apt::install curl jq dnsutils iperf3 tcpdump netcat-openbsd apache2
   testpc::web_page /var/www/html
