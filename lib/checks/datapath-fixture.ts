@@ -1,8 +1,8 @@
 /**
  * The study's test workload, in its own namespace (default cilium-lab-check):
  *   - netpod (nicolaka/netshoot) on the control plane, tolerating its NoSchedule taint: the client;
- *   - webpod1 and webpod2 (traefik/whoami) pinned to the first two workers (both on the only
- *     worker of a one-worker lab), behind the ClusterIP service `webpod`;
+ *   - webpod1 and webpod2 (traefik/whoami) pinned to the first and the last worker (both on the
+ *     only worker of a one-worker lab), behind the ClusterIP service `webpod`;
  *   - hostport (traefik/whoami) on the first worker with hostPort 8080, and hostclient (netshoot)
  *     beside it, the same-node HostPort client.
  * whoami answers with its hostname and the peer address it saw, which is what the datapath
@@ -27,7 +27,7 @@ export const SERVICE_NAME = 'webpod';
 /** The webpods behind NodePorts, one per externalTrafficPolicy (the nodeport-from-testpc scenario). */
 export const NODEPORT_SERVICES = { cluster: 'webpod-nodeport', local: 'webpod-local' } as const;
 export const NETPOD_CONTAINER = 'netshoot';
-const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'cilium-lab', 'app.kubernetes.io/part-of': 'cilium-lab-check' };
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'cilium-lab', 'app.kubernetes.io/part-of': 'cilium-lab-check' };
 
 export interface DatapathPods {
   readonly namespace: string;
@@ -53,7 +53,8 @@ const hostname = (node: string) => ({ 'kubernetes.io/hostname': node });
 export function datapathManifests(controlPlane: string, workers: readonly string[]): PodManifest[] {
   const w1 = workers[0];
   if (w1 === undefined) throw new Error('the datapath check needs at least one worker');
-  const w2 = workers[1] ?? w1;
+  // The last worker: in profile bgp it sits behind the router, so webpod1 and webpod2 are in different subnets.
+  const w2 = workers.at(-1) ?? w1;
   const whoami = (name: string, node: string, hostPort?: number): PodManifest => ({
     name,
     labels: { ...MANAGED_BY, app: name === 'hostport' ? 'hostport' : 'webpod' },

@@ -20,6 +20,7 @@ import { podToServiceDns } from './scenarios/pod-to-service-dns.js';
 import { upstreamConnectivityTest, type UpstreamOptions } from './scenarios/upstream-connectivity.js';
 import type { Check, Scenario } from './types.js';
 import type { DatapathPods } from './datapath-fixture.js';
+import { bgp } from './scenarios/bgp.js';
 import { eniIpam } from './scenarios/eni-ipam.js';
 import { ipamPool } from './scenarios/ipam-pool.js';
 import { hostPortPortmap, kubeProxyPresent, kubeSvcRulesPresent } from './scenarios/kube-proxy-profile.js';
@@ -42,7 +43,7 @@ export const REPLACEMENT_SCENARIOS = {
 } as const satisfies Readonly<Record<string, Scenario<unknown>>>;
 
 /** The scenarios a profile may add, by the names profiles use (lib/config/profiles.ts). */
-export const PROFILE_SCENARIOS = { 'ipam-pool': ipamPool, 'netkit-devices': netkitDevices, 'eni-ipam': eniIpam } as const satisfies Readonly<Record<string, Scenario<DatapathPods>>>;
+export const PROFILE_SCENARIOS = { 'ipam-pool': ipamPool, 'netkit-devices': netkitDevices, 'eni-ipam': eniIpam, bgp } as const satisfies Readonly<Record<string, Scenario<DatapathPods>>>;
 
 /** The scenario, or the profile's replacement for it. */
 function swap<F>(scenario: Scenario<F>, replace: Readonly<Record<string, string>> | undefined): Scenario<F> {

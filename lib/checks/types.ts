@@ -9,6 +9,7 @@
 import type { RemoteRunner } from '../lab/remote-runner.js';
 import type { ArtifactStore } from '../lab/services.js';
 import type { KubeClient } from '../kube/types.js';
+import type { BgpFacts } from '../config/profiles.js';
 
 export type ScenarioStatus = 'passed' | 'failed' | 'skipped';
 
@@ -68,6 +69,10 @@ export interface LabFacts {
   readonly clusterPool?: { readonly cidrs: readonly string[]; readonly maskSize: number };
   /** The ENI IPAM facts, when the lab's profile uses it: where pod addresses come from, and each role's kubelet maxPods. */
   readonly eni?: { readonly vpcCidr: string; readonly nodeSubnetCidr: string; readonly maxPods: Readonly<Record<'control-plane' | 'worker', number>> };
+  /** Profile bgp: the ASes, the LoadBalancer pool, and the router address each node peers with. */
+  readonly bgp?: BgpFacts;
+  /** Profile bgp: the router between the subnets, where its BGP state is read over SSM. */
+  readonly router?: { readonly name: string; readonly privateIp: string; readonly instanceId: string };
   /** The test host outside the cluster (the NodePort client); undefined with testpc.enabled=false. */
   readonly testpc?: { readonly name: string; readonly privateIp: string; readonly instanceId: string };
 }
@@ -95,6 +100,8 @@ export interface CheckOptions {
   readonly hubbleWaitMs: number;
   /** How long a new network policy may take to be in force (the first L7 rule on a node starts Envoy's listener). */
   readonly policyWaitMs: number;
+  /** How long BGP may take to settle: sessions Established (connect retry), LB IPs assigned and advertised. */
+  readonly bgpWaitMs: number;
 }
 
 export const DEFAULT_CHECK_OPTIONS: CheckOptions = {
@@ -109,6 +116,7 @@ export const DEFAULT_CHECK_OPTIONS: CheckOptions = {
   pollIntervalMs: 2_000,
   hubbleWaitMs: 20_000,
   policyWaitMs: 60_000,
+  bgpWaitMs: 90_000,
 };
 
 /** What every scenario and fixture gets. */

@@ -8,7 +8,8 @@ import { coveringCidr, formatCidr, parseCidr, type Ipv4Cidr } from './cidr.js';
 import { checkClusterPool } from './cluster-pool-rules.js';
 import { advertisedRanges, checkBgp } from './bgp-rules.js';
 import { checkEniIpam, eniPodCapacity } from './eni-ipam.js';
-import type { LabRoute } from './plan.js';
+import { bgpResources, type ProfileResources } from '../bgp/resources.js';
+import { planInstances, type LabPlan, type LabRoute } from './plan.js';
 import type { Report } from './report.js';
 import type { ProfileName } from './profile-names.js';
 import type { LabConfig } from './schema.js';
@@ -64,6 +65,8 @@ export interface LabProfile {
    * only to an instance in its own zone.
    */
   topology?(config: LabConfig): LabTopology;
+  /** Kubernetes resources `lab up` applies after Helm (profile bgp: its BGP configs and LB pool), re-runnable. */
+  resources?(plan: LabPlan): ProfileResources;
   /** Settings this profile needs a value of, and why (refused at synth otherwise). */
   readonly requires?: readonly { readonly path: string; readonly allowed: readonly string[]; readonly why: string }[];
 }
@@ -75,8 +78,10 @@ export interface BgpFacts {
   readonly lbPoolCidr: string;
   readonly podCidr: string;
   readonly routerName: string;
-  /** The router's address in each subnet: every node peers with the one in its own subnet. */
+  /** The router's address in each subnet. */
   readonly routerAddresses: Readonly<Record<'nodes' | 'test', string>>;
+  /** Each Kubernetes node's subnet: it peers with the router's address there. */
+  readonly nodeSubnets: Readonly<Record<string, 'nodes' | 'test'>>;
 }
 
 export interface LabTopology {
@@ -192,6 +197,7 @@ export const PROFILES = {
     checks: ['bgp'],
     ownSettings: ['bgp'],
     rules: checkBgp,
+    resources: bgpResources,
     topology: (config) => {
       const ranges = advertisedRanges(config);
       const via = { nodes: config.bgp.router.nodeSubnetIp, test: config.bgp.router.testSubnetIp };
@@ -228,6 +234,7 @@ export const PROFILES = {
         podCidr: config.kubernetes.podCidr,
         routerName: config.bgp.router.name,
         routerAddresses: { nodes: config.bgp.router.nodeSubnetIp, test: config.bgp.router.testSubnetIp },
+        nodeSubnets: Object.fromEntries(planInstances(config).all.filter((n) => n.role === 'control-plane' || n.role === 'worker').map((n) => [n.name, n.subnet])),
       },
     }),
   },

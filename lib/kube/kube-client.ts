@@ -200,6 +200,7 @@ function serviceFromApi(s: V1Service): KubeService {
     clusterIp: s.spec?.clusterIP,
     externalTrafficPolicy: s.spec?.externalTrafficPolicy,
     ports: (s.spec?.ports ?? []).map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort as number | string | undefined, protocol: p.protocol, nodePort: p.nodePort })),
+    loadBalancerIps: (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter((ip) => ip !== ''),
   };
 }
 

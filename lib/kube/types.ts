@@ -90,7 +90,7 @@ export interface KubeServicePort {
   readonly nodePort?: number;
 }
 
-export type ServiceType = 'ClusterIP' | 'NodePort';
+export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
 export type ExternalTrafficPolicy = 'Cluster' | 'Local';
 
 export interface KubeService {
@@ -100,6 +100,8 @@ export interface KubeService {
   readonly clusterIp?: string;
   readonly externalTrafficPolicy?: string;
   readonly ports: readonly KubeServicePort[];
+  /** LoadBalancer services: the addresses a load-balancer controller gave it (status.loadBalancer.ingress[].ip); empty until then. */
+  readonly loadBalancerIps: readonly string[];
 }
 
 export interface KubeContainerStatus {

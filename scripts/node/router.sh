@@ -96,7 +96,7 @@ router::write_frr_config() {
 # a line it refuses stops the boot with FRR's words, before bgpd starts.
 router::check_frr_config() {
   local out
-  if ! out=$(vtysh --dryrun --inputfile "${ROUTER_FRR_DIR}/frr.conf" 2>&1); then
+  if ! out=$(vtysh --dryrun -f "${ROUTER_FRR_DIR}/frr.conf" 2>&1); then
     log::error_exit 13 "FRR refuses ${ROUTER_FRR_DIR}/frr.conf: $(tr '\n' ' ' <<<"$out" | cut -c 1-400)"
   fi
 }

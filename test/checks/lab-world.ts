@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { FakeKubeApi, type ExecCall, type ExecReply } from '../kube/fake-kube-api.js';
 import { evaluate, type Target } from './policy-world.js';
+import { BgpWorld, type BgpWorldSetup } from './bgp-world.js';
 
 type Json = Record<string, unknown>;
 
@@ -219,6 +220,7 @@ export class LabWorld {
   // ---- what happened ----
   readonly traffic: { from: string; to: string }[] = [];
   private roundRobin = 0;
+  private lbPick = 0;
 
   private constructor(
     readonly api: FakeKubeApi,
@@ -331,6 +333,19 @@ export class LabWorld {
     });
   }
 
+  /** Profile bgp: the router and the agents' BGP speakers (bgp-world.ts). */
+  bgp: BgpWorld | undefined;
+
+  /** A lab of profile bgp: the nodes where the plan puts them (some behind the router), LB IPAM with the lab's pool. */
+  useBgp(setup: BgpWorldSetup): BgpWorld {
+    for (const n of setup.nodes) this.api.addNode({ name: n.name, internalIp: n.ip, podCidr: n.podCidr, controlPlane: LAB_NODES.find((l) => l.name === n.name)?.controlPlane ?? false });
+    const bgp = new BgpWorld(setup);
+    bgp.localBackends = (node) => this.podsOf(NS_CHECK).some((p) => ((p.metadata as Json).labels as Json | undefined)?.app === 'webpod' && (p.spec as Json).nodeName === node);
+    this.api.loadBalancerIpam = (svc) => bgp.assign(svc);
+    this.bgp = bgp;
+    return bgp;
+  }
+
   installValues(values: Record<string, unknown>): void {
     const at = (path: string): unknown => path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], values);
     const set = (v: unknown): boolean => v !== undefined && v !== null;
@@ -407,6 +422,8 @@ export class LabWorld {
     }
     if (!server) return { stderr: `curl: (7) Failed to connect to ${host} port ${port} after 3 ms: Couldn't connect to server\n`, exitCode: 7 };
     if (this.unreachablePods.has(this.podName(server))) return timeout();
+    // Profile bgp: between the subnets only through the router (bgp-world.ts podPathWorks).
+    if (this.bgp && !this.bgp.podPathWorks((client.spec as Json).nodeName as string, (server.spec as Json).nodeName as string)) return timeout();
     const blinks = this.blinks.get(this.podName(server)) ?? 0;
     if (blinks > 0) {
       this.blinks.set(this.podName(server), blinks - 1);
@@ -431,6 +448,8 @@ export class LabWorld {
         const failure = this.agentExecFailure.get(node);
         if (failure) return failure;
         if (args[0] === 'service') return { stdout: `${JSON.stringify(this.serviceTable(node), null, 2)}\n` };
+        // `cilium-dbg bgp peers -o json` (cilium-dbg/cmd/bgp_peer_get.go prints this when the control plane is off).
+        if (args[0] === 'bgp') return this.bgp ? { stdout: this.bgp.agentPeers(node) } : { stdout: 'BGP Control Plane is disabled\n' };
         return { stdout: `${JSON.stringify(agentStatusJson(this.agent, node), null, 2)}\n` };
       }
       if (program === 'hubble') {
@@ -633,6 +652,29 @@ export class LabWorld {
     const ports = env('LAB_PROBE_PORTS').split(' ').map((p) => p.split('=') as [string, string]);
     const lines: string[] = [];
     for (const [service, port] of ports) {
+      if (service === 'loadbalancer') {
+        // testpc -> LoadBalancer IPs: the router's ECMP next hops, then that node's Cilium (Local: its own backends only).
+        for (const [target, ip] of targets) {
+          const svc = [...this.api.servicesIn(NS_CHECK)].find((x) => (((x.status as Json).loadBalancer as Json).ingress as Json[] | undefined)?.[0]?.ip === ip);
+          const local = (svc?.spec as Json | undefined)?.externalTrafficPolicy === 'Local';
+          const hops = this.bgp?.lbNextHops(ip) ?? [];
+          const backends = this.podsOf(NS_CHECK).filter((p) => ((p.metadata as Json).labels as Json)?.app === 'webpod');
+          const counts: Record<string, number> = {};
+          let failed = 0;
+          for (let attempt = 1; attempt <= requests; attempt++) {
+            // The router hashes each connection onto a next hop (L4: a new source port each time); the node's Cilium picks a backend.
+            const hop = hops[attempt % Math.max(1, hops.length)];
+            const nodeName = this.api.nodeNameByIp(hop ?? '');
+            const candidates = local ? backends.filter((p) => (p.spec as Json).nodeName === nodeName) : backends;
+            const server = svc && hop && candidates.length > 0 ? candidates[this.lbPick++ % candidates.length] : undefined;
+            if (!server) failed += 1;
+            else counts[this.podName(server)] = (counts[this.podName(server)] ?? 0) + 1;
+          }
+          const fields = failed > 0 ? { failed, lastExit: 28, error: 'curl: (28) Connection timed out after 3002 milliseconds' } : { failed: 0, lastExit: 0, error: '' };
+          lines.push(`${NODEPORT_TAG} ${JSON.stringify({ service, node: target, ip, port: Number(port), requests, answers: counts, ...fields })}`);
+        }
+        continue;
+      }
       if (service === 'pod-direct') {
         // Pod addresses called directly: only the VPC's routing gets there (ENI IPAM); else curl times out.
         for (const [target, ip] of targets) {
@@ -701,6 +743,10 @@ export class LabWorld {
       return { exitCode: 0, stdout: `${UPSTREAM_TAG} ${JSON.stringify(facts)}\n${junit}✅ [cilium-lab-upstream-1] All 3 tests (30 actions) successful, 0 tests skipped, 0 scenarios skipped.\n` };
     }
     if (script.includes(NODEPORT_TAG)) return this.nodePortProbe(node, script);
+    if (script.includes('CILIUM_LAB_BGP_SUMMARY')) {
+      if (!this.bgp || node !== 'router') return { exitCode: 2, stdout: '', stderr: `bgp-router-state: vtysh is not installed on ${node}; is this the lab's router?\n` };
+      return this.bgp.routerState();
+    }
     if (script.includes('CILIUM_LAB_IPERF')) return this.perfProbe(node, script);
     if (script.includes(DEVICES_TAG)) {
       // Each pod of the node has its endpoint device, of the kind the agents create.

@@ -57,7 +57,7 @@ describe('profile cluster-pool: refusals', () => {
 
   it('refuses cluster-pool settings on a lab of another profile, naming the profile to add', () => {
     expect(problems({ 'clusterPool.maskSize': 26 })).toEqual(['clusterPool: only profile=cluster-pool reads clusterPool; add -c profile=cluster-pool, or leave clusterPool out (this lab is profile=study)']);
-    expect(problems({ profile: 'ebpf' })).toEqual(['profile: must be a profile of `npm run lab -- profiles`: study, cluster-pool, netkit, kube-proxy, eni']);
+    expect(problems({ profile: 'ebpf' })).toEqual(['profile: must be a profile of `npm run lab -- profiles`: study, cluster-pool, netkit, kube-proxy, eni, bgp']);
   });
 });
 
@@ -253,8 +253,11 @@ describe('every profile', () => {
     const cost = labCost(loadLabConfig({ context: { profile: name, region: 'ap-northeast-2' } }), { now: new Date('2026-12-02T00:00:00Z') });
     const study = labCost(loadLabConfig({ context: { region: 'ap-northeast-2' } }), { now: new Date('2026-12-02T00:00:00Z') });
     expect(cost.perHour).toBeGreaterThan(0);
-    // No profile adds paid resources: the same instances, the same price as the study lab.
-    expect(cost.perHour).toBeCloseTo(study.perHour, 6);
+    // No profile but bgp adds paid resources: the same instances, the same price as the study lab.
+    // bgp adds its router: a t3.small (Seoul 0.026 USD/h), its Elastic IP (0.005) and its 30 GB of gp3 (0.0912/GB-month).
+    const router = name === 'bgp' ? 0.026 + 0.005 + (30 * 0.0912) / 730 : 0;
+    expect(cost.perHour).toBeCloseTo(study.perHour + router, 6);
+    if (name === 'bgp') expect(cost.lines.map((l) => l.what)).toContain('t3.small (router)');
   });
 });
 

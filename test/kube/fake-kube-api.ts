@@ -392,6 +392,39 @@ export class FakeKubeApi {
     return [...this.pods.entries()].filter(([k]) => k.startsWith(`${ns}/`)).map(([, s]) => s.obj);
   }
 
+  /**
+   * A LoadBalancer IP controller (Cilium's LB IPAM in the lab world): called for a Service of type
+   * LoadBalancer without an address, on each read after the first (the controller acts after the
+   * create, never within it); the address it returns lands in status.loadBalancer.ingress.
+   */
+  loadBalancerIpam: ((service: Json) => string | undefined) | undefined;
+  private readonly serviceReads = new Map<string, number>();
+
+  private readService(ns: string, name: string): Json | undefined {
+    const svc = this.services.get(key(ns, name));
+    if (!svc || (svc.spec as Json).type !== 'LoadBalancer' || !this.loadBalancerIpam) return svc;
+    const reads = (this.serviceReads.get(key(ns, name)) ?? 0) + 1;
+    this.serviceReads.set(key(ns, name), reads);
+    const status = svc.status as Json;
+    if (reads > 1 && !((status.loadBalancer as Json).ingress as Json[] | undefined)?.length) {
+      const ip = this.loadBalancerIpam(svc);
+      if (ip) svc.status = { loadBalancer: { ingress: [{ ip, ipMode: 'VIP' }] } };
+    }
+    return svc;
+  }
+
+  servicesIn(ns: string): Json[] {
+    return [...this.services].filter(([k]) => k.startsWith(`${ns}/`)).map(([, v]) => v);
+  }
+
+  /** The node whose InternalIP is `ip`. */
+  nodeNameByIp(ip: string): string | undefined {
+    for (const [name, node] of this.nodes) {
+      if ((((node.status as Json).addresses ?? []) as Json[]).some((a) => a.type === 'InternalIP' && a.address === ip)) return name;
+    }
+    return undefined;
+  }
+
   serviceIn(ns: string, name: string): Json | undefined {
     return this.services.get(key(ns, name));
   }
@@ -520,7 +553,7 @@ export class FakeKubeApi {
         else this.send(req, res, 404, status(404, 'NotFound', `${kind}.apps "${name}" not found`, { name, group: 'apps', kind }));
       } else if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/(configmaps|services|pods)\/([^/]+)$/.exec(path)) && method === 'GET') {
         const [, ns, kind, name] = m as unknown as [string, string, string, string];
-        const obj = kind === 'configmaps' ? this.configMaps.get(key(ns, name)) : kind === 'services' ? this.services.get(key(ns, name)) : this.readPod(ns, name);
+        const obj = kind === 'configmaps' ? this.configMaps.get(key(ns, name)) : kind === 'services' ? this.readService(ns, name) : this.readPod(ns, name);
         if (obj) this.send(req, res, 200, obj);
         else this.send(req, res, 404, status(404, 'NotFound', `${kind} "${name}" not found`, { name, kind }));
       } else if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(path)) && method === 'GET') {
@@ -693,14 +726,15 @@ export class FakeKubeApi {
         type: spec.type ?? 'ClusterIP',
         // As the API server defaults it: externalTrafficPolicy Cluster for NodePort services, and
         // a nodePort from the default range 30000-32767 for each port that has none.
-        ...(spec.type === 'NodePort' ? { externalTrafficPolicy: spec.externalTrafficPolicy ?? 'Cluster' } : {}),
+        ...(spec.type === 'NodePort' || spec.type === 'LoadBalancer' ? { externalTrafficPolicy: spec.externalTrafficPolicy ?? 'Cluster' } : {}),
+        ...(spec.type === 'LoadBalancer' ? { allocateLoadBalancerNodePorts: true } : {}),
         clusterIP: clusterIp,
         clusterIPs: [clusterIp],
         ipFamilies: ['IPv4'],
         ipFamilyPolicy: 'SingleStack',
         sessionAffinity: 'None',
         internalTrafficPolicy: 'Cluster',
-        ports: ((spec.ports ?? []) as Json[]).map((p) => ({ protocol: 'TCP', ...p, ...(spec.type === 'NodePort' && p.nodePort === undefined ? { nodePort: this.nextNodePort++ } : {}) })),
+        ports: ((spec.ports ?? []) as Json[]).map((p) => ({ protocol: 'TCP', ...p, ...((spec.type === 'NodePort' || spec.type === 'LoadBalancer') && p.nodePort === undefined ? { nodePort: this.nextNodePort++ } : {}) })),
       },
       status: { loadBalancer: {} },
     };

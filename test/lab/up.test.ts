@@ -95,6 +95,8 @@ describe('lab up', () => {
       ['preflight', 'ok'],
       ['tune', 'ok'],
       ['cilium', 'ok'],
+      // The study profile has no resources of its own to apply (profile bgp has: test/lab/bgp-up.test.ts).
+      ['resources', 'skipped'],
       ['wait', 'ok'],
     ]);
     expect(report.phases.every((p) => p.durationMs >= 0)).toBe(true);

@@ -66,9 +66,11 @@ export class ChecksFailedError extends WordedError {
 
 export function labFacts(target: LabTarget): LabFacts {
   const testpc = target.nodes.find((n) => n.role === 'testpc');
+  const router = target.nodes.find((n) => n.role === 'router');
   const { config } = target.plan;
   return {
     ...profileOf(config).checkFacts?.(config),
+    ...(router ? { router: { name: router.name, privateIp: router.privateIp, instanceId: router.instanceId } } : {}),
     ...(testpc ? { testpc: { name: testpc.name, privateIp: testpc.privateIp, instanceId: testpc.instanceId } } : {}),
     nodes: target.kubeNodes.map((n) => ({
       name: n.name,

@@ -1,10 +1,13 @@
 /**
- * `lab up`: the whole post-deploy step, each part a timed phase: preflight, tune, cilium, wait.
+ * `lab up`: the whole post-deploy step, each part a timed phase: preflight, tune, cilium, the
+ * profile's resources (profile bgp: its BGP configs and LoadBalancer pool; skipped where the
+ * profile has none), wait.
  * It stops at the first phase that fails, with that phase's reason, and prints the phase table
  * either way. Options are read and the values checked before any AWS call.
  */
 import type { LabCommand } from '../cli.js';
 import { installCilium } from '../cilium.js';
+import { applyProfileResources, profileResources } from '../manifests.js';
 import { datapathNeeds, runPreflight } from '../preflight.js';
 import { runTune } from '../tune.js';
 import { runWait } from '../wait.js';
@@ -19,12 +22,12 @@ import {
   type CommandSettings,
 } from './shared.js';
 
-export const UP_PHASES = ['preflight', 'tune', 'cilium', 'wait'] as const;
+export const UP_PHASES = ['preflight', 'tune', 'cilium', 'resources', 'wait'] as const;
 
 export function upCommand(settings: CommandSettings = {}): LabCommand {
   return {
     name: 'up',
-    summary: 'the whole post-deploy step: preflight, tune, cilium, wait (stops at the first failure)',
+    summary: "the whole post-deploy step: preflight, tune, cilium, the profile's resources, wait (stops at the first failure)",
     options: { ...MTU_OPTION, ...NO_XDP_OPTION, ...VALUES_OPTION },
     validate(ctx) {
       const offline = checkValuesOffline(ctx);
@@ -39,12 +42,17 @@ export function upCommand(settings: CommandSettings = {}): LabCommand {
       const needs = datapathNeeds(prepared.version, prepared.values);
       const tune = tuneOptions(ctx, needs.xdp !== undefined);
       const deps = await phaseDeps(ctx, settings);
+      const resources = profileResources(target);
       const results: Record<string, unknown> = {};
       const { reporter } = ctx;
       const steps: Record<(typeof UP_PHASES)[number], () => Promise<unknown>> = {
         preflight: () => reporter.phase('preflight', () => runPreflight(deps, target, needs), (r) => `${r.nodes.length} node(s) ok`),
         tune: () => reporter.phase('tune', () => runTune(deps, target, tune), (s) => `MTU ${tune.mtu} on ${s.nodes.length} node(s), agents ${s.agents}`),
         cilium: () => reporter.phase('cilium', () => installCilium(deps, target, prepared), (r) => `cilium ${prepared.version} revision ${r.revision}`),
+        resources: async () => {
+          if (!resources) return reporter.skip('resources', `profile ${target.plan.config.profile} has none`);
+          return reporter.phase('resources', () => applyProfileResources(deps, target, resources), (r) => `${r.applied.length} object(s) applied (${r.applied.filter((a) => a.verdict === 'unchanged').length} unchanged)`);
+        },
         wait: () => reporter.phase('wait', () => runWait(deps, target), (s) => `${s.nodes.length} node(s) Ready`),
       };
       for (const [index, name] of UP_PHASES.entries()) {

@@ -1,0 +1,143 @@
+/**
+ * Profile bgp's Kubernetes resources, rendered from the lab plan (pure): the BGP control plane's
+ * cluster configs (one per subnet: every node peers with the router's address in its own
+ * subnet), the peer config (the lab's timers, graceful restart, and which advertisements go to
+ * the router), the advertisement (each node's pod CIDR, and the LoadBalancer IPs of Services
+ * labelled advertise=bgp), and the LB IPAM pool those IPs come from. `lab up` applies them after
+ * Helm (scripts/node/apply-manifests.sh, server-side apply: re-runnable).
+ *
+ * API versions by Cilium minor (BGP_API_VERSIONS): the BGP v2 resources came as cilium.io/v2alpha1
+ * in 1.16 and were promoted to cilium.io/v2 in 1.18, as was the LoadBalancer IP pool; the lab
+ * renders the version each minor documents (sources beside the table).
+ */
+import { minorOf } from '../config/catalog.js';
+import type { LabNode, LabPlan } from '../config/plan.js';
+
+/** The label that selects the lab's advertisement (peer config) and the Services it announces. */
+export const ADVERTISE_LABEL = { key: 'advertise', value: 'bgp' } as const;
+
+export type CiliumApiVersion = 'cilium.io/v2alpha1' | 'cilium.io/v2';
+
+export interface BgpApiVersions {
+  /** CiliumBGPClusterConfig, CiliumBGPPeerConfig, CiliumBGPAdvertisement (and CiliumBGPNodeConfig, which Cilium writes). */
+  readonly bgp: CiliumApiVersion;
+  /** CiliumLoadBalancerIPPool. */
+  readonly lbIpPool: CiliumApiVersion;
+}
+
+/**
+ * Which API version the lab renders per Cilium minor. 1.16 and 1.17 serve the BGP v2 resources
+ * and the pool as v2alpha1 only; 1.18 adds v2 for both and deprecates v2alpha1.
+ * Sources: cilium/cilium pkg/k8s/apis/cilium.io/client/crds/{v2alpha1,v2}/ at v1.16.3, v1.17.x,
+ * v1.18.x; Cilium 1.18 upgrade notes ("BGP ... promoted to v2").
+ */
+export const BGP_API_VERSIONS: Readonly<Record<string, BgpApiVersions>> = {
+  '1.16': { bgp: 'cilium.io/v2alpha1', lbIpPool: 'cilium.io/v2alpha1' },
+  '1.17': { bgp: 'cilium.io/v2alpha1', lbIpPool: 'cilium.io/v2alpha1' },
+  '1.18': { bgp: 'cilium.io/v2', lbIpPool: 'cilium.io/v2' },
+  '1.19': { bgp: 'cilium.io/v2', lbIpPool: 'cilium.io/v2' },
+  '1.20': { bgp: 'cilium.io/v2', lbIpPool: 'cilium.io/v2' },
+};
+
+export interface KubeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly labels?: Readonly<Record<string, string>> };
+  readonly spec: Record<string, unknown>;
+}
+
+/** The resources and the custom resource definitions (name=version) they need served. */
+export interface ProfileResources {
+  readonly objects: readonly KubeObject[];
+  readonly crds: readonly string[];
+}
+
+export const BGP_NAMES = {
+  peerConfig: 'cilium-lab-router',
+  advertisement: 'cilium-lab-bgp',
+  lbPool: 'cilium-lab-bgp',
+  clusterConfig: (subnet: 'nodes' | 'test') => `cilium-lab-${subnet}-subnet`,
+} as const;
+
+export function bgpApiVersions(ciliumVersion: string): BgpApiVersions {
+  const versions = BGP_API_VERSIONS[minorOf(ciliumVersion)];
+  if (!versions) throw new Error(`lib/bgp/resources.ts: no BGP API versions for Cilium ${ciliumVersion}; add its minor to BGP_API_VERSIONS`);
+  return versions;
+}
+
+const PLURAL: Readonly<Record<string, string>> = {
+  CiliumBGPClusterConfig: 'ciliumbgpclusterconfigs',
+  CiliumBGPPeerConfig: 'ciliumbgppeerconfigs',
+  CiliumBGPAdvertisement: 'ciliumbgpadvertisements',
+  CiliumLoadBalancerIPPool: 'ciliumloadbalancerippools',
+};
+
+export function bgpResources(plan: LabPlan): ProfileResources {
+  const { config, router } = plan;
+  if (!router?.secondInterface) throw new Error('bgpResources: the lab has no router (profile bgp)');
+  const versions = bgpApiVersions(config.cilium.version);
+  const bgp = config.bgp;
+  const routerAddress = { [router.subnet]: router.privateIp, [router.secondInterface.subnet]: router.secondInterface.privateIp } as Record<'nodes' | 'test', string>;
+  const kubeNodes: readonly LabNode[] = [plan.controlPlane, ...plan.workers];
+  const clusterConfigs = (['nodes', 'test'] as const)
+    .map((subnet) => ({ subnet, nodes: kubeNodes.filter((n) => n.subnet === subnet).map((n) => n.name) }))
+    .filter((group) => group.nodes.length > 0)
+    .map(
+      ({ subnet, nodes }): KubeObject => ({
+        apiVersion: versions.bgp,
+        kind: 'CiliumBGPClusterConfig',
+        metadata: { name: BGP_NAMES.clusterConfig(subnet) },
+        spec: {
+          // The nodes of one subnet, by name: each peers with the router's address in its own subnet.
+          nodeSelector: { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: nodes }] },
+          bgpInstances: [
+            {
+              name: `lab-${bgp.clusterAsn}`,
+              localASN: bgp.clusterAsn,
+              peers: [{ name: router.name, peerASN: bgp.routerAsn, peerAddress: routerAddress[subnet], peerConfigRef: { name: BGP_NAMES.peerConfig } }],
+            },
+          ],
+        },
+      }),
+    );
+  const objects: KubeObject[] = [
+    ...clusterConfigs,
+    {
+      apiVersion: versions.bgp,
+      kind: 'CiliumBGPPeerConfig',
+      metadata: { name: BGP_NAMES.peerConfig },
+      spec: {
+        timers: {
+          connectRetryTimeSeconds: bgp.connectRetryTimeSeconds,
+          holdTimeSeconds: bgp.holdTimeSeconds,
+          keepAliveTimeSeconds: bgp.keepAliveTimeSeconds,
+        },
+        gracefulRestart: { enabled: true, restartTimeSeconds: 15 },
+        families: [{ afi: 'ipv4', safi: 'unicast', advertisements: { matchLabels: { [ADVERTISE_LABEL.key]: ADVERTISE_LABEL.value } } }],
+      },
+    },
+    {
+      apiVersion: versions.bgp,
+      kind: 'CiliumBGPAdvertisement',
+      metadata: { name: BGP_NAMES.advertisement, labels: { [ADVERTISE_LABEL.key]: ADVERTISE_LABEL.value } },
+      spec: {
+        advertisements: [
+          { advertisementType: 'PodCIDR' },
+          {
+            advertisementType: 'Service',
+            service: { addresses: ['LoadBalancerIP'] },
+            selector: { matchExpressions: [{ key: ADVERTISE_LABEL.key, operator: 'In', values: [ADVERTISE_LABEL.value] }] },
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: versions.lbIpPool,
+      kind: 'CiliumLoadBalancerIPPool',
+      metadata: { name: BGP_NAMES.lbPool },
+      spec: { blocks: [{ cidr: bgp.lbPoolCidr }] },
+    },
+  ];
+  const crds = [...new Set(objects.map((o) => `${PLURAL[o.kind] ?? o.kind.toLowerCase()}.cilium.io=${o.apiVersion.split('/')[1]}`))];
+  return { objects, crds };
+}
