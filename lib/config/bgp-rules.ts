@@ -40,6 +40,10 @@ export function checkBgp(config: LabConfig, report: Report): void {
       message: `AS ${bgp.routerAsn} is bgp.clusterAsn too; ${why}; use e.g. bgp.routerAsn=${bgp.clusterAsn === 65000 ? 64999 : 65000}`,
     });
   }
+  if (bgp.keepAliveTimeSeconds > bgp.holdTimeSeconds) {
+    // Cilium 1.18's CRD refuses it (CEL: "keepAliveTimeSeconds can not be larger than holdTimeSeconds"); a third of the hold time is usual (RFC 4271, 4.4).
+    report(['bgp', 'keepAliveTimeSeconds'], `${bgp.keepAliveTimeSeconds} s is longer than bgp.holdTimeSeconds ${bgp.holdTimeSeconds} s: the session would expire between two keepalives; use at most a third of the hold time (the study: hold 9, keepalive 3)`);
+  }
   if (bgp.testSubnetWorkers > config.workers.count) {
     report(['bgp', 'testSubnetWorkers'], `${bgp.testSubnetWorkers} workers behind the router, but the lab has ${config.workers.count} (workers.count); lower bgp.testSubnetWorkers or raise workers.count`);
   }

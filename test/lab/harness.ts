@@ -79,7 +79,7 @@ export function healthyAnswers(plan: LabPlan): Answers {
     restart: { stdout: 'CILIUM_LAB_AGENTS absent\n' },
     install: { stdout: `Release "cilium" has been upgraded.\n${helmLine()}\n` },
     nicstate: { stdout: 'CILIUM_LAB_NIC_STATE {"interface":"ens5","mtu":3498,"wantMtu":3498,"channels":2,"maxChannels":4,"wantChannels":2,"xdp":"driver","xdpProgId":1234}\n' },
-    wait: { stdout: `${plan.instances.filter((n) => n.role !== 'testpc').map((n) => `CILIUM_LAB_NODE ${n.name} True`).join('\n')}\n` },
+    wait: { stdout: `${plan.instances.filter((n) => n.role === 'control-plane' || n.role === 'worker').map((n) => `CILIUM_LAB_NODE ${n.name} True`).join('\n')}\n` },
     kubectl: { stdout: 'NAME     STATUS   ROLES           AGE   VERSION\nk8s-s    Ready    control-plane   1h    v1.30.14\n' },
   };
 }

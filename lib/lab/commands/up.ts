@@ -51,7 +51,7 @@ export function upCommand(settings: CommandSettings = {}): LabCommand {
         cilium: () => reporter.phase('cilium', () => installCilium(deps, target, prepared), (r) => `cilium ${prepared.version} revision ${r.revision}`),
         resources: async () => {
           if (!resources) return reporter.skip('resources', `profile ${target.plan.config.profile} has none`);
-          return reporter.phase('resources', () => applyProfileResources(deps, target, resources), (r) => `${r.applied.length} object(s) applied (${r.applied.filter((a) => a.verdict === 'unchanged').length} unchanged)`);
+          return reporter.phase('resources', () => applyProfileResources(deps, target, resources), (r) => `${r.applied.length} object(s) applied server-side`);
         },
         wait: () => reporter.phase('wait', () => runWait(deps, target), (s) => `${s.nodes.length} node(s) Ready`),
       };
