@@ -30,6 +30,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # lab:standalone-only
 source "$(dirname "${BASH_SOURCE[0]}")/kube-lib.sh" # lab:standalone-only
 
 APPLY_SERVED=""
+APPLY_FILE=""
 
 # manifests::crd_established NAME: the definition exists and is Established (its served versions in APPLY_SERVED).
 manifests::crd_established() {
@@ -46,7 +47,7 @@ manifests::main() {
   kube::env
   kube::need kubectl
   lab::deadline_start "$LAB_CRD_WAIT_SECONDS"
-  local entry name version file out status=0
+  local entry name version out status=0
   for entry in $LAB_CRDS; do
     name=${entry%%=*}
     version=${entry#*=}
@@ -59,10 +60,10 @@ manifests::main() {
       log::error_exit 3 "${name} serves ${APPLY_SERVED:-no version}, not ${version}, which the lab renders for this Cilium version"
     fi
   done
-  file=$(mktemp)
-  trap 'rm -f -- "$file"' EXIT
-  base64 -d <<<"$LAB_MANIFEST_B64" >"$file"
-  out=$(kubectl apply --server-side --field-manager="$LAB_FIELD_MANAGER" --force-conflicts --filename "$file" 2>&1) || status=$?
+  APPLY_FILE=$(mktemp)
+  trap 'rm -f -- "$APPLY_FILE"' EXIT
+  base64 -d <<<"$LAB_MANIFEST_B64" >"$APPLY_FILE"
+  out=$(kubectl apply --server-side --field-manager="$LAB_FIELD_MANAGER" --force-conflicts --filename "$APPLY_FILE" 2>&1) || status=$?
   printf '%s\n' "$out" >&2
   if ((status != 0)); then
     return "$status"

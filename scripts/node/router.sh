@@ -51,7 +51,7 @@ router::find_second_interface() {
     return 1
   fi
   if (($(wc -l <<<"$candidates") > 1)); then
-    LAB_PERMANENT_ERROR="more than one interface besides ${primary}: $(tr '\n' ' ' <<<"$candidates")"
+    LAB_PERMANENT_ERROR="more than one interface besides ${primary}: $(paste -sd " " <<<"$candidates")"
     return 1
   fi
   ROUTER_SECOND_INTERFACE=$candidates
@@ -61,7 +61,7 @@ router::find_second_interface() {
 # ENI's own private IP) now, and in a netplan file for later boots, matched by its MAC address.
 router::second_interface() {
   local dev mac file="${LAB_NETPLAN_DIR}/91-cilium-lab-router.yaml"
-  retry::until_deadline "wait for the second network interface" 10 router::find_second_interface
+  retry::until_deadline "wait for the second network interface" 10 router::find_second_interface || return 1
   dev=$ROUTER_SECOND_INTERFACE
   mac=$(cat "/sys/class/net/${dev}/address")
   cat >"${file}.tmp" <<NETPLAN
