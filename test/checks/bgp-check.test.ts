@@ -15,6 +15,11 @@ import { composeLabCiliumValues } from '../../lib/lab/cilium.js';
 import { runCli } from '../../lib/lab/cli.js';
 import { checkCommand } from '../../lib/lab/commands/check.js';
 import { useLabWorld, worldServices } from '../helpers/lab-services.js';
+import { bgpResources, type KubeObject } from '../../lib/bgp/resources.js';
+import { applyProfileResources } from '../../lib/lab/manifests.js';
+import { DEFAULT_TIMEOUTS } from '../../lib/lab/remote.js';
+import { labTargetFromOutputs } from '../../lib/lab/target.js';
+import { stackOutputsOf } from '../helpers/lab-services.js';
 import { bgpWorldSetup, type BgpWorld } from './bgp-world.js';
 
 const plan = planLab(loadLabConfig({ context: { profile: 'bgp' } }));
@@ -24,7 +29,7 @@ async function runCheck(options: { bgpWaitMs?: number } = {}): Promise<{ code: n
   const code = await runCli(['check'], {
     commands: [
       checkCommand({
-        checkOptions: { podReadyTimeoutMs: 1_500, namespaceDeleteTimeoutMs: 2_000, execTimeoutMs: 3_000, remoteTimeoutMs: 2_000, pollIntervalMs: 20, hubbleWaitMs: 300, policyWaitMs: 1_000, bgpWaitMs: options.bgpWaitMs ?? 1_000 },
+        checkOptions: { podReadyTimeoutMs: 1_500, namespaceDeleteTimeoutMs: 2_000, execTimeoutMs: 3_000, remoteTimeoutMs: 2_000, pollIntervalMs: 20, hubbleWaitMs: 300, policyWaitMs: 1_000, bgpWaitMs: options.bgpWaitMs ?? 400 },
         signals: new EventEmitter(),
       }),
     ],
@@ -40,17 +45,61 @@ async function runCheck(options: { bgpWaitMs?: number } = {}): Promise<{ code: n
   return { code, report, result_of, detail: (id) => Object.fromEntries(result_of(id).expectations.map((e) => [e.id, e.detail])) };
 }
 
-/** A healthy bgp lab: Cilium with the profile's values, the router peering with every node. */
-function givenBgpLab(): BgpWorld {
+/** A bgp lab after Helm: Cilium with the profile's values, the router booted; nothing of BGP applied on the cluster side yet. */
+function givenBgpCluster(crds = '1.16.3'): BgpWorld {
   const world = lab.world();
   world.installValues(composeLabCiliumValues(plan, { xdp: true }).values as Record<string, unknown>);
-  return world.useBgp(bgpWorldSetup(plan, advertisedRanges(plan.config)));
+  return world.useBgp(bgpWorldSetup(plan, advertisedRanges(plan.config), crds));
 }
+
+/** A healthy bgp lab: and the lab's BGP resources applied (as `lab up` applies them: see the first test). */
+function givenBgpLab(objects: readonly KubeObject[] = bgpResources(plan).objects): BgpWorld {
+  const bgp = givenBgpCluster();
+  bgp.applyResources(objects as unknown as Record<string, unknown>[]);
+  return bgp;
+}
+
+const withSpec = (objects: readonly KubeObject[], kind: string, edit: (spec: any) => void): KubeObject[] =>
+  objects.map((o) => {
+    if (o.kind !== kind) return o;
+    const copy = structuredClone(o) as KubeObject;
+    edit(copy.spec);
+    return copy;
+  });
 
 const failedOthers = (report: ResultsDocument, except: readonly string[] = []) =>
   report.results.filter((x) => x.status !== 'passed' && !except.includes(`${x.check}/${x.scenario}`)).map((x) => `${x.check}/${x.scenario}: ${x.reason}`);
 
 describe('lab check of a BGP lab (profile bgp)', () => {
+  it("lab up's resources phase then lab check: what up applies is what brings the sessions up (before it, no node has a peer)", async () => {
+    givenBgpCluster();
+    const before = await runCheck({ bgpWaitMs: 100 });
+    expect(before.detail('datapath/bgp')['bgp-sessions-established-on-nodes']).toBe('k8s-s: no peer 192.168.10.200 (peers: none); k8s-w1: no peer 192.168.10.200 (peers: none); k8s-w2: no peer 192.168.20.200 (peers: none)');
+    expect(before.detail('datapath/bgp')['bgp-loadbalancer-ip-assigned']).toBe('webpod-bgp no address, webpod-bgp-local no address');
+    // lab up's phase, with the CLI's own code, through the world's API server (objects checked against Cilium 1.16's CRDs)
+    const target = labTargetFromOutputs(plan.stackName, stackOutputsOf(plan));
+    const deps = { services: { remote: lab.world().remote } as never, info: () => undefined, timeouts: DEFAULT_TIMEOUTS };
+    const applied = await applyProfileResources(deps, target, bgpResources(plan));
+    expect(applied.applied.map((a) => a.object)).toEqual([
+      'ciliumbgpclusterconfigs.cilium.io/cilium-lab-nodes-subnet',
+      'ciliumbgpclusterconfigs.cilium.io/cilium-lab-test-subnet',
+      'ciliumbgppeerconfigs.cilium.io/cilium-lab-router',
+      'ciliumbgpadvertisements.cilium.io/cilium-lab-bgp',
+      'ciliumloadbalancerippools.cilium.io/cilium-lab-bgp',
+    ]);
+    const after = await runCheck();
+    expect(after.result_of('datapath/bgp').status).toBe('passed');
+    expect(failedOthers(after.report)).toEqual([]);
+  });
+
+  it('lab up refuses, naming both versions, to apply resources a Cilium of another minor does not serve', async () => {
+    givenBgpCluster('1.16.3');
+    const newer = planLab(loadLabConfig({ context: { profile: 'bgp', 'cilium.version': '1.18.12' } }));
+    const target = labTargetFromOutputs(plan.stackName, stackOutputsOf(plan));
+    const deps = { services: { remote: lab.world().remote } as never, info: () => undefined, timeouts: DEFAULT_TIMEOUTS };
+    await expect(applyProfileResources(deps, target, bgpResources(newer))).rejects.toThrow(/ciliumbgpclusterconfigs\.cilium\.io on k8s-s serves v2alpha1, not v2, which the lab renders for Cilium 1\.16\.3/);
+  });
+
   it('proves the sessions from both ends, the pod CIDRs and LoadBalancer IPs on the router (ECMP, Local narrowed), and traffic through it; the rest stays green', async () => {
     givenBgpLab();
     const run = await runCheck();
@@ -92,7 +141,11 @@ describe('lab check of a BGP lab (profile bgp)', () => {
   });
 
   it("fails when every node is given the router's node-subnet address: the node behind the router never connects, on either end", async () => {
-    givenBgpLab().singlePeerAddress = true;
+    // one cluster config for every node, peering the router's node-subnet address
+    givenBgpLab([
+      ...withSpec(bgpResources(plan).objects.slice(0, 1), 'CiliumBGPClusterConfig', (spec) => delete spec.nodeSelector),
+      ...bgpResources(plan).objects.slice(2),
+    ]);
     const run = await runCheck();
     const d = run.detail('datapath/bgp');
     expect(d['bgp-sessions-established-on-nodes']).toBe('k8s-w2: no peer 192.168.20.200 (peers: 192.168.10.200 active)');
@@ -101,7 +154,7 @@ describe('lab check of a BGP lab (profile bgp)', () => {
   });
 
   it('fails when the advertisement leaves out the pod CIDRs, naming each missing prefix', async () => {
-    givenBgpLab().podCidrsNotAdvertised = true;
+    givenBgpLab(withSpec(bgpResources(plan).objects, 'CiliumBGPAdvertisement', (spec) => spec.advertisements.shift()));
     const run = await runCheck();
     expect(run.detail('datapath/bgp')['bgp-pod-cidrs-on-router']).toBe('172.16.0.0/24 via nothing, want k8s-s; 172.16.1.0/24 via nothing, want k8s-w1; 172.16.2.0/24 via nothing, want k8s-w2');
   });
@@ -131,7 +184,7 @@ describe('lab check of a BGP lab (profile bgp)', () => {
   });
 
   it('fails when LB IPAM has no pool: no LoadBalancer IP, nothing probed', async () => {
-    givenBgpLab().noPool = true;
+    givenBgpLab(bgpResources(plan).objects.filter((o) => o.kind !== 'CiliumLoadBalancerIPPool'));
     const run = await runCheck();
     const d = run.detail('datapath/bgp');
     expect(d['bgp-loadbalancer-ip-assigned']).toBe('webpod-bgp no address, webpod-bgp-local no address');

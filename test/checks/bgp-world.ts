@@ -1,9 +1,11 @@
 /**
  * The BGP part of the lab world (profile bgp): the router's FRR and the agents' BGP speakers as
  * the real ones behave where the checks look:
- *   - a node's session comes up only when its CiliumBGPClusterConfig peers it with the router's
- *     address in its own subnet (the router knows each node only at that address) and the router
- *     lists it as a neighbour; sessions take a few reads to reach established (connect retry);
+ *   - the cluster side is what was applied (applyResources: the objects `lab up` sends, validated
+ *     against Cilium's CRDs of the installed minor as the API server does): a node's session comes
+ *     up only when a CiliumBGPClusterConfig selects it and peers it with the router's address in
+ *     its own subnet, in the router's AS (the router knows each node only at that address); nothing
+ *     applied, no peers; sessions take a few reads to reach established (connect retry);
  *   - the router accepts only what its import filter allows, installs up to maximum-paths equal
  *     paths, and reports them in FRR's JSON shapes (recorded from FRR 8.4: test/checks/fixtures/frr/);
  *   - Cilium advertises each node's pod CIDR, and the LoadBalancer IPs of Services labelled
@@ -31,6 +33,8 @@ export interface BgpWorldSetup {
   readonly nodes: readonly BgpWorldNode[];
   /** The router's import filter: prefixes inside these are accepted. */
   readonly accepted: readonly string[];
+  /** Cilium's CRDs of the installed minor (test/bgp/fixtures/crds/<folder>): what the API server validates applied objects against. */
+  readonly crds: string;
 }
 
 const toInt = (ip: string): number => ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
@@ -47,10 +51,6 @@ export class BgpWorld {
   establishAfterReads = 2;
   /** Nodes whose session never comes up (their agent shows active). */
   readonly sessionsDown = new Set<string>();
-  /** Agents peer every node with the router's node-subnet address (a single cluster config): nodes behind the router never connect. */
-  singlePeerAddress = false;
-  /** The advertisement lacks PodCIDR: no node pod CIDR reaches the router. */
-  podCidrsNotAdvertised = false;
   /** The nodes have no route to the pod range via the router (Cilium installs none of its own). */
   nodesRouteViaRouter = true;
   /** A datapath that advertises a Local Service's IP from every node. */
@@ -59,15 +59,56 @@ export class BgpWorld {
   noMultipath = false;
   /** bgpd does not answer vtysh. */
   routerDown = false;
-  /** LB IPAM has no pool: LoadBalancer Services get no address. */
-  noPool = false;
 
   private agentReads = 0;
   private nextLbOffset = 0;
   /** LoadBalancer Services: name -> { ip, local, labelled }. */
   readonly services = new Map<string, { ip: string; local: boolean; advertised: boolean }>();
 
+  /** What `lab up` applied (or a test applied for it): the cluster side of BGP and the LB IPAM pool. */
+  private applied: {
+    readonly peers: ReadonlyMap<string, readonly { address: string; peerAsn: number; localAsn: number }[]>;
+    readonly podCidr: boolean;
+    readonly serviceSelector: { key: string; values: readonly string[] } | undefined;
+    readonly pool: string | undefined;
+  } = { peers: new Map(), podCidr: false, serviceSelector: undefined, pool: undefined };
+
   constructor(readonly setup: BgpWorldSetup) {}
+
+  /** The objects as the agents and the operator act on them (the peer config's advertisement selector is taken as matching). */
+  applyResources(objects: readonly Json[]): void {
+    const peers = new Map<string, { address: string; peerAsn: number; localAsn: number }[]>();
+    let podCidr = false;
+    let serviceSelector: { key: string; values: readonly string[] } | undefined;
+    let pool: string | undefined;
+    for (const o of objects) {
+      const spec = o.spec as Json;
+      if (o.kind === 'CiliumBGPClusterConfig') {
+        const selected = (((spec.nodeSelector as Json | undefined)?.matchExpressions ?? []) as Json[]).flatMap((e) => (e.key === 'kubernetes.io/hostname' && e.operator === 'In' ? (e.values as string[]) : []));
+        const targets = spec.nodeSelector ? selected : this.setup.nodes.map((n) => n.name);
+        for (const instance of (spec.bgpInstances ?? []) as Json[]) {
+          for (const peer of (instance.peers ?? []) as Json[]) {
+            for (const node of targets) peers.set(node, [...(peers.get(node) ?? []), { address: String(peer.peerAddress), peerAsn: Number(peer.peerASN), localAsn: Number(instance.localASN) }]);
+          }
+        }
+      } else if (o.kind === 'CiliumBGPAdvertisement') {
+        for (const a of (spec.advertisements ?? []) as Json[]) {
+          if (a.advertisementType === 'PodCIDR') podCidr = true;
+          if (a.advertisementType === 'Service' && ((a.service as Json | undefined)?.addresses as string[] | undefined)?.includes('LoadBalancerIP')) {
+            const e = (((a.selector as Json | undefined)?.matchExpressions ?? []) as Json[])[0];
+            if (e && e.operator === 'In') serviceSelector = { key: String(e.key), values: e.values as string[] };
+          }
+        }
+      } else if (o.kind === 'CiliumLoadBalancerIPPool') {
+        pool = String((((spec.blocks ?? []) as Json[])[0] ?? {}).cidr ?? '');
+      }
+    }
+    this.applied = { peers, podCidr, serviceSelector, pool };
+  }
+
+  private peersOf(node: BgpWorldNode): readonly { address: string; peerAsn: number; localAsn: number }[] {
+    return this.applied.peers.get(node.name) ?? [];
+  }
 
   nodeByName(name: string): BgpWorldNode | undefined {
     return this.setup.nodes.find((n) => n.name === name);
@@ -75,21 +116,22 @@ export class BgpWorld {
 
   /** LB IPAM: the next address of the pool for a LoadBalancer Service. */
   assign(service: Json): string | undefined {
-    if (this.noPool) return undefined;
+    const pool = this.applied.pool;
+    if (!pool) return undefined;
     const meta = service.metadata as Json;
     const spec = service.spec as Json;
-    const ip = toIp(toInt(this.setup.lbPoolCidr.split('/')[0] as string) + this.nextLbOffset++);
+    const ip = toIp(toInt(pool.split('/')[0] as string) + this.nextLbOffset++);
     const labels = (meta.labels ?? {}) as Record<string, string>;
-    this.services.set(meta.name as string, { ip, local: spec.externalTrafficPolicy === 'Local', advertised: labels.advertise === 'bgp' });
+    const selector = this.applied.serviceSelector;
+    this.services.set(meta.name as string, { ip, local: spec.externalTrafficPolicy === 'Local', advertised: selector !== undefined && selector.values.includes(labels[selector.key] ?? '') });
     return ip;
   }
 
+  /** The node's session with the router: its cluster config must give it the router's address in its own subnet (where the router has it as a neighbour) and the router's AS. */
   private established(node: BgpWorldNode): boolean {
     if (this.sessionsDown.has(node.name) || this.routerDown) return false;
-    // The peer address the node's cluster config gives it; the router listens for it only in its own subnet.
-    const peerAddress = this.singlePeerAddress ? this.setup.routerAddresses.nodes : this.setup.routerAddresses[node.subnet];
-    if (peerAddress !== this.setup.routerAddresses[node.subnet]) return false;
-    return this.agentReads >= this.establishAfterReads;
+    const ok = this.peersOf(node).some((p) => p.address === this.setup.routerAddresses[node.subnet] && p.peerAsn === this.setup.routerAsn && p.localAsn !== this.setup.routerAsn);
+    return ok && this.agentReads >= this.establishAfterReads;
   }
 
   /** `cilium-dbg bgp peers -o json` on a node's agent. */
@@ -97,14 +139,15 @@ export class BgpWorld {
     const node = this.nodeByName(nodeName);
     if (!node) return '[]\n';
     this.agentReads += 1;
-    const up = this.established(node);
-    const peerAddress = this.singlePeerAddress ? this.setup.routerAddresses.nodes : this.setup.routerAddresses[node.subnet];
-    // omitempty: zero counts and a zero uptime are left out.
-    const advertised = up ? this.prefixesFrom(node).length : 0;
-    const peer: Json = {
-      'local-asn': this.setup.clusterAsn,
-      'peer-asn': this.setup.routerAsn,
-      'peer-address': peerAddress,
+    const nodeUp = this.established(node);
+    const list = this.peersOf(node).map((p): Json => {
+      const up = nodeUp && p.address === this.setup.routerAddresses[node.subnet] && p.peerAsn === this.setup.routerAsn;
+      // omitempty: zero counts and a zero uptime are left out.
+      const advertised = up ? this.prefixesFrom(node).length : 0;
+      return {
+      'local-asn': p.localAsn,
+      'peer-asn': p.peerAsn,
+      'peer-address': p.address,
       'peer-port': 179,
       'session-state': up ? 'established' : 'active',
       ...(up ? { 'uptime-nanoseconds': 33_000_000_000 } : {}),
@@ -114,8 +157,9 @@ export class BgpWorld {
       ...(up ? { 'applied-hold-time-seconds': 9, 'applied-keep-alive-time-seconds': 3 } : {}),
       'graceful-restart': { enabled: true, 'restart-time-seconds': 15 },
       families: [{ afi: 'ipv4', safi: 'unicast', ...(advertised > 0 ? { advertised } : {}) }],
-    };
-    return `${JSON.stringify([peer], null, 2)}\n`;
+      };
+    });
+    return `${JSON.stringify(list, null, 2)}\n`;
   }
 
   /** Whether a node's local pods back a Service (webpods by node). */
@@ -124,7 +168,7 @@ export class BgpWorld {
   /** What a node advertises to the router (prefixes), as Cilium would. */
   private prefixesFrom(node: BgpWorldNode): string[] {
     const out: string[] = [];
-    if (!this.podCidrsNotAdvertised) out.push(node.podCidr);
+    if (this.applied.podCidr) out.push(node.podCidr);
     for (const svc of this.services.values()) {
       if (!svc.advertised) continue;
       if (svc.local && !this.localBackends(node.name) && !this.localIgnored) continue;
@@ -160,7 +204,7 @@ export class BgpWorld {
       const up = this.established(node);
       peers[node.ip] = {
         hostname: node.name,
-        remoteAs: this.setup.clusterAsn,
+        remoteAs: this.peersOf(node)[0]?.localAsn ?? 0,
         localAs: this.setup.routerAsn,
         version: 4,
         ...(up ? { pfxRcd: this.prefixesFrom(node).length, pfxSnt: 0 } : {}),
@@ -183,7 +227,7 @@ export class BgpWorld {
         prefixLen: Number(len),
         network: prefix,
         peerId: ip,
-        path: String(this.setup.clusterAsn),
+        path: String(this.peersOf(this.setup.nodes.find((n) => n.ip === ip) as BgpWorldNode)[0]?.localAsn ?? ''),
         origin: 'IGP',
         nexthops: [{ ip, hostname: this.setup.nodes.find((n) => n.ip === ip)?.name, afi: 'ipv4', used: true }],
       }));
@@ -223,13 +267,14 @@ export function bgpWorldSetup(plan: {
   readonly controlPlane: { readonly name: string; readonly privateIp: string; readonly subnet: 'nodes' | 'test' };
   readonly workers: readonly { readonly name: string; readonly privateIp: string; readonly subnet: 'nodes' | 'test' }[];
   readonly router?: { readonly privateIp: string; readonly secondInterface?: { readonly privateIp: string } } | undefined;
-}, accepted: readonly string[]): BgpWorldSetup {
+}, accepted: readonly string[], crds?: string): BgpWorldSetup {
   const base = plan.config.kubernetes.podCidr.split('.').slice(0, 2).join('.');
   return {
     routerAsn: plan.config.bgp.routerAsn,
     clusterAsn: plan.config.bgp.clusterAsn,
     routerAddresses: { nodes: plan.router?.privateIp ?? '', test: plan.router?.secondInterface?.privateIp ?? '' },
     lbPoolCidr: plan.config.bgp.lbPoolCidr,
+    crds: crds ?? '1.16.3',
     nodes: [plan.controlPlane, ...plan.workers].map((n, i) => ({ name: n.name, ip: n.privateIp, subnet: n.subnet, podCidr: `${base}.${i}.0/24` })),
     accepted,
   };

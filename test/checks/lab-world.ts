@@ -17,6 +17,8 @@ import { gzipSync } from 'node:zlib';
 import { FakeKubeApi, type ExecCall, type ExecReply } from '../kube/fake-kube-api.js';
 import { evaluate, type Target } from './policy-world.js';
 import { BgpWorld, type BgpWorldSetup } from './bgp-world.js';
+import { validateAgainstCrd, type CrdDoc } from '../bgp/crd-schema.js';
+import { parseAllDocuments } from 'yaml';
 
 type Json = Record<string, unknown>;
 
@@ -714,6 +716,38 @@ export class LabWorld {
     return { exitCode: 0, stdout: `${lines.join('\n')}\n` };
   }
 
+  /**
+   * apply-manifests.sh on the control plane, as the API server answers it: each object's kind must
+   * have its definition (Cilium's CRDs of the installed minor, test/bgp/fixtures/crds) serving the
+   * object's version, and the object must fit its schema (strict field validation); then the agents
+   * and the operator act on what was applied (BgpWorld.applyResources).
+   */
+  private applyManifests(node: string, script: string): { exitCode: number; stdout: string; stderr?: string } {
+    if (node !== LAB_NODES[0]?.name) return { exitCode: 2, stdout: '', stderr: `fake node: ${node} is not the control plane\n` };
+    if (!this.bgp) return { exitCode: 4, stdout: '', stderr: 'ciliumbgpclusterconfigs.cilium.io did not appear Established within 180s: is Cilium\'s operator running, with the feature on?\n' };
+    const b64 = /^readonly LAB_MANIFEST_B64='([^']*)'$/m.exec(script)?.[1] ?? '';
+    const objects = parseAllDocuments(Buffer.from(b64, 'base64').toString('utf8')).map((d) => d.toJS() as Json);
+    // The definitions' plural names are the kinds' lower case with an s (ciliumbgpclusterconfigs, ...).
+    const crdOf = (kind: string): CrdDoc =>
+      parseAllDocuments(readFileSync(new URL(`../bgp/fixtures/crds/${this.bgp?.setup.crds}/${kind.toLowerCase()}s.yaml`, import.meta.url), 'utf8'))[0]?.toJS() as CrdDoc;
+    const lines: string[] = [];
+    const wanted = (/^readonly LAB_CRDS='([^']*)'$/m.exec(script)?.[1] ?? '').split(' ').filter(Boolean);
+    for (const entry of wanted) {
+      const [name, version] = entry.split('=') as [string, string];
+      const kind = objects.find((o) => `${String(o.apiVersion).split('/')[1]}` === version && name.startsWith(String(o.kind).toLowerCase()))?.kind as string | undefined;
+      const served = kind ? crdOf(kind).spec.versions.filter((v) => v.served).map((v) => v.name) : [];
+      lines.push(`CILIUM_LAB_CRD ${name} ${served.join(',')}`);
+      if (!served.includes(version)) return { exitCode: 3, stdout: `${lines.join('\n')}\nCILIUM_LAB_CRD_VERSION_MISSING ${name} ${version}\n`, stderr: `${name} serves ${served.join(',')}, not ${version}\n` };
+    }
+    for (const o of objects) {
+      const errors = validateAgainstCrd(o, crdOf(String(o.kind)));
+      if (errors.length > 0) return { exitCode: 1, stdout: `${lines.join('\n')}\n`, stderr: `Error from server (BadRequest): ${String(o.kind)} ${String((o.metadata as Json).name)}: ${errors.join('; ')}\n` };
+    }
+    this.bgp.applyResources(objects);
+    for (const o of objects) lines.push(`CILIUM_LAB_APPLIED ${String(o.kind).toLowerCase()}s.cilium.io/${String((o.metadata as Json).name)} serverside-applied`);
+    return { exitCode: 0, stdout: `${lines.join('\n')}\n` };
+  }
+
   hostAnswer(node: string, script: string): { exitCode: number; stdout: string; stderr?: string } {
     if (script.includes(IPTABLES_TAG)) {
       const rules = this.kubeSvcRules.get(node) ?? 0;
@@ -743,6 +777,7 @@ export class LabWorld {
       return { exitCode: 0, stdout: `${UPSTREAM_TAG} ${JSON.stringify(facts)}\n${junit}✅ [cilium-lab-upstream-1] All 3 tests (30 actions) successful, 0 tests skipped, 0 scenarios skipped.\n` };
     }
     if (script.includes(NODEPORT_TAG)) return this.nodePortProbe(node, script);
+    if (/^\s*manifests::main "\$@"/m.test(script)) return this.applyManifests(node, script);
     if (script.includes('CILIUM_LAB_BGP_SUMMARY')) {
       if (!this.bgp || node !== 'router') return { exitCode: 2, stdout: '', stderr: `bgp-router-state: vtysh is not installed on ${node}; is this the lab's router?\n` };
       return this.bgp.routerState();
