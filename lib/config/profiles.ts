@@ -219,6 +219,10 @@ export const PROFILES = {
     redeploy: {
       fixed: [
         { path: 'bgp.router', why: 'the router (its addresses, type and FRR configuration) is set up when it boots; a change replaces it' },
+        {
+          path: 'workers.count',
+          why: "the router's FRR configuration, written once at its first boot, lists every node as a neighbour (a new worker would never peer), and the last workers sit behind the router (another count moves a worker to the other subnet)",
+        },
         { path: 'bgp.routerAsn', why: "the router's AS is in the FRR configuration written when it boots" },
         { path: 'bgp.testSubnetWorkers', why: 'which workers sit behind the router is fixed when they are created' },
         { path: 'bgp.testSubnetWorkerFirstIp', why: "a worker's address is fixed when it is created" },

@@ -34,6 +34,16 @@ describe('redeployRefusals', () => {
     expect(redeployRefusals(pooled, config({ profile: 'cluster-pool', 'clusterPool.cidrs': '10.200.0.0/16,10.201.0.0/16', 'clusterPool.maskSize': 25 }))[0]).toMatch(/^clusterPool\.maskSize: lab kans runs with clusterPool\.maskSize 24, and this deploy asks for 25; /);
   });
 
+  it("profile bgp: holds what the router's boot wrote (its neighbours, the workers behind it, the ranges), lets the cluster side's timers change", () => {
+    const bgp = deployedAs({ profile: 'bgp' });
+    expect(redeployRefusals(bgp, config({ profile: 'bgp', 'bgp.holdTimeSeconds': 30, 'bgp.keepAliveTimeSeconds': 10, 'bgp.clusterAsn': 64600 }))).toEqual([]);
+    expect(redeployRefusals(bgp, config({ profile: 'bgp', 'workers.count': 3 }))[0]).toMatch(/^workers\.count: lab kans runs with workers\.count 2, and this deploy asks for 3; the router's FRR configuration, written once at its first boot, lists every node as a neighbour/);
+    expect(redeployRefusals(bgp, config({ profile: 'bgp', 'bgp.router.nodeSubnetIp': '192.168.10.250' })).map((p) => p.split(':')[0])).toEqual(['bgp.router']);
+    expect(redeployRefusals(bgp, config({ profile: 'bgp', 'bgp.lbPoolCidr': '10.30.0.0/24' })).map((p) => p.split(':')[0])).toEqual(['bgp.lbPoolCidr']);
+    // the same count on a study lab is free
+    expect(redeployRefusals(deployedAs({}), config({ 'workers.count': 3 }))).toEqual([]);
+  });
+
   it("holds a profile's own settings only while the profile stays (eni: the instance type its maxPods came from)", () => {
     expect(redeployRefusals(deployedAs({ profile: 'eni' }), config({ profile: 'eni', 'nodes.instanceType': 'm5.xlarge' }))[0]).toMatch(/^nodes\.instanceType: lab kans runs with nodes\.instanceType t3\.xlarge, and this deploy asks for m5\.xlarge; each kubelet's maxPods/);
     expect(redeployRefusals(deployedAs({}), config({ 'nodes.instanceType': 'm5.xlarge' }))).toEqual([]);
