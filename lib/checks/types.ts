@@ -57,6 +57,8 @@ export interface LabNodeInfo {
   readonly role: 'control-plane' | 'worker';
   readonly privateIp: string;
   readonly instanceId: string;
+  /** Which of the lab's subnets it sits in (profile bgp: some nodes sit behind the router). @default nodes */
+  readonly subnet?: 'nodes' | 'test';
 }
 
 /** What the lab is supposed to be; the scenarios compare the cluster against it. */

@@ -8,57 +8,8 @@ import { CILIUM_MINORS, CONTROL_PLANE_TOOLS, KUBERNETES_MINORS, minorOf, ubuntuA
 import { formatIpv4, parseIpv4 } from './cidr.js';
 import { profileOf } from './profiles.js';
 
-export type NodeRole = 'control-plane' | 'worker' | 'router' | 'testpc';
-
-/** A static route an instance sets up at boot and keeps across reboots (profile bgp: the pod range via the router). */
-export interface LabRoute {
-  readonly to: string;
-  readonly via: string;
-}
-
-export interface LabNode {
-  /** Kubernetes node name, hostname and EC2 Name tag. */
-  readonly name: string;
-  readonly role: NodeRole;
-  readonly privateIp: string;
-  readonly instanceType: string;
-  /** Which of the two public subnets the node sits in. */
-  readonly subnet: 'nodes' | 'test';
-  /** The config field its address comes from (named in address refusals). */
-  readonly ipField: string;
-  /** Routes of its own, set at boot (none: the subnet's default route only). */
-  readonly routes: readonly LabRoute[];
-  /** A second network interface in the other subnet (the router's). */
-  readonly secondInterface?: { readonly subnet: 'nodes' | 'test'; readonly privateIp: string; readonly ipField: string };
-}
-
-export interface LabPlan {
-  readonly config: LabConfig;
-  /** CloudFormation stack name (= labName). */
-  readonly stackName: string;
-  /** The kubectl context name the study uses. */
-  readonly kubeContext: 'CiliumLab';
-  readonly controlPlane: LabNode;
-  readonly workers: readonly LabNode[];
-  readonly testpc: LabNode | undefined;
-  /** The router between the two subnets (profile bgp), else undefined. */
-  readonly router: LabNode | undefined;
-  /** Every instance of the lab: control plane, workers, the router, then the test host. */
-  readonly instances: readonly LabNode[];
-  readonly amiParameterName: string;
-  readonly kubernetes: {
-    readonly version: string;
-    readonly minor: string;
-    /** Debian package version on pkgs.k8s.io, e.g. 1.30.14-1.1. */
-    readonly packageVersion: string;
-    readonly kubeadmApi: 'v1beta3' | 'v1beta4';
-  };
-  readonly tools: {
-    readonly helmVersion: string;
-    readonly ciliumCliVersion: string;
-    readonly hubbleCliVersion: string;
-  };
-}
+export type { LabNode, LabPlan, LabRoute, NodeRole } from './plan-types.js';
+import type { LabNode, LabPlan } from './plan-types.js';
 
 /**
  * Worker i (1-based) is `${namePrefix}${i}` at firstIp + i - 1, in the node subnet; where the

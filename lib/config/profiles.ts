@@ -9,7 +9,7 @@ import { checkClusterPool } from './cluster-pool-rules.js';
 import { advertisedRanges, checkBgp } from './bgp-rules.js';
 import { checkEniIpam, eniPodCapacity } from './eni-ipam.js';
 import { bgpResources, type ProfileResources } from '../bgp/resources.js';
-import { planInstances, type LabPlan, type LabRoute } from './plan.js';
+import type { LabPlan, LabRoute } from './plan-types.js';
 import type { Report } from './report.js';
 import type { ProfileName } from './profile-names.js';
 import type { LabConfig } from './schema.js';
@@ -78,10 +78,8 @@ export interface BgpFacts {
   readonly lbPoolCidr: string;
   readonly podCidr: string;
   readonly routerName: string;
-  /** The router's address in each subnet. */
+  /** The router's address in each subnet: each node peers with the one in its own subnet (LabNodeInfo.subnet). */
   readonly routerAddresses: Readonly<Record<'nodes' | 'test', string>>;
-  /** Each Kubernetes node's subnet: it peers with the router's address there. */
-  readonly nodeSubnets: Readonly<Record<string, 'nodes' | 'test'>>;
 }
 
 export interface LabTopology {
@@ -238,7 +236,6 @@ export const PROFILES = {
         podCidr: config.kubernetes.podCidr,
         routerName: config.bgp.router.name,
         routerAddresses: { nodes: config.bgp.router.nodeSubnetIp, test: config.bgp.router.testSubnetIp },
-        nodeSubnets: Object.fromEntries(planInstances(config).all.filter((n) => n.role === 'control-plane' || n.role === 'worker').map((n) => [n.name, n.subnet])),
       },
     }),
   },

@@ -80,7 +80,7 @@ function judgeNodeSessions(reading: Reading, nodes: readonly LabNodeInfo[], bgp:
   const problems: string[] = [];
   const good: string[] = [];
   for (const node of nodes) {
-    const want = bgp.routerAddresses[bgp.nodeSubnets[node.name] ?? 'nodes'];
+    const want = bgp.routerAddresses[node.subnet ?? 'nodes'];
     const agent = reading.agents.get(node.name);
     if (!agent?.peers) {
       problems.push(`${node.name}: ${agent?.error ?? 'no agent read'}`);
@@ -241,9 +241,10 @@ export const bgp: Scenario<DatapathPods> = {
     }
 
     // Pod to pod across the router: netpod (node subnet) to a webpod on a node behind the router.
-    const behind = webpods.find((p: KubePod) => facts.nodeSubnets[p.nodeName ?? ''] === 'test');
+    const behindRouter = nodes.filter((n) => n.subnet === 'test').map((n) => n.name);
+    const behind = webpods.find((p: KubePod) => behindRouter.includes(p.nodeName ?? ''));
     if (!behind) {
-      run.expect(EXPECT.bgpCrossSubnetPods, false, `no webpod runs on a node behind the router (webpods on ${webpods.map((p) => p.nodeName).join(', ')}; nodes behind it: ${Object.entries(facts.nodeSubnets).filter(([, s]) => s === 'test').map(([n]) => n).join(', ') || 'none'})`);
+      run.expect(EXPECT.bgpCrossSubnetPods, false, `no webpod runs on a node behind the router (webpods on ${webpods.map((p) => p.nodeName).join(', ')}; nodes behind it: ${behindRouter.join(', ') || 'none'})`);
     } else {
       const { answer, failure } = await curlWhoami(run, `http://${behind.podIp}/`);
       const podCidr = parseCidr(facts.podCidr);

@@ -77,6 +77,7 @@ export function labFacts(target: LabTarget): LabFacts {
       role: n.role === 'control-plane' ? ('control-plane' as const) : ('worker' as const),
       privateIp: n.privateIp,
       instanceId: n.instanceId,
+      subnet: n.subnet,
     })),
     controlPlanePublicIp: target.controlPlanePublicIp,
   };
