@@ -4,6 +4,11 @@
  * at the fakes). Each node answers per script kind (node-facts.sh, tune-nic.sh, ...), healthy by
  * default; a test overrides what it is about.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadLabConfig } from '../../lib/config/load.js';
 import { artifactsBucketName } from '../../lib/config/artifacts.js';
 import { OUTPUTS } from '../../lib/config/outputs.js';
@@ -28,7 +33,7 @@ export const QUICK_TIMEOUTS: LabTimeouts = {
   quickMs: 5_000,
 };
 
-export type ScriptKind = 'facts' | 'tune' | 'restart' | 'install' | 'wait' | 'kubeconfig' | 'kubectl' | 'logs' | 'nicstate';
+export type ScriptKind = 'facts' | 'tune' | 'restart' | 'install' | 'manifests' | 'wait' | 'kubeconfig' | 'kubectl' | 'logs' | 'nicstate';
 
 /** Which lab script a shipped script is, by the main function it calls. */
 export function scriptKind(script: string): ScriptKind | undefined {
@@ -37,6 +42,7 @@ export function scriptKind(script: string): ScriptKind | undefined {
     ['tune', /^\s*nic::main "\$@"/m],
     ['restart', /^\s*restart::main "\$@"/m],
     ['install', /^\s*install::main "\$@"/m],
+    ['manifests', /^\s*manifests::main "\$@"/m],
     ['wait', /^\s*wait::main "\$@"/m],
     ['kubeconfig', /^\s*kubeconfig::main "\$@"/m],
     ['logs', /^\s*collect::main "\$@"/m],
@@ -71,6 +77,34 @@ export const nicLine = (report: Partial<Record<string, unknown>> = {}): string =
 export const helmLine = (revision = '1', status = 'deployed', version = '1.16.3'): string =>
   `CILIUM_LAB_HELM ${JSON.stringify([{ name: 'cilium', namespace: 'kube-system', revision, updated: '2026-11-23 10:00:00 +0000 UTC', status, chart: `cilium-${version}`, app_version: version }])}`;
 
+const KUBECTL_CRDS = fileURLToPath(new URL('../bgp/fixtures/kubectl-crds.sh', import.meta.url));
+
+/**
+ * apply-manifests.sh run for real, as the control plane would, against the kubectl stand-in
+ * (test/bgp/fixtures/kubectl-crds.sh) with every BGP definition Established and serving `versions`.
+ */
+export function applyManifestsForReal(versions = 'v2alpha1'): (script: string) => FakeResponse {
+  return (script) => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-manifests-'));
+    try {
+      const crds = join(dir, 'crds');
+      const bin = join(dir, 'bin');
+      mkdirSync(crds);
+      mkdirSync(bin);
+      for (const plural of ['ciliumbgpclusterconfigs', 'ciliumbgppeerconfigs', 'ciliumbgpadvertisements', 'ciliumloadbalancerippools']) writeFileSync(join(crds, `${plural}.cilium.io`), versions);
+      symlinkSync(KUBECTL_CRDS, join(bin, 'kubectl'));
+      writeFileSync(join(dir, 'admin.conf'), 'apiVersion: v1\nkind: Config\n');
+      const ran = spawnSync('bash', ['-c', script, 'cilium-lab-remote'], {
+        encoding: 'utf8',
+        env: { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: dir, LAB_KUBECONFIG: join(dir, 'admin.conf'), LAB_NODE_NAME: 'k8s-s', LAB_LOG_FILE: join(dir, 'log'), STUB_CRD_DIR: crds },
+      });
+      return { exitCode: ran.status ?? -1, stdout: ran.stdout, stderr: ran.stderr };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
 /** A healthy node's answers; the control plane also answers the control-plane scripts. */
 export function healthyAnswers(plan: LabPlan): Answers {
   return {
@@ -78,6 +112,7 @@ export function healthyAnswers(plan: LabPlan): Answers {
     tune: { stdout: `NIC ens5 ...\n${nicLine()}\n` },
     restart: { stdout: 'CILIUM_LAB_AGENTS absent\n' },
     install: { stdout: `Release "cilium" has been upgraded.\n${helmLine()}\n` },
+    manifests: applyManifestsForReal(),
     nicstate: { stdout: 'CILIUM_LAB_NIC_STATE {"interface":"ens5","mtu":3498,"wantMtu":3498,"channels":2,"maxChannels":4,"wantChannels":2,"xdp":"driver","xdpProgId":1234}\n' },
     wait: { stdout: `${plan.instances.filter((n) => n.role === 'control-plane' || n.role === 'worker').map((n) => `CILIUM_LAB_NODE ${n.name} True`).join('\n')}\n` },
     kubectl: { stdout: 'NAME     STATUS   ROLES           AGE   VERSION\nk8s-s    Ready    control-plane   1h    v1.30.14\n' },

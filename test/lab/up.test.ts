@@ -3,7 +3,7 @@
  * failure with its reason and the phase table; through the CLI on fakes of EC2, SSM and
  * CloudFormation.
  */
-import { FakeLab, factsLine } from './harness.js';
+import { FakeLab, applyManifestsForReal, factsLine } from './harness.js';
 
 let lab: FakeLab | undefined;
 afterEach(async () => {
@@ -20,6 +20,32 @@ const phaseRows = (text: string): string[][] =>
     .map((m) => [m[1] as string, m[2] as string]);
 
 describe('lab up', () => {
+  it("applies a bgp lab's BGP resources after Cilium, on the control plane only (the real apply-manifests.sh against a kubectl stand-in), and again on a re-run", async () => {
+    lab = await FakeLab.start({ deployed: { profile: 'bgp' } });
+    for (let round = 1; round <= 2; round++) {
+      const run = await lab.run(['up', '--json']);
+      expect(run.code).toBe(0);
+      const report = JSON.parse(run.result) as { phases: { name: string; status: string; detail?: string }[] };
+      expect(report.phases.map((p) => [p.name, p.status])).toEqual([['preflight', 'ok'], ['tune', 'ok'], ['cilium', 'ok'], ['resources', 'ok'], ['wait', 'ok']]);
+      expect(report.phases.find((p) => p.name === 'resources')?.detail).toBe('5 object(s) applied server-side');
+    }
+    const sends = lab.ssm.callsTo('SendCommand');
+    const kinds = lab.scriptKinds();
+    const manifests = sends.filter((_, i) => kinds[i] === 'manifests');
+    expect(manifests.map((c) => (c.body['InstanceIds'] as string[]).join(','))).toEqual([lab.instanceId('k8s-s'), lab.instanceId('k8s-s')]);
+    // the router and testpc run none of the Kubernetes phases
+    const routerId = lab.instanceId('router');
+    expect(lab.ssm.callsTo('SendCommand').filter((c) => (c.body['InstanceIds'] as string[]).includes(routerId))).toEqual([]);
+  });
+
+  it("stops a bgp lab's up at the resources phase, naming both versions, when the installed Cilium serves another", async () => {
+    lab = await FakeLab.start({ deployed: { profile: 'bgp', 'cilium.version': '1.18.12' }, nodes: { 'k8s-s': { answers: { manifests: applyManifestsForReal('v2alpha1') } } } });
+    const run = await lab.run(['up']);
+    expect(run.code).toBe(1);
+    expect(run.all).toMatch(/ciliumbgpclusterconfigs\.cilium\.io on k8s-s serves v2alpha1, not v2, which the lab renders for Cilium 1\.18\.12/);
+    expect(run.all).toMatch(/^wait\s+skipped/m);
+  });
+
   it('runs preflight, tune, cilium and wait in order and prints the phase table', async () => {
     lab = await FakeLab.start();
     const run = await lab.run(['up']);
