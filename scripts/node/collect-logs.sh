@@ -295,6 +295,16 @@ collect::cluster() {
     kubectl --request-timeout=20s get events -A --sort-by=.metadata.creationTimestamp
 }
 
+# collect::router: on the router of profile bgp (where FRR's vtysh is), FRR's configuration as it
+# runs, its sessions and its BGP table, and its journal; elsewhere nothing (not even a note).
+collect::router() {
+  command -v vtysh >/dev/null 2>&1 || return 0
+  collect::cmd frr/running-config.txt "$COLLECT_OUTPUT_CAP" vtysh -c 'show running-config'
+  collect::cmd frr/bgp-summary.txt "$COLLECT_OUTPUT_CAP" vtysh -c 'show bgp summary'
+  collect::cmd frr/bgp-table.txt "$COLLECT_OUTPUT_CAP" vtysh -c 'show ip bgp'
+  collect::cmd journal/frr.log "$COLLECT_FILE_CAP" journalctl --no-pager --utc -o short-iso --since "$LAB_LOGS_SINCE" -u frr.service
+}
+
 # collect::bundle TARBALL: collects everything into the stage and packs it.
 collect::bundle() {
   local tarball=$1
@@ -307,6 +317,7 @@ collect::bundle() {
   collect::lab
   collect::network
   collect::cluster
+  collect::router
   collect::journal
   collect::kernel
   collect::note "done: ${COLLECT_ITEMS} items, $((COLLECT_TOTAL_CAP - COLLECT_BYTES_LEFT)) bytes, ${COLLECT_PROBLEMS} failed or skipped"

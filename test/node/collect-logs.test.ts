@@ -10,7 +10,7 @@
 import { execa } from 'execa';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -430,5 +430,24 @@ describe('collect-logs.sh on a worker', () => {
     expect(files.has('node-logs/kubernetes/nodes.txt')).toBe(false);
     expect(files.get('node-logs/collect.log')?.toString('utf8')).toContain('kubernetes/: skipped, no admin kubeconfig here');
     expect(statSync(join(root, 'etc/kubernetes/admin.conf')).isFile()).toBe(true);
+  });
+});
+
+describe("collect-logs.sh on the router of profile bgp", () => {
+  it("adds FRR's running configuration, sessions, BGP table and journal where vtysh is (the router)", async () => {
+    const frrBin = mkdtempSync(join(work, 'frr-bin-'));
+    // vtysh as the router's FRR answers it (the shapes of FRR 8.4's text output)
+    writeFileSync(
+      join(frrBin, 'vtysh'),
+      `#!/usr/bin/env bash\ncase "$2" in\n  'show running-config') printf 'router bgp 65000\\n neighbor CILIUM peer-group\\n' ;;\n  'show bgp summary') printf 'Neighbor        V         AS   MsgRcvd   MsgSent   TblVer  InQ OutQ  Up/Down State/PfxRcd   PfxSnt Desc\\n192.168.10.10   4      65001        12         9        0    0    0 00:01:02            2        0 k8s-s\\n' ;;\n  'show ip bgp') printf '   Network          Next Hop            Metric LocPrf Weight Path\\n*> 172.16.0.0/24    192.168.10.10            0             0 65001 i\\n' ;;\n  *) exit 1 ;;\nesac\n`,
+    );
+    chmodSync(join(frrBin, 'vtysh'), 0o755);
+    const ran = await collect({}, { PATH: `${frrBin}:${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` });
+    expect(ran.exitCode).toBe(0);
+    const { files } = unpackNodeLogs();
+    expect(files.get('node-logs/frr/running-config.txt')?.toString('utf8')).toBe('router bgp 65000\n neighbor CILIUM peer-group\n');
+    expect(files.get('node-logs/frr/bgp-summary.txt')?.toString('utf8')).toMatch(/^192\.168\.10\.10 .* k8s-s$/m);
+    expect(files.get('node-logs/frr/bgp-table.txt')?.toString('utf8')).toContain('172.16.0.0/24');
+    expect(files.has('node-logs/journal/frr.log')).toBe(true);
   });
 });
