@@ -8,7 +8,8 @@
  *
  * API versions by Cilium minor (BGP_API_VERSIONS): the BGP v2 resources came as cilium.io/v2alpha1
  * in 1.16 and were promoted to cilium.io/v2 in 1.18, as was the LoadBalancer IP pool; the lab
- * renders the version each minor documents (sources beside the table).
+ * renders the newest version each minor serves (sources beside the table). Field by field the two
+ * versions are the same for what the lab writes, except that v2's peerConfigRef has only `name`.
  */
 import { minorOf } from '../config/catalog.js';
 import type { LabNode, LabPlan } from '../config/plan.js';
@@ -27,9 +28,13 @@ export interface BgpApiVersions {
 
 /**
  * Which API version the lab renders per Cilium minor. 1.16 and 1.17 serve the BGP v2 resources
- * and the pool as v2alpha1 only; 1.18 adds v2 for both and deprecates v2alpha1.
- * Sources: cilium/cilium pkg/k8s/apis/cilium.io/client/crds/{v2alpha1,v2}/ at v1.16.3, v1.17.x,
- * v1.18.x; Cilium 1.18 upgrade notes ("BGP ... promoted to v2").
+ * and the pool as v2alpha1 only; 1.18 adds v2 for both (v2 stored; BGP's v2alpha1 deprecated in
+ * 1.18, the pool's in 1.19; both still served in 1.20). Sources: the operator's CRDs,
+ * cilium/cilium pkg/k8s/apis/cilium.io/client/crds/{v2alpha1,v2}/ at the "Prepare for release"
+ * commits of v1.16.3 (f2217191), v1.17.14 (6fc7f972), v1.18.3 (c1601689) and 1.20.0-dev (aeb2d1b6),
+ * copied in test/bgp/fixtures/crds/ where the tests validate every rendered object against them;
+ * Documentation/operations/upgrade.rst of 1.18 ("The v2alpha1 version of CiliumBGPClusterConfig,
+ * ... was deprecated in favor of the v2 version") and of 1.19 (the same for CiliumLoadBalancerIPPool).
  */
 export const BGP_API_VERSIONS: Readonly<Record<string, BgpApiVersions>> = {
   '1.16': { bgp: 'cilium.io/v2alpha1', lbIpPool: 'cilium.io/v2alpha1' },
@@ -135,7 +140,10 @@ export function bgpResources(plan: LabPlan): ProfileResources {
       apiVersion: versions.lbIpPool,
       kind: 'CiliumLoadBalancerIPPool',
       metadata: { name: BGP_NAMES.lbPool },
-      spec: { blocks: [{ cidr: bgp.lbPoolCidr }] },
+      // "No": the pool's first and last addresses stay reserved ("if set to Yes or undefined means that
+      // the first and last IPs of each CIDR will be allocatable": the CRD's own description, 1.16 to
+      // 1.20), so the first LoadBalancer IP a learner sees is .1, not the network address.
+      spec: { blocks: [{ cidr: bgp.lbPoolCidr }], allowFirstLastIPs: 'No' },
     },
   ];
   const crds = [...new Set(objects.map((o) => `${PLURAL[o.kind] ?? o.kind.toLowerCase()}.cilium.io=${o.apiVersion.split('/')[1]}`))];

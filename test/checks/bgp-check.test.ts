@@ -117,6 +117,8 @@ describe('lab check of a BGP lab (profile bgp)', () => {
     const d = run.detail('datapath/bgp');
     expect(d['bgp-sessions-established-on-nodes']).toBe('k8s-s -> 192.168.10.200 established, k8s-w1 -> 192.168.10.200 established, k8s-w2 -> 192.168.20.200 established');
     expect(d['bgp-pod-cidrs-on-router']).toBe('172.16.0.0/24 via k8s-s; 172.16.1.0/24 via k8s-w1; 172.16.2.0/24 via k8s-w2');
+    // allowFirstLastIPs: No: the pool's network address is not handed out
+    expect(d['bgp-loadbalancer-ip-assigned']).toBe('webpod-bgp 10.20.0.1, webpod-bgp-local 10.20.0.2');
     expect(d['bgp-loadbalancer-ecmp']).toMatch(/^10\.20\.0\.\d+\/32 via k8s-s k8s-w1 k8s-w2$/);
     expect(d['bgp-loadbalancer-local-advertisers']).toMatch(/^10\.20\.0\.\d+\/32 via k8s-w1 k8s-w2 \(backends on k8s-w1, k8s-w2\)$/);
     expect(d['bgp-pod-to-pod-across-subnets']).toMatch(/^netpod on k8s-s reached webpod2 172\.16\.2\.\d+ on k8s-w2$/);

@@ -71,7 +71,9 @@ export class BgpWorld {
     readonly podCidr: boolean;
     readonly serviceSelector: { key: string; values: readonly string[] } | undefined;
     readonly pool: string | undefined;
-  } = { peers: new Map(), podCidr: false, serviceSelector: undefined, pool: undefined };
+    /** The pool's first address is allocatable (allowFirstLastIPs Yes or unset, the CRD's default). */
+    readonly firstIp: boolean;
+  } = { peers: new Map(), podCidr: false, serviceSelector: undefined, pool: undefined, firstIp: true };
 
   constructor(readonly setup: BgpWorldSetup) {}
 
@@ -81,6 +83,7 @@ export class BgpWorld {
     let podCidr = false;
     let serviceSelector: { key: string; values: readonly string[] } | undefined;
     let pool: string | undefined;
+    let firstIp = true;
     for (const o of objects) {
       const spec = o.spec as Json;
       if (o.kind === 'CiliumBGPClusterConfig') {
@@ -101,9 +104,10 @@ export class BgpWorld {
         }
       } else if (o.kind === 'CiliumLoadBalancerIPPool') {
         pool = String((((spec.blocks ?? []) as Json[])[0] ?? {}).cidr ?? '');
+        firstIp = spec.allowFirstLastIPs !== 'No';
       }
     }
-    this.applied = { peers, podCidr, serviceSelector, pool };
+    this.applied = { peers, podCidr, serviceSelector, pool, firstIp };
   }
 
   private peersOf(node: BgpWorldNode): readonly { address: string; peerAsn: number; localAsn: number }[] {
@@ -120,7 +124,7 @@ export class BgpWorld {
     if (!pool) return undefined;
     const meta = service.metadata as Json;
     const spec = service.spec as Json;
-    const ip = toIp(toInt(pool.split('/')[0] as string) + this.nextLbOffset++);
+    const ip = toIp(toInt(pool.split('/')[0] as string) + (this.applied.firstIp ? 0 : 1) + this.nextLbOffset++);
     const labels = (meta.labels ?? {}) as Record<string, string>;
     const selector = this.applied.serviceSelector;
     this.services.set(meta.name as string, { ip, local: spec.externalTrafficPolicy === 'Local', advertised: selector !== undefined && selector.values.includes(labels[selector.key] ?? '') });
