@@ -253,6 +253,14 @@ lab::write_hosts() {
   rm -f -- "$tmp"
 }
 
+# lab::set_hostname: the instance's own name (LAB_NODE_NAME), kept across reboots (cloud-init
+# would put the EC2 name, ip-192-168-10-10, back at the next boot), and every lab host in /etc/hosts.
+lab::set_hostname() {
+  hostnamectl set-hostname "$LAB_NODE_NAME"
+  printf 'preserve_hostname: true\n' >/etc/cloud/cloud.cfg.d/99-cilium-lab-hostname.cfg
+  lab::write_hosts /etc/hosts
+}
+
 # net::default_route_interface: the device of the default IPv4 route with the lowest metric
 # (tune-nic.sh tunes it, node-facts.sh and collect-logs.sh read it: always the same NIC).
 net::default_route_interface() {

@@ -5,13 +5,6 @@
 # The LAB_* values come from the including script's values block.
 set -o errexit -o nounset -o pipefail
 
-node::set_hostname() {
-  hostnamectl set-hostname "$LAB_NODE_NAME"
-  # cloud-init would put the EC2 name (ip-192-168-10-10) back at the next boot.
-  printf 'preserve_hostname: true\n' >/etc/cloud/cloud.cfg.d/99-cilium-lab-hostname.cfg
-  lab::write_hosts /etc/hosts
-}
-
 node::disable_swap() {
   swapoff -a
   sed -i -E '/[[:space:]]swap[[:space:]]/ s/^([^#])/#\1/' /etc/fstab
@@ -203,7 +196,7 @@ node::require_cni_plugins() {
 
 node::prepare() {
   log::info "preparing ${LAB_NODE_NAME} (${LAB_NODE_IP}) for Kubernetes ${LAB_K8S_PACKAGE_VERSION}"
-  node::set_hostname
+  lab::set_hostname
   net::lab_routes
   node::disable_swap
   node::kernel_prerequisites

@@ -110,9 +110,7 @@ router::main() {
   lab::start_log
   lab::install_traps
   lab::deadline_start "$LAB_DEADLINE_SECONDS"
-  hostnamectl set-hostname "$LAB_NODE_NAME"
-  printf 'preserve_hostname: true\n' >/etc/cloud/cloud.cfg.d/99-cilium-lab-hostname.cfg
-  lab::write_hosts /etc/hosts
+  lab::set_hostname
   router::forwarding
   router::second_interface
   apt::update

@@ -26,9 +26,7 @@ testpc::main() {
   lab::start_log
   lab::install_traps
   lab::deadline_start "$LAB_DEADLINE_SECONDS"
-  hostnamectl set-hostname "$LAB_NODE_NAME"
-  printf 'preserve_hostname: true\n' >/etc/cloud/cloud.cfg.d/99-cilium-lab-hostname.cfg
-  lab::write_hosts /etc/hosts
+  lab::set_hostname
   net::lab_routes
   apt::update
   apt::install curl jq dnsutils iperf3 tcpdump netcat-openbsd apache2
