@@ -10,6 +10,8 @@ import { renderFrrConfig } from '../../lib/bgp/frr-config.js';
 import { loadLabConfig, LabConfigError } from '../../lib/config/load.js';
 import { planLab } from '../../lib/config/plan.js';
 import { USER_DATA_LIMIT_BYTES } from '../../lib/infra/node-user-data.js';
+import { CILIUM_MINORS } from '../../lib/config/catalog.js';
+import { composeLabCiliumValues } from '../../lib/lab/cilium.js';
 import { packedUserData, resourcesOfType, synthLab, userDataScript } from '../helpers/synth.js';
 
 const problems = (context: Record<string, unknown>): string[] => {
@@ -62,6 +64,16 @@ describe('profile bgp: refusals at synth', () => {
 
   it('refuses bgp settings on a lab of another profile, naming the profile to add', () => {
     expect(() => loadLabConfig({ context: { 'bgp.routerAsn': 64999 } })).toThrow(/bgp: only profile=bgp reads bgp; add -c profile=bgp/);
+  });
+});
+
+describe('profile bgp: the Helm values', () => {
+  const kubernetesFor = (minor: string) => (CILIUM_MINORS[minor]?.kubernetesMinors.includes('1.30') ? '1.30.14' : '1.32.9');
+  it.each(Object.keys(CILIUM_MINORS))("Cilium %s: the BGP control plane on, the unreachable node's direct route skipped, every key in the chart (composeLabCiliumValues checks it), XDP kept", (minor) => {
+    const version = CILIUM_MINORS[minor]?.chartVersion as string;
+    const values = composeLabCiliumValues(planLab(loadLabConfig({ context: { profile: 'bgp', 'cilium.version': version, 'kubernetes.version': kubernetesFor(minor) } })), { xdp: true });
+    expect(values.values).toMatchObject({ bgpControlPlane: { enabled: true }, directRoutingSkipUnreachable: true, autoDirectNodeRoutes: true, ipv4NativeRoutingCIDR: '172.16.0.0/16', loadBalancer: { acceleration: 'native' } });
+    expect(values.sources).toContain('helm-values/profiles/bgp.yaml (profile bgp)');
   });
 });
 
