@@ -20,9 +20,14 @@ export function profileResources(target: LabTarget): ProfileResources | undefine
   return profileOf(target.plan.config).resources?.(target.plan);
 }
 
-/** The objects as one multi-document YAML file. */
+/**
+ * The objects as one multi-document YAML file, written for YAML 1.1 readers: kubectl reads
+ * manifests with sigs.k8s.io/yaml (go-yaml v2, YAML 1.1), where a bare No, yes or on is a boolean
+ * (goyaml.v2 resolve.go), so every such string is quoted ("No" of allowFirstLastIPs, an enum of
+ * strings, would otherwise reach the API server as false and be refused).
+ */
 export function resourcesYaml(resources: ProfileResources): string {
-  return resources.objects.map((o) => stringifyYaml(o, { lineWidth: 0 })).join('---\n');
+  return resources.objects.map((o) => stringifyYaml(o, { lineWidth: 0, version: '1.1' })).join('---\n');
 }
 
 export function applyManifestsScript(resources: ProfileResources): string {

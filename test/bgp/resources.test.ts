@@ -4,7 +4,7 @@
  * server validates them, for every Cilium chart the lab installs.
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { BGP_API_VERSIONS, bgpResources } from '../../lib/bgp/resources.js';
 import { CILIUM_MINORS } from '../../lib/config/catalog.js';
 import { loadLabConfig } from '../../lib/config/load.js';
@@ -94,6 +94,18 @@ describe('profile bgp: the BGP resources against Cilium\'s CRDs', () => {
     expect(test.spec.bgpInstances[0].peers[0].peerAddress).toBe('192.168.20.200');
     expect(peer.spec.timers).toEqual({ connectRetryTimeSeconds: 5, holdTimeSeconds: 30, keepAliveTimeSeconds: 10 });
     expect(peer.spec.families[0].advertisements.matchLabels).toEqual({ advertise: 'bgp' });
+  });
+
+  it.each(Object.keys(CILIUM_MINORS))('Cilium %s: the YAML text lab up sends, read as kubectl reads it (YAML 1.1: a bare No is false), still fits the CRDs', (minor) => {
+    const text = resourcesYaml(bgpResources(planFor(minor)));
+    const objects = parseAllDocuments(text, { version: '1.1' }).map((d) => d.toJS() as Record<string, unknown>);
+    expect(objects).toHaveLength(5);
+    for (const object of objects) expect([object.kind, validateAgainstCrd(object, crd(minor, String(object.kind)))]).toEqual([object.kind, []]);
+    // the trap itself: the pool's "No" written bare would be read as false and refused
+    const bare = text.replace('allowFirstLastIPs: "No"', 'allowFirstLastIPs: No');
+    expect(bare).not.toBe(text);
+    const pool = parseAllDocuments(bare, { version: '1.1' }).map((d) => d.toJS() as Record<string, unknown>).find((o) => o.kind === 'CiliumLoadBalancerIPPool') as Record<string, unknown>;
+    expect(validateAgainstCrd(pool, crd(minor, 'CiliumLoadBalancerIPPool'))).toEqual(['CiliumLoadBalancerIPPool.spec.allowFirstLastIPs: boolean, the schema takes string']);
   });
 
   it('renders the same YAML from the same config (re-running lab up applies the same objects)', () => {

@@ -726,7 +726,8 @@ export class LabWorld {
     if (node !== LAB_NODES[0]?.name) return { exitCode: 2, stdout: '', stderr: `fake node: ${node} is not the control plane\n` };
     if (!this.bgp) return { exitCode: 4, stdout: '', stderr: 'ciliumbgpclusterconfigs.cilium.io did not appear Established within 180s: is Cilium\'s operator running, with the feature on?\n' };
     const b64 = /^readonly LAB_MANIFEST_B64='([^']*)'$/m.exec(script)?.[1] ?? '';
-    const objects = parseAllDocuments(Buffer.from(b64, 'base64').toString('utf8')).map((d) => d.toJS() as Json);
+    // Read as kubectl reads it: YAML 1.1 (sigs.k8s.io/yaml, go-yaml v2), where a bare No is false.
+    const objects = parseAllDocuments(Buffer.from(b64, 'base64').toString('utf8'), { version: '1.1' }).map((d) => d.toJS() as Json);
     // The definitions' plural names are the kinds' lower case with an s (ciliumbgpclusterconfigs, ...).
     const crdOf = (kind: string): CrdDoc =>
       parseAllDocuments(readFileSync(new URL(`../bgp/fixtures/crds/${this.bgp?.setup.crds}/${kind.toLowerCase()}s.yaml`, import.meta.url), 'utf8'))[0]?.toJS() as CrdDoc;
