@@ -35,6 +35,8 @@ export interface LabInstanceProps {
 export class LabInstance extends Construct {
   readonly instance: ec2.Instance;
   readonly role: iam.Role;
+  /** The attachment of the second network interface, when there is one (the stack orders the Elastic IP before it). */
+  secondInterfaceAttachment: ec2.CfnNetworkInterfaceAttachment | undefined;
 
   constructor(scope: Construct, id: string, props: LabInstanceProps) {
     super(scope, id);
@@ -107,7 +109,7 @@ export class LabInstance extends Construct {
       description: `cilium-lab ${props.nodeName}: second interface (${second.privateIp})`,
       tags: [{ key: 'Name', value: `${props.nodeName}-second` }],
     });
-    new ec2.CfnNetworkInterfaceAttachment(this, 'SecondInterfaceAttachment', {
+    this.secondInterfaceAttachment = new ec2.CfnNetworkInterfaceAttachment(this, 'SecondInterfaceAttachment', {
       instanceId: this.instance.instanceId,
       networkInterfaceId: eni.ref,
       deviceIndex: '1',

@@ -98,8 +98,12 @@ export class LabStack extends Stack {
         joinSecret.grantJoin(instance.role);
       } else if (node.role === 'router') {
         // Two interfaces: its public address is an Elastic IP (lib/infra/lab-instance.ts attachSecondInterface).
+        // Associated by instance while it has one interface: "The instance must have exactly one attached
+        // network interface ... If the instance has more than one network interface, you must specify a
+        // network interface ID" (AWS::EC2::EIPAssociation, InstanceId), so the second ENI attaches after it.
         const eip = new ec2.CfnEIP(this, 'RouterEip', { domain: 'vpc' });
-        new ec2.CfnEIPAssociation(this, 'RouterEipAssociation', { allocationId: eip.attrAllocationId, instanceId: instance.instance.instanceId });
+        const association = new ec2.CfnEIPAssociation(this, 'RouterEipAssociation', { allocationId: eip.attrAllocationId, instanceId: instance.instance.instanceId });
+        instance.secondInterfaceAttachment?.addDependency(association);
       }
       readiness.waitFor(instance.cfnInstance);
       instance.cfnInstance.addResourceDependency(artifacts.emptiedOnDelete);

@@ -138,8 +138,11 @@ describe('profile bgp: the template', () => {
     const router = resourcesOfType(json, 'AWS::EC2::Instance').find(([, i]) => i.Properties.PrivateIpAddress === '192.168.10.200');
     expect(attachment.Properties).toEqual({ DeleteOnTermination: true, DeviceIndex: '1', InstanceId: { Ref: router?.[0] }, NetworkInterfaceId: { Ref: eniId } });
     expect(router?.[1].Properties.SourceDestCheck).toBe(false);
-    const associations = resourcesOfType(json, 'AWS::EC2::EIPAssociation').map(([, a]) => a.Properties.InstanceId.Ref);
-    expect(associations).toContain(router?.[0]);
+    const association = resourcesOfType(json, 'AWS::EC2::EIPAssociation').find(([, a]) => a.Properties.InstanceId.Ref === router?.[0]);
+    expect(association).toBeDefined();
+    // the Elastic IP is associated by instance while the router has one interface; the second attaches after it
+    const [[, attachmentResource]] = resourcesOfType(json, 'AWS::EC2::NetworkInterfaceAttachment') as [[string, any]];
+    expect(attachmentResource.DependsOn).toEqual([association?.[0]]);
     expect(resourcesOfType(json, 'AWS::EC2::Instance')).toHaveLength(5);
   });
 
