@@ -16,8 +16,15 @@
 import { advertisedRanges } from '../config/bgp-rules.js';
 import type { LabPlan } from '../config/plan.js';
 
-/** How many equal paths FRR installs per prefix (ECMP over the nodes). */
-export const FRR_MAXIMUM_PATHS = 8;
+/**
+ * How many equal paths FRR installs per prefix: every node that advertises a LoadBalancer IP (ECMP
+ * over all of them; the study's 8 at the least). Debian 12's frr 8.4.4 is built with
+ * --enable-multipath=256 (`/usr/lib/frr/zebra --version`), FRR's own debian/rules defaults to
+ * MULTIPATH=256, above the lab's 51 nodes at most; Ubuntu's build flags were not checked here.
+ */
+export function frrMaximumPaths(kubeNodes: number): number {
+  return Math.max(8, kubeNodes);
+}
 
 export function renderFrrConfig(plan: LabPlan): string {
   const { config, router } = plan;
@@ -53,7 +60,7 @@ export function renderFrrConfig(plan: LabPlan): string {
     ' address-family ipv4 unicast',
     '  neighbor CILIUM route-map FROM-CILIUM in',
     '  neighbor CILIUM route-map TO-CILIUM out',
-    `  maximum-paths ${FRR_MAXIMUM_PATHS}`,
+    `  maximum-paths ${frrMaximumPaths(kubeNodes.length)}`,
     ' exit-address-family',
     'exit',
     '!',

@@ -103,7 +103,7 @@ export class LabStack extends Stack {
         // network interface ID" (AWS::EC2::EIPAssociation, InstanceId), so the second ENI attaches after it.
         const eip = new ec2.CfnEIP(this, 'RouterEip', { domain: 'vpc' });
         const association = new ec2.CfnEIPAssociation(this, 'RouterEipAssociation', { allocationId: eip.attrAllocationId, instanceId: instance.instance.instanceId });
-        instance.secondInterfaceAttachment?.addDependency(association);
+        instance.secondInterfaceAttachment?.addResourceDependency(association);
       }
       readiness.waitFor(instance.cfnInstance);
       instance.cfnInstance.addResourceDependency(artifacts.emptiedOnDelete);

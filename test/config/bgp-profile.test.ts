@@ -118,6 +118,9 @@ describe('profile bgp: the plan', () => {
     expect(conf).toContain('router bgp 65000\n bgp router-id 192.168.10.200\n');
     expect(conf).toContain('ip prefix-list LAB-ADVERTISED seq 5 permit 172.16.0.0/16 le 32\nip prefix-list LAB-ADVERTISED seq 10 permit 10.20.0.0/24 le 32\n');
     expect(conf).toContain(' timers bgp 3 9\n');
+    expect(conf).toContain('  maximum-paths 8\n');
+    // a LoadBalancer IP of a large lab has a path from every node: FRR installs them all
+    expect(renderFrrConfig(planLab(loadLabConfig({ context: { profile: 'bgp', 'workers.count': 20, 'network.nodeSubnetCidr': '192.168.10.0/24' } })))).toContain('  maximum-paths 21\n');
   });
 });
 
