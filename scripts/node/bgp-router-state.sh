@@ -15,10 +15,22 @@ set -o errexit -o nounset -o pipefail
 # lab:values begin (none: the script reads the router's own state)
 # lab:values end
 
-# router_state::compact TAG: prints TAG and stdin's JSON on one line (python3's json: the router has no jq).
+# router_state::compact TAG: prints TAG and stdin's JSON on one line, cut to what the checks read
+# (python3's json: the router has no jq).
 router_state::compact() {
   python3 -c 'import json, sys
-print(sys.argv[1], json.dumps(json.load(sys.stdin), separators=(",", ":"), sort_keys=True))' "$1"
+tag, doc = sys.argv[1], json.load(sys.stdin)
+def keep(d, keys):
+    return {k: d[k] for k in keys if isinstance(d, dict) and k in d}
+if tag.endswith("_SUMMARY"):
+    family = doc.get("ipv4Unicast", doc)
+    doc = {"ipv4Unicast": {"peers": {a: keep(p, ("remoteAs", "state", "pfxRcd")) for a, p in family.get("peers", {}).items()}}}
+elif tag.endswith("_TABLE"):
+    doc = {"routes": {prefix: [dict(keep(p, ("valid", "bestpath", "multipath")), nexthops=[keep(h, ("ip",)) for h in p.get("nexthops", [])]) for p in paths]
+                      for prefix, paths in doc.get("routes", {}).items()}}
+else:
+    doc = [dict(keep(r, ("dst", "gateway")), **({"nexthops": [keep(h, ("gateway",)) for h in r["nexthops"]]} if "nexthops" in r else {})) for r in doc]
+print(tag, json.dumps(doc, separators=(",", ":"), sort_keys=True))' "$1"
 }
 
 router_state::main() {

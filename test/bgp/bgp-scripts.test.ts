@@ -17,7 +17,10 @@ import { loadLabConfig } from '../../lib/config/load.js';
 import { planLab } from '../../lib/config/plan.js';
 import { NODE_SCRIPTS_DIR } from '../../lib/infra/node-user-data.js';
 import { applyManifestsScript } from '../../lib/lab/manifests.js';
-import { taggedLines } from '../../lib/lab/remote.js';
+import { renderLabScript, taggedLines } from '../../lib/lab/remote.js';
+import { parseRouterState } from '../../lib/checks/bgp-state.js';
+import { advertisedRanges } from '../../lib/config/bgp-rules.js';
+import { BgpWorld, bgpWorldSetup } from '../checks/bgp-world.js';
 
 const KUBECTL = fileURLToPath(new URL('./fixtures/kubectl-crds.sh', import.meta.url));
 const plan = planLab(loadLabConfig({ context: { profile: 'bgp' } }));
@@ -205,5 +208,36 @@ describe('apply-manifests.sh, as `lab up` sends it', () => {
     expect(ran.status).toBe(4);
     expect(ran.stderr).toMatch(/ciliumbgpclusterconfigs\.cilium\.io did not appear Established within 180s: is Cilium's operator running, with the feature on/);
     expect(ran.seconds).toBe(180);
+  });
+});
+
+describe('bgp-router-state.sh, on the largest lab', () => {
+  it("fits SSM's 24,000 characters of stdout with 51 nodes and two LoadBalancer IPs, cut to what the checks read", () => {
+    // the documents FRR and ip print for a lab of 50 workers (the lab's maximum), from the lab world
+    const big = planLab(loadLabConfig({ context: { profile: 'bgp', 'workers.count': 50 } }));
+    const world = new BgpWorld(bgpWorldSetup(big, advertisedRanges(big.config)));
+    world.establishAfterReads = 0;
+    world.applyResources(bgpResources(big).objects as unknown as Record<string, unknown>[]);
+    world.localBackends = (node) => node === 'k8s-w1' || node === 'k8s-w50';
+    const service = (name: string, local: boolean) => ({ metadata: { name, labels: { advertise: 'bgp' } }, spec: { externalTrafficPolicy: local ? 'Local' : 'Cluster' } });
+    const [clusterIp, localIp] = [world.assign(service('webpod-bgp', false)), world.assign(service('webpod-bgp-local', true))];
+    const docs = world.routerDocs();
+    // FRR's full documents carry many more fields per peer and path (the recorded real ones: ~1.6 KB a node)
+    const dir = mkdtempSync(join(work, 'router-state-'));
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify(docs.summary, null, 2));
+    writeFileSync(join(dir, 'table.json'), JSON.stringify(docs.table, null, 2));
+    writeFileSync(join(dir, 'kernel.json'), JSON.stringify(docs.kernel));
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin', 'vtysh'), `#!/usr/bin/env bash\ncase "$2" in\n  'show bgp summary json') cat '${dir}/summary.json' ;;\n  'show ip bgp json') cat '${dir}/table.json' ;;\n  *) exit 1 ;;\nesac\n`, { mode: 0o755 });
+    writeFileSync(join(dir, 'bin', 'ip'), `#!/usr/bin/env bash\ncat '${dir}/kernel.json'\n`, { mode: 0o755 });
+    const ran = spawnSync('bash', ['-c', renderLabScript('bgp-router-state.sh'), 'cilium-lab-remote'], { encoding: 'utf8', env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` } });
+    expect({ status: ran.status, stderr: ran.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(ran.stdout.length).toBeLessThan(24_000);
+    const state = parseRouterState(ran.stdout);
+    expect(state.missing).toEqual([]);
+    expect(state.peers.filter((p) => p.state === 'Established')).toHaveLength(51);
+    expect(state.prefixes.find((p) => p.prefix === `${clusterIp}/32`)?.usedNextHops).toHaveLength(51);
+    expect(state.prefixes.find((p) => p.prefix === `${localIp}/32`)?.usedNextHops).toHaveLength(2);
+    expect(state.kernel.get(clusterIp as string)).toHaveLength(51);
   });
 });

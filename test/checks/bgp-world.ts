@@ -200,9 +200,18 @@ export class BgpWorld {
     return this.noMultipath ? hops.slice(0, 1) : hops;
   }
 
-  /** bgp-router-state.sh's three lines, in the shapes FRR 8.4 and iproute2 print. */
+  /** bgp-router-state.sh's three lines: the documents below, cut as the script cuts them (the same shapes). */
   routerState(): { exitCode: number; stdout: string; stderr?: string } {
     if (this.routerDown) return { exitCode: 3, stdout: '', stderr: 'bgp-router-state: bgpd does not answer: bgpd is not running\n' };
+    const { summary, table, kernel } = this.routerDocs();
+    return {
+      exitCode: 0,
+      stdout: [`CILIUM_LAB_BGP_SUMMARY ${JSON.stringify(summary)}`, `CILIUM_LAB_BGP_TABLE ${JSON.stringify(table)}`, `CILIUM_LAB_BGP_KERNEL ${JSON.stringify(kernel)}`, ''].join('\n'),
+    };
+  }
+
+  /** What the router's `vtysh -c 'show bgp summary json'`, `vtysh -c 'show ip bgp json'` and `ip -json route show proto bgp` print, in FRR 8.4's and iproute2's shapes. */
+  routerDocs(): { summary: Json; table: Json; kernel: Json[] } {
     const peers: Json = {};
     for (const node of this.setup.nodes) {
       const up = this.established(node);
@@ -244,10 +253,7 @@ export class BgpWorld {
       );
     }
     const table = { vrfId: 0, vrfName: 'default', routerId: this.setup.routerAddresses.nodes, defaultLocPrf: 100, localAS: this.setup.routerAsn, routes };
-    return {
-      exitCode: 0,
-      stdout: [`CILIUM_LAB_BGP_SUMMARY ${JSON.stringify(summary)}`, `CILIUM_LAB_BGP_TABLE ${JSON.stringify(table)}`, `CILIUM_LAB_BGP_KERNEL ${JSON.stringify(kernel)}`, ''].join('\n'),
-    };
+    return { summary, table, kernel };
   }
 
   /** A pod packet from a node to a pod on another: across the subnets it needs the nodes' routes and both pod CIDRs at the router. */
