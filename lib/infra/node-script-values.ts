@@ -45,6 +45,8 @@ export function nodeScriptValues(plan: LabPlan, node: LabNode, refs: CloudRefs):
       ...common,
       LAB_SECOND_ADDRESS: `${second.privateIp}/${subnet.split('/')[1]}`,
       LAB_FRR_CONF_B64: Buffer.from(renderFrrConfig(plan), 'utf8').toString('base64'),
+      // Every Kubernetes node is a neighbour: the boot checks bgpd runs with all of them.
+      LAB_BGP_PEERS: String(1 + plan.workers.length),
     };
   }
   // The instance's own routes (profile bgp: what lies behind the router, via its address in this subnet).

@@ -4,7 +4,7 @@
 # peering with every Kubernetes node's Cilium BGP control plane (the study's router at
 # 192.168.10.200 and 192.168.20.200, AS 65000). The FRR configuration is rendered by the lab
 # (lib/bgp/frr-config.ts) and checked with FRR's own parser before bgpd starts. Signals
-# CloudFormation when bgpd answers.
+# CloudFormation when bgpd runs it: its router-id, a neighbour for every Kubernetes node.
 # shellcheck source-path=SCRIPTDIR
 set -o errexit -o nounset -o pipefail
 
@@ -16,6 +16,7 @@ LAB_DEADLINE_SECONDS="1500"
 LAB_HOSTS="192.168.10.10 k8s-s,192.168.10.101 k8s-w1,192.168.20.101 k8s-w2,192.168.10.200 router,192.168.20.100 testpc"
 LAB_SECOND_ADDRESS="192.168.20.200/24"
 LAB_FRR_CONF_B64="ZnJyIGRlZmF1bHRzIHRyYWRpdGlvbmFsCg=="
+LAB_BGP_PEERS="3"
 # lab:values end
 
 # lab:include lib.sh
@@ -101,9 +102,31 @@ router::check_frr_config() {
   fi
 }
 
-# router::bgpd_answers: bgpd runs and answers vtysh with its summary (JSON).
-router::bgpd_answers() {
-  vtysh -c 'show bgp summary json' >/dev/null 2>&1 || return 1
+ROUTER_BGP_SUMMARY=""
+
+# router::bgpd_configured: bgpd answers vtysh with the lab's router-id, i.e. FRR has loaded the
+# configuration (frrinit applies frr.conf with `vtysh -b` after the daemons start, and a line it
+# refuses there does not fail frr.service); the summary is kept in ROUTER_BGP_SUMMARY.
+router::bgpd_configured() {
+  ROUTER_BGP_SUMMARY=$(vtysh -c 'show bgp summary json' 2>/dev/null) || return 1
+  [[ "$(router::summary_field routerId)" == "$LAB_NODE_IP" ]] || return 1
+}
+
+# router::summary_field NAME: a field of ROUTER_BGP_SUMMARY's ipv4Unicast part (empty when absent).
+router::summary_field() {
+  python3 -c 'import json, sys
+doc = json.loads(sys.argv[1] or "{}")
+print(doc.get("ipv4Unicast", doc).get(sys.argv[2], ""))' "$ROUTER_BGP_SUMMARY" "$1"
+}
+
+# router::check_bgpd: bgpd runs the lab's configuration: its router-id, and a neighbour for every
+# Kubernetes node (LAB_BGP_PEERS); vtysh --dryrun cannot catch a line that parses but fails to apply.
+router::check_bgpd() {
+  retry::until_deadline "bgpd runs with router-id ${LAB_NODE_IP}" 10 router::bgpd_configured || return 1
+  local peers
+  peers=$(router::summary_field peerCount)
+  [[ "$peers" == "$LAB_BGP_PEERS" ]] ||
+    log::error_exit 14 "bgpd has ${peers:-no} neighbours, not the ${LAB_BGP_PEERS} Kubernetes nodes of frr.conf: FRR did not apply all of it (journalctl -u frr)"
 }
 
 router::main() {
@@ -118,7 +141,7 @@ router::main() {
   router::write_frr_config
   router::check_frr_config
   systemctl restart frr
-  retry::until_deadline "bgpd answers vtysh" 10 router::bgpd_answers
+  router::check_bgpd
   lab::signal SUCCESS "router ready at ${LAB_NODE_IP} and ${LAB_SECOND_ADDRESS%/*}, FRR $(vtysh -c 'show version' 2>/dev/null | awk 'NR == 1 { print $2 }')"
 }
 

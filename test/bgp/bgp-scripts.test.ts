@@ -141,6 +141,26 @@ describe("router.sh: the router's boot", () => {
     expect(readFileSync(join(dir, 'daemons'), 'utf8')).toBe('bgpd=yes\nospfd=no\nzebra=yes\n');
   });
 
+  it('signals ready only once bgpd runs the lab configuration (its router-id, a neighbour per node), and names a half-applied one', () => {
+    const dir = mkdtempSync(join(work, 'bgpd-'));
+    mkdirSync(join(dir, 'bin'));
+    // vtysh answering as FRR 8.4 does (no router-id until frrinit has applied frr.conf); reads counted in a file
+    const summary = (routerId: string, peers: number) => JSON.stringify({ ipv4Unicast: { routerId, as: 65000, peerCount: peers, peers: {} } });
+    writeFileSync(join(dir, 'answers'), [summary('', 0), summary('192.168.10.200', 3)].join('\n'));
+    writeFileSync(join(dir, 'bin', 'vtysh'), `#!/usr/bin/env bash\nn=$(( $(cat '${dir}/reads' 2>/dev/null || echo 0) + 1 )); echo $n > '${dir}/reads'\nsed -n "$(( n < 2 ? n : 2 ))p" '${dir}/answers'\n`, { mode: 0o755 });
+    const clock = join(dir, 'clock');
+    writeFileSync(clock, '1000\n');
+    const env = { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`, LAB_FAKE_CLOCK_FILE: clock };
+    expect(bash('router.sh', 'lab::deadline_start 60; router::check_bgpd; echo "status $?"', env).stdout).toBe('status 0\n');
+    expect(Number(readFileSync(clock, 'utf8'))).toBe(1002); // it waited for the configuration once
+    // frr.conf with three neighbours, bgpd running with two
+    writeFileSync(join(dir, 'answers'), summary('192.168.10.200', 2));
+    writeFileSync(join(dir, 'reads'), '0');
+    const half = bash('router.sh', 'lab::deadline_start 60; router::check_bgpd', env);
+    expect(half.status).toBe(14);
+    expect(half.stderr).toMatch(/bgpd has 2 neighbours, not the 3 Kubernetes nodes of frr\.conf: FRR did not apply all of it/);
+  });
+
   itIf(vtyshSkip)("stops the boot with FRR's own words when the configuration has a line FRR refuses", () => {
     const dir = join(work, 'etc-frr-check');
     mkdirSync(dir, { recursive: true });
