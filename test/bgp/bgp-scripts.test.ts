@@ -205,11 +205,11 @@ describe('apply-manifests.sh, as `lab up` sends it', () => {
     expect({ status: ran.status, stderr: ran.status === 0 ? '' : ran.stderr }).toEqual({ status: 0, stderr: '' });
     expect(taggedLines(ran.stdout, 'CILIUM_LAB_CRD')).toEqual(Object.keys(all('')).map((name) => `${name} v2,v2alpha1`));
     expect(taggedLines(ran.stdout, 'CILIUM_LAB_APPLIED')).toEqual([
-      'ciliumbgpclusterconfigs.cilium.io/cilium-lab-nodes-subnet serverside-applied',
-      'ciliumbgpclusterconfigs.cilium.io/cilium-lab-test-subnet serverside-applied',
-      'ciliumbgppeerconfigs.cilium.io/cilium-lab-router serverside-applied',
-      'ciliumbgpadvertisements.cilium.io/cilium-lab-bgp serverside-applied',
-      'ciliumloadbalancerippools.cilium.io/cilium-lab-bgp serverside-applied',
+      'ciliumbgpclusterconfig.cilium.io/cilium-lab-nodes-subnet serverside-applied',
+      'ciliumbgpclusterconfig.cilium.io/cilium-lab-test-subnet serverside-applied',
+      'ciliumbgppeerconfig.cilium.io/cilium-lab-router serverside-applied',
+      'ciliumbgpadvertisement.cilium.io/cilium-lab-bgp serverside-applied',
+      'ciliumloadbalancerippool.cilium.io/cilium-lab-bgp serverside-applied',
     ]);
     expect(ran.seconds).toBeGreaterThan(0); // it waited (the stand-in's first reads were not Established)
     expect(ran.applied()).toContain('peerAddress: 192.168.20.200');

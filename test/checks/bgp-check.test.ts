@@ -81,11 +81,11 @@ describe('lab check of a BGP lab (profile bgp)', () => {
     const deps = { services: { remote: lab.world().remote } as never, info: () => undefined, timeouts: DEFAULT_TIMEOUTS };
     const applied = await applyProfileResources(deps, target, bgpResources(plan));
     expect(applied.applied.map((a) => a.object)).toEqual([
-      'ciliumbgpclusterconfigs.cilium.io/cilium-lab-nodes-subnet',
-      'ciliumbgpclusterconfigs.cilium.io/cilium-lab-test-subnet',
-      'ciliumbgppeerconfigs.cilium.io/cilium-lab-router',
-      'ciliumbgpadvertisements.cilium.io/cilium-lab-bgp',
-      'ciliumloadbalancerippools.cilium.io/cilium-lab-bgp',
+      'ciliumbgpclusterconfig.cilium.io/cilium-lab-nodes-subnet',
+      'ciliumbgpclusterconfig.cilium.io/cilium-lab-test-subnet',
+      'ciliumbgppeerconfig.cilium.io/cilium-lab-router',
+      'ciliumbgpadvertisement.cilium.io/cilium-lab-bgp',
+      'ciliumloadbalancerippool.cilium.io/cilium-lab-bgp',
     ]);
     const after = await runCheck();
     expect(after.result_of('datapath/bgp').status).toBe('passed');

@@ -745,7 +745,7 @@ export class LabWorld {
       if (errors.length > 0) return { exitCode: 1, stdout: `${lines.join('\n')}\n`, stderr: `Error from server (BadRequest): ${String(o.kind)} ${String((o.metadata as Json).name)}: ${errors.join('; ')}\n` };
     }
     this.bgp.applyResources(objects);
-    for (const o of objects) lines.push(`CILIUM_LAB_APPLIED ${String(o.kind).toLowerCase()}s.cilium.io/${String((o.metadata as Json).name)} serverside-applied`);
+    for (const o of objects) lines.push(`CILIUM_LAB_APPLIED ${String(o.kind).toLowerCase()}.cilium.io/${String((o.metadata as Json).name)} serverside-applied`);
     return { exitCode: 0, stdout: `${lines.join('\n')}\n` };
   }
 
