@@ -143,7 +143,10 @@ export function bgpResources(plan: LabPlan): ProfileResources {
       // "No": the pool's first and last addresses stay reserved ("if set to Yes or undefined means that
       // the first and last IPs of each CIDR will be allocatable": the CRD's own description, 1.16 to
       // 1.20), so the first LoadBalancer IP a learner sees is .1, not the network address.
-      spec: { blocks: [{ cidr: bgp.lbPoolCidr }], allowFirstLastIPs: 'No' },
+      // Only Services labelled advertise=bgp take an address from it: any other LoadBalancer Service
+      // would get one the router never learns ("The pool will allocate to any service if no service
+      // selector is specified", Documentation/network/lb-ipam.rst).
+      spec: { blocks: [{ cidr: bgp.lbPoolCidr }], allowFirstLastIPs: 'No', serviceSelector: { matchLabels: { [ADVERTISE_LABEL.key]: ADVERTISE_LABEL.value } } },
     },
   ];
   const crds = [...new Set(objects.map((o) => `${PLURAL[o.kind] ?? o.kind.toLowerCase()}.cilium.io=${o.apiVersion.split('/')[1]}`))];

@@ -226,6 +226,7 @@ export const PROFILES = {
         { path: 'bgp.testSubnetWorkerFirstIp', why: "a worker's address is fixed when it is created" },
         { path: 'bgp.lbPoolCidr', why: "testpc's route to the LoadBalancer IPs and the router's import filter are written at boot" },
         { path: 'bgp.advertisedRanges', why: "the nodes' routes via the router and the router's import filter are written at boot" },
+        { path: 'kubernetes.podCidr', why: "the nodes' routes via the router and the router's import filter (the advertised ranges' default) are written at boot" },
       ],
     },
     checkFacts: (config) => ({

@@ -215,7 +215,7 @@ export const LabConfigFieldsSchema = z
           })
           .prefault({}),
         /** How many workers (the last ones) sit in network.testSubnetCidr, behind the router. @default 1 */
-        testSubnetWorkers: int(1, 49, 'at least one worker sits behind the router, and at least one stays in the node subnet').default(1),
+        testSubnetWorkers: int(1, 50, 'at least one worker sits behind the router (the control plane always stays in the node subnet)').default(1),
         /** The first of them gets this address, the next ones the following addresses. @default "192.168.20.101" */
         testSubnetWorkerFirstIp: ipv4().default('192.168.20.101'),
         /** LoadBalancer IPs (Cilium LB IPAM pool) for Services labelled advertise=bgp. @default "10.20.0.0/24" */

@@ -30,11 +30,15 @@ ROUTER_SECOND_INTERFACE=""
 # router::forwarding: forwards between its interfaces, and spreads ECMP by layer 4 (policy 1:
 # source and destination address and port, Linux Documentation/networking/ip-sysctl.rst
 # fib_multipath_hash_policy), so testpc's connections to one LoadBalancer IP reach several nodes
-# instead of the one its address pair hashes to.
+# instead of the one its address pair hashes to. No ICMP redirects: a packet from testpc to the
+# node behind the router leaves by the interface it came in on, and a redirect would teach testpc
+# to bypass the router the lab is about.
 router::forwarding() {
   cat >"${ROUTER_SYSCTL_DIR}/90-cilium-lab-router.conf" <<'SYSCTL'
 net.ipv4.ip_forward = 1
 net.ipv4.fib_multipath_hash_policy = 1
+net.ipv4.conf.all.send_redirects = 0
+net.ipv4.conf.default.send_redirects = 0
 SYSCTL
   sysctl -p "${ROUTER_SYSCTL_DIR}/90-cilium-lab-router.conf" >/dev/null
   [[ "$(sysctl -n net.ipv4.ip_forward)" == "1" ]] || log::error_exit 10 "net.ipv4.ip_forward is not 1 after sysctl"

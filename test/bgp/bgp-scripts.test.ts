@@ -122,12 +122,12 @@ describe("router.sh: the router's boot", () => {
     expect(two.stdout).toMatch(/^status 1 wait for the second network interface: more than one interface besides ens5: ens6 ens7 \(attempt 1; not retried\)$/m);
   });
 
-  itIf(netnsSkip)('forwards between its interfaces and hashes ECMP on layer 4', () => {
+  itIf(netnsSkip)('forwards between its interfaces, hashes ECMP on layer 4 and sends no ICMP redirects', () => {
     freshNamespace();
     const dir = join(work, 'sysctl');
     mkdirSync(dir, { recursive: true });
-    const result = bash('router.sh', `ROUTER_SYSCTL_DIR='${dir}'; router::forwarding; echo "status $?"; sysctl -n net.ipv4.ip_forward net.ipv4.fib_multipath_hash_policy`, {}, true);
-    expect(result.stdout).toBe('status 0\n1\n1\n');
+    const result = bash('router.sh', `ROUTER_SYSCTL_DIR='${dir}'; router::forwarding; echo "status $?"; sysctl -n net.ipv4.ip_forward net.ipv4.fib_multipath_hash_policy net.ipv4.conf.all.send_redirects`, {}, true);
+    expect(result.stdout).toBe('status 0\n1\n1\n0\n');
   });
 
   it("writes the lab's FRR configuration and switches bgpd on in FRR's daemons file", () => {

@@ -94,6 +94,9 @@ describe('profile bgp: the BGP resources against Cilium\'s CRDs', () => {
     expect(test.spec.bgpInstances[0].peers[0].peerAddress).toBe('192.168.20.200');
     expect(peer.spec.timers).toEqual({ connectRetryTimeSeconds: 5, holdTimeSeconds: 30, keepAliveTimeSeconds: 10 });
     expect(peer.spec.families[0].advertisements.matchLabels).toEqual({ advertise: 'bgp' });
+    // the pool serves only the Services the advertisement announces
+    const pool = bgpResources(plan).objects.find((o) => o.kind === 'CiliumLoadBalancerIPPool') as any;
+    expect(pool.spec).toEqual({ blocks: [{ cidr: '10.20.0.0/24' }], allowFirstLastIPs: 'No', serviceSelector: { matchLabels: { advertise: 'bgp' } } });
   });
 
   it.each(Object.keys(CILIUM_MINORS))('Cilium %s: the YAML text lab up sends, read as kubectl reads it (YAML 1.1: a bare No is false), still fits the CRDs', (minor) => {

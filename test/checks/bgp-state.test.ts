@@ -69,5 +69,7 @@ describe("the agents' `cilium-dbg bgp peers -o json` (api/v1 BgpPeer)", () => {
     expect(parseAgentPeers('BGP Control Plane is disabled\n')).toBeUndefined();
     expect(parseAgentPeers('{"peers":[]}')).toBeUndefined();
     expect(parseAgentPeers('[]')).toEqual([]);
+    expect(parseAgentPeers('null\n')).toEqual([]);
+    expect(parseAgentPeers('')).toBeUndefined();
   });
 });

@@ -73,7 +73,9 @@ export class BgpWorld {
     readonly pool: string | undefined;
     /** The pool's first address is allocatable (allowFirstLastIPs Yes or unset, the CRD's default). */
     readonly firstIp: boolean;
-  } = { peers: new Map(), podCidr: false, serviceSelector: undefined, pool: undefined, firstIp: true };
+    /** The pool's serviceSelector.matchLabels (none: every LoadBalancer Service). */
+    readonly poolLabels: Readonly<Record<string, string>>;
+  } = { peers: new Map(), podCidr: false, serviceSelector: undefined, pool: undefined, firstIp: true, poolLabels: {} };
 
   constructor(readonly setup: BgpWorldSetup) {}
 
@@ -84,6 +86,7 @@ export class BgpWorld {
     let serviceSelector: { key: string; values: readonly string[] } | undefined;
     let pool: string | undefined;
     let firstIp = true;
+    let poolLabels: Record<string, string> = {};
     for (const o of objects) {
       const spec = o.spec as Json;
       if (o.kind === 'CiliumBGPClusterConfig') {
@@ -105,9 +108,10 @@ export class BgpWorld {
       } else if (o.kind === 'CiliumLoadBalancerIPPool') {
         pool = String((((spec.blocks ?? []) as Json[])[0] ?? {}).cidr ?? '');
         firstIp = spec.allowFirstLastIPs !== 'No';
+        poolLabels = (((spec.serviceSelector as Json | undefined)?.matchLabels ?? {}) as Record<string, string>);
       }
     }
-    this.applied = { peers, podCidr, serviceSelector, pool, firstIp };
+    this.applied = { peers, podCidr, serviceSelector, pool, firstIp, poolLabels };
   }
 
   private peersOf(node: BgpWorldNode): readonly { address: string; peerAsn: number; localAsn: number }[] {
@@ -124,6 +128,8 @@ export class BgpWorld {
     if (!pool) return undefined;
     const meta = service.metadata as Json;
     const spec = service.spec as Json;
+    const serviceLabels = (meta.labels ?? {}) as Record<string, string>;
+    if (!Object.entries(this.applied.poolLabels).every(([k, v]) => serviceLabels[k] === v)) return undefined;
     const ip = toIp(toInt(pool.split('/')[0] as string) + (this.applied.firstIp ? 0 : 1) + this.nextLbOffset++);
     const labels = (meta.labels ?? {}) as Record<string, string>;
     const selector = this.applied.serviceSelector;

@@ -52,6 +52,8 @@ export function parseAgentPeers(stdout: string): AgentPeer[] | undefined {
   } catch {
     return undefined;
   }
+  // A node without a BGP instance yet prints null: no peers.
+  if (doc === null && stdout.trim() !== '') return [];
   if (!Array.isArray(doc)) return undefined;
   return doc
     .filter((p): p is Record<string, unknown> => typeof p === 'object' && p !== null)
