@@ -25,6 +25,8 @@ export interface LabNode {
   readonly ipField: string;
   /** Routes of its own, set at boot (none: the subnet's default route only). */
   readonly routes: readonly LabRoute[];
+  /** Its own Ubuntu release, where it differs from the lab's ubuntu.release (the router's: the FRR the tests run). */
+  readonly ubuntuRelease?: string;
   /** A second network interface in the other subnet (the router's). */
   readonly secondInterface?: { readonly subnet: 'nodes' | 'test'; readonly privateIp: string; readonly ipField: string };
 }

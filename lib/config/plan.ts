@@ -58,6 +58,7 @@ export function planInstances(config: LabConfig): { controlPlane: LabNode; worke
         subnet: 'nodes',
         ipField: topology.router.fields.nodeSubnetIp,
         routes: [],
+        ubuntuRelease: topology.router.ubuntuRelease,
         secondInterface: { subnet: 'test', privateIp: topology.router.testSubnetIp, ipField: topology.router.fields.testSubnetIp },
       }
     : undefined;

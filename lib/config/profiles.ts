@@ -88,6 +88,8 @@ export interface LabTopology {
     readonly nodeSubnetIp: string;
     readonly testSubnetIp: string;
     readonly instanceType: string;
+    /** Its Ubuntu release, whatever the Kubernetes nodes run. */
+    readonly ubuntuRelease: string;
     /** The config fields of its two addresses (named in refusals). */
     readonly fields: { readonly nodeSubnetIp: string; readonly testSubnetIp: string; readonly instanceType: string };
   };
@@ -205,6 +207,9 @@ export const PROFILES = {
           nodeSubnetIp: config.bgp.router.nodeSubnetIp,
           testSubnetIp: config.bgp.router.testSubnetIp,
           instanceType: config.bgp.router.instanceType,
+          // Ubuntu 24.04's FRR (8.4.4, the version of Debian 12 that test/bgp/frr-real.test.ts runs
+          // the rendered configuration in), not 22.04's 8.1, whatever release the nodes run.
+          ubuntuRelease: '24.04',
           fields: { nodeSubnetIp: 'bgp.router.nodeSubnetIp', testSubnetIp: 'bgp.router.testSubnetIp', instanceType: 'bgp.router.instanceType' },
         },
         testSubnetWorkers: { count: config.bgp.testSubnetWorkers, firstIp: config.bgp.testSubnetWorkerFirstIp, field: 'bgp.testSubnetWorkerFirstIp' },

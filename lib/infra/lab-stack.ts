@@ -12,6 +12,7 @@ import { LabArtifacts } from './lab-artifacts.js';
 import { JoinSecret } from './join-secret.js';
 import { LabExpiry } from './lab-expiry.js';
 import { ttlSeconds } from '../config/expiry.js';
+import { ubuntuAmiParameter } from '../config/catalog.js';
 import { profileOf } from '../config/profiles.js';
 import { LabInstance } from './lab-instance.js';
 import { ciliumOperatorEniPolicy } from './cilium-operator-eni.js';
@@ -75,7 +76,8 @@ export class LabStack extends Stack {
         subnet: node.subnet === 'nodes' ? this.network.nodeSubnet : this.network.testSubnet,
         vpc: this.network.vpc,
         securityGroup: this.network.securityGroup,
-        amiParameterName: plan.amiParameterName,
+        // Canonical's parameter of the lab's release, or of the instance's own (the router's).
+        amiParameterName: node.ubuntuRelease ? (ubuntuAmiParameter(node.ubuntuRelease, config.ubuntu.arch) ?? plan.amiParameterName) : plan.amiParameterName,
         userData: renderNodeUserData(props.nodeScripts, ROLE_SCRIPTS[node.role], nodeScriptValues(plan, node, refs)),
         rootVolumeGiB: config.nodes.rootVolumeGiB,
         keyPairName: config.access.keyPairName,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# User data of the router of profile bgp: an Ubuntu instance with one interface in each lab
+# User data of the router of profile bgp: an Ubuntu 24.04 instance with one interface in each lab
 # subnet (the second is attached just after launch), forwarding between them, and FRR's bgpd
 # peering with every Kubernetes node's Cilium BGP control plane (the study's router at
 # 192.168.10.200 and 192.168.20.200, AS 65000). The FRR configuration is rendered by the lab

@@ -141,6 +141,10 @@ describe('profile bgp: the template', () => {
     const router = resourcesOfType(json, 'AWS::EC2::Instance').find(([, i]) => i.Properties.PrivateIpAddress === '192.168.10.200');
     expect(attachment.Properties).toEqual({ DeleteOnTermination: true, DeviceIndex: '1', InstanceId: { Ref: router?.[0] }, NetworkInterfaceId: { Ref: eniId } });
     expect(router?.[1].Properties.SourceDestCheck).toBe(false);
+    // the router runs Ubuntu 24.04 (FRR 8.4, the version the real-FRR tests run) while the nodes run the lab's 22.04
+    expect(JSON.stringify(router?.[1].Properties.ImageId)).toContain('ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id');
+    const node = resourcesOfType(json, 'AWS::EC2::Instance').find(([, i]) => i.Properties.PrivateIpAddress === '192.168.10.10')?.[1];
+    expect(JSON.stringify(node.Properties.ImageId)).toContain('ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id');
     const association = resourcesOfType(json, 'AWS::EC2::EIPAssociation').find(([, a]) => a.Properties.InstanceId.Ref === router?.[0]);
     expect(association).toBeDefined();
     // the Elastic IP is associated by instance while the router has one interface; the second attaches after it
