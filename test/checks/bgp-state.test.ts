@@ -1,5 +1,6 @@
 /** The router-state parsers against real FRR 8.4 and iproute2 output (fixtures/frr/README.md). */
 import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { kernelKey, parseFrrSummary, parseRouterState } from '../../lib/checks/bgp-state.js';
 import { parseAgentPeers } from '../../lib/checks/scenarios/bgp.js';
 
@@ -71,5 +72,41 @@ describe("the agents' `cilium-dbg bgp peers -o json` (api/v1 BgpPeer)", () => {
     expect(parseAgentPeers('[]')).toEqual([]);
     expect(parseAgentPeers('null\n')).toEqual([]);
     expect(parseAgentPeers('')).toBeUndefined();
+  });
+});
+
+describe("the lab world's `cilium-dbg bgp peers -o json` against Cilium's own API definition", () => {
+  type Def = { properties: Record<string, { type?: string; $ref?: string; items?: { $ref?: string } }> };
+  const defsOf = (version: string): Record<string, Def> =>
+    (parseYaml(fixture(`../cilium/bgp-peer-openapi-${version}.yaml`)) as { definitions: Record<string, Def> }).definitions;
+  const typeOf = (v: unknown) => (Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v === 'object' ? 'object' : typeof v);
+  const problems = (value: Record<string, unknown>, def: string, defs: Record<string, Def>): string[] =>
+    Object.entries(value).flatMap(([key, v]) => {
+      const prop = defs[def]?.properties[key];
+      if (!prop) return [`${def}.${key}: not in the API`];
+      const ref = prop.$ref?.split('/').pop() ?? prop.items?.$ref?.split('/').pop();
+      if (prop.type === 'array' && ref) return (v as Record<string, unknown>[]).flatMap((item) => problems(item, ref, defs));
+      if (ref) return problems(v as Record<string, unknown>, ref, defs);
+      return prop.type && prop.type !== typeOf(v) ? [`${def}.${key}: ${typeOf(v)}, the API says ${prop.type}`] : [];
+    });
+
+  it.each(['1.16.3', '1.20.0-dev'])('Cilium %s: every key the world prints is a BgpPeer property of its type, and the keys the parser reads are there', async (version) => {
+    const { BgpWorld, bgpWorldSetup } = await import('./bgp-world.js');
+    const { bgpResources } = await import('../../lib/bgp/resources.js');
+    const { advertisedRanges } = await import('../../lib/config/bgp-rules.js');
+    const { loadLabConfig } = await import('../../lib/config/load.js');
+    const { planLab } = await import('../../lib/config/plan.js');
+    const plan = planLab(loadLabConfig({ context: { profile: 'bgp' } }));
+    const world = new BgpWorld(bgpWorldSetup(plan, advertisedRanges(plan.config)));
+    world.establishAfterReads = 0;
+    world.applyResources(bgpResources(plan).objects as unknown as Record<string, unknown>[]);
+    const defs = defsOf(version);
+    const peers = JSON.parse(world.agentPeers('k8s-w2')) as Record<string, unknown>[];
+    expect(peers).toHaveLength(1);
+    expect(peers.flatMap((p) => problems(p, 'BgpPeer', defs))).toEqual([]);
+    // and a misspelt or mistyped key is caught
+    expect(problems({ 'peer-adress': '192.168.20.200', 'local-asn': '65001' }, 'BgpPeer', defs)).toEqual(['BgpPeer.peer-adress: not in the API', 'BgpPeer.local-asn: string, the API says integer']);
+    for (const key of ['local-asn', 'peer-asn', 'peer-address', 'session-state']) expect(Object.keys(defs['BgpPeer']?.properties ?? {})).toContain(key);
+    expect(parseAgentPeers(JSON.stringify(peers))).toEqual([{ localAsn: 65001, peerAsn: 65000, peerAddress: '192.168.20.200', state: 'established' }]);
   });
 });
