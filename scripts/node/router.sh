@@ -25,6 +25,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # lab:standalone-only
 # Where the router keeps its files (variables for tests).
 ROUTER_FRR_DIR="${ROUTER_FRR_DIR:-/etc/frr}"
 ROUTER_SYSCTL_DIR="${ROUTER_SYSCTL_DIR:-/etc/sysctl.d}"
+ROUTER_CLOUD_CFG_DIR="${ROUTER_CLOUD_CFG_DIR:-/etc/cloud/cloud.cfg.d}"
 ROUTER_SECOND_INTERFACE=""
 
 # router::forwarding: forwards between its interfaces, and spreads ECMP by layer 4 (policy 1:
@@ -60,6 +61,15 @@ router::find_second_interface() {
     return 1
   fi
   ROUTER_SECOND_INTERFACE=$candidates
+}
+
+# router::keep_network_config: cloud-init renders the network config only for a new instance, not
+# again on a hotplug (Ubuntu 24.04 turns hotplug on for EC2: it would add DHCP and a policy route
+# table for the second ENI after this boot set it up) nor at later boots: the netplan files this
+# script writes stay the router's. cloud-init docs, "Events and updates": `updates: network: when`
+# (user control of update events: canonical/cloud-init#834).
+router::keep_network_config() {
+  printf 'updates:\n  network:\n    when: [boot-new-instance]\n' >"${ROUTER_CLOUD_CFG_DIR}/99-cilium-lab-router-network.cfg"
 }
 
 # router::second_interface: gives the second interface its address (LAB_SECOND_ADDRESS, the
@@ -139,6 +149,7 @@ router::main() {
   lab::deadline_start "$LAB_DEADLINE_SECONDS"
   lab::set_hostname
   router::forwarding
+  router::keep_network_config
   router::second_interface
   apt::update
   apt::install frr tcpdump

@@ -130,6 +130,17 @@ describe("router.sh: the router's boot", () => {
     expect(result.stdout).toBe('status 0\n1\n1\n0\n');
   });
 
+  it('keeps cloud-init from rendering the network again (a hotplug on 24.04, a later boot): the second ENI stays as router.sh set it', () => {
+    const dir = join(work, 'cloud-cfg');
+    mkdirSync(dir, { recursive: true });
+    expect(bash('router.sh', `ROUTER_CLOUD_CFG_DIR='${dir}'; router::keep_network_config; echo "status $?"`).stdout).toBe('status 0\n');
+    expect(parseYaml(readFileSync(join(dir, '99-cilium-lab-router-network.cfg'), 'utf8'))).toEqual({ updates: { network: { when: ['boot-new-instance'] } } });
+    // before the router waits for its second ENI
+    const main = readFileSync(join(NODE_SCRIPTS_DIR, 'router.sh'), 'utf8');
+    expect(main.indexOf('  router::keep_network_config\n')).toBeGreaterThan(0);
+    expect(main.indexOf('  router::keep_network_config\n')).toBeLessThan(main.indexOf('  router::second_interface\n'));
+  });
+
   it("writes the lab's FRR configuration and switches bgpd on in FRR's daemons file", () => {
     const dir = join(work, 'etc-frr');
     mkdirSync(dir, { recursive: true });

@@ -229,7 +229,7 @@ export const bgp: Scenario<DatapathPods> = {
     if (noRouter) {
       for (const x of [EXPECT.bgpSessionsOnRouter, EXPECT.bgpPodCidrsOnRouter, EXPECT.bgpLbEcmp, EXPECT.bgpLbLocalAdvertisers]) run.expect(x, true, noRouter);
     } else if (!router || router.missing.length > 0 || routerLine?.status !== 'Success') {
-      const why = `no BGP state from ${run.env.lab.router?.name ?? 'the router'} (${routerLine ? `${routerLine.status}, exit ${routerLine.exitCode}${routerLine.stderr.trim() ? `: ${routerLine.stderr.trim().split('\n').at(-1)}` : ''}` : 'no result'}${router?.missing.length ? `; missing ${router.missing.join(', ')}` : ''})`;
+      const why = `no BGP state from ${run.env.lab.router?.name ?? 'the router'} (${routerLine ? `${routerLine.status}, exit ${routerLine.exitCode}${routerLine.stderr.trim() ? `: ${routerLine.stderr.trim().split('\n').at(-1)}` : ''}` : 'no result'}${router?.missing.length ? `; missing ${router.missing.join(', ')}` : ''}${routerLine?.stdoutTruncated ? '; its output was cut by SSM at 24,000 characters' : ''})`;
       for (const x of [EXPECT.bgpSessionsOnRouter, EXPECT.bgpPodCidrsOnRouter, EXPECT.bgpLbEcmp, EXPECT.bgpLbLocalAdvertisers]) run.expect(x, false, why);
     } else {
       const onRouter = judgeRouterSessions(router, nodes, facts);
