@@ -39,6 +39,8 @@ import { createKubeClient } from '../../lib/kube/kube-client.js';
 import { runCli } from '../../lib/lab/cli.js';
 import { allCommands } from '../../lib/lab/commands/index.js';
 import { LabWorld } from '../checks/lab-world.js';
+import { bgpWorldSetup } from '../checks/bgp-world.js';
+import { advertisedRanges } from '../../lib/config/bgp-rules.js';
 import { collectStandInBin } from '../helpers/collect-stand-ins.js';
 import { QUICK_TIMEOUTS, healthyAnswers, scriptKind } from '../lab/harness.js';
 import { CREDENTIALS, FakeAccount, QUICK_TIMING, REGION, type FakeLab } from '../lifecycle/fake-account.js';
@@ -137,8 +139,8 @@ class Night {
     rmSync(this.workspace, { recursive: true, force: true });
   }
 
-  /** The run of the whole workflow. */
-  run(runId: string): Promise<JobRecord[]> {
+  /** The run of the whole workflow (a scheduled one, or a manual one with its inputs). */
+  run(runId: string, inputs?: Readonly<Record<string, string>>): Promise<JobRecord[]> {
     const host: RunnerHost = {
       pathPrefix: this.shims,
       env: { REHEARSAL_SOCKET: this.socket },
@@ -147,6 +149,7 @@ class Night {
     return runWorkflow(WORKFLOW, host, {
       workspace: this.workspace,
       github: { run_id: runId, repository: REPOSITORY },
+      ...(inputs ? { inputs } : {}),
       vars: { AWS_ROLE_ARN: 'arn:aws:iam::000000000000:role/cilium-lab-ci/CiliumLabCiAccess-NightlyRole-AbC' },
     });
   }
@@ -194,6 +197,11 @@ class Night {
     const kind = scriptKind(script);
     // The log collection runs for real, as the agent runs it (it uploads to the S3 fake with curl).
     if (kind === 'logs') return { execute: true, executeEnv: this.nodeEnv };
+    // A lab with a router (profile bgp): its resources go to the world's API server, whose BGP they bring up.
+    if (kind === 'manifests' && lab.plan.router) {
+      const applied = this.world.hostAnswer(node, script);
+      return { exitCode: applied.exitCode, stdout: applied.stdout, stderr: applied.stderr ?? '' };
+    }
     const healthy = healthyAnswers(lab.plan);
     const answer = kind ? healthy[kind] : undefined;
     if (answer !== undefined) return typeof answer === 'function' ? answer(script) : answer;
@@ -253,7 +261,7 @@ class Night {
               // The fetched file points at the Elastic IP (unreachable here): talk to the fake API as it serves.
               return createKubeClient(this.world.adminConf, {});
             },
-            checkOptions: { podReadyTimeoutMs: 1_500, namespaceDeleteTimeoutMs: 2_000, execTimeoutMs: 3_000, remoteTimeoutMs: 2_000, pollIntervalMs: 20, hubbleWaitMs: 300 },
+            checkOptions: { podReadyTimeoutMs: 1_500, namespaceDeleteTimeoutMs: 2_000, execTimeoutMs: 3_000, remoteTimeoutMs: 2_000, pollIntervalMs: 20, hubbleWaitMs: 300, bgpWaitMs: 2_000 },
             signals: new EventEmitter(),
           },
           logs: { timeouts: QUICK_TIMEOUTS, budget: { sysdumpSeconds: 20, uploadSeconds: 5 } },
@@ -309,6 +317,8 @@ class Night {
       const owner = context['owner'];
       const lab = this.account.addLab(labName, { deployed, ...(owner ? { owner } : {}), ...(expiresAt ? { expiresAt } : {}), artifacts: true, creationTime: new Date() });
       this.labs.push(lab);
+      // A lab with a router (profile bgp): the world's nodes where the plan puts them, its router and BGP speakers.
+      if (lab.plan.router) this.world.useBgp(bgpWorldSetup(lab.plan, advertisedRanges(lab.plan.config)));
       // The real CLI prints the stack's outputs and ARN on stdout (shortened here).
       return { code: 0, stdout: `Outputs:\n${labName}.ControlPlanePublicIp = ${lab.stack.outputs['ControlPlanePublicIp']}\nStack ARN:\n${lab.stack.id}\n`, stderr: ` ✨  Deployment time: 612.4s\n` };
     }
@@ -403,6 +413,34 @@ const HOUR = 3_600_000;
       expect(night.uploads[1]).toEqual({ name: `nightly-lab-${runId}-teardown`, files: ['down.json', 'sweep.json'] });
       const sweep = JSON.parse(readFileSync(join(night.workspace, 'teardown', 'reports', 'sweep.json'), 'utf8'));
       expect(sweep.ok).toBe(true);
+    });
+  });
+
+  describe('a manual night of profile bgp (workflow_dispatch profile=bgp)', () => {
+    let night: Night;
+    let jobs: JobRecord[];
+    const runId = '19876545555';
+
+    beforeAll(async () => {
+      night = await Night.start();
+      night.account.addCiAccessStack();
+      jobs = await night.run(runId, { profile: 'bgp' });
+    }, 90_000);
+    afterAll(() => night.close());
+
+    it('deploys the bgp lab, applies its BGP resources in up, checks the router from both ends, and tears it down', () => {
+      expect(night.refused).toEqual([]);
+      expect(jobs.map((j) => [j.job, j.result])).toEqual([
+        ['lab', 'success'],
+        ['teardown', 'success'],
+      ]);
+      expect(night.labs[0]?.plan.router?.name).toBe('router');
+      const report = JSON.parse(readFileSync(join(night.workspace, 'lab', 'reports', 'create.json'), 'utf8'));
+      expect(report.phases.filter((p: { name: string }) => ['cilium', 'resources', 'wait'].includes(p.name)).map((p: { name: string; status: string }) => `${p.name} ${p.status}`)).toEqual(['cilium ok', 'resources ok', 'wait ok']);
+      const summary = stepSummary(night.workspace, 'lab');
+      expect(summary).toContain('| datapath/bgp | ✅ passed |');
+      expect(summary).toMatch(/cilium-lab nightly nightly-19876545555 \(profile bgp\)/);
+      expect(night.liveStacks()).toEqual(['CiliumLabCiAccess']);
     });
   });
 
