@@ -28,7 +28,7 @@ import { MANAGED_BY, type DatapathPods } from '../datapath-fixture.js';
 import { EXPECT } from '../expectations.js';
 import { CILIUM_AGENT_CONTAINER, CILIUM_AGENT_SELECTOR, KUBE_SYSTEM, remoteRecorded } from '../helpers.js';
 import { curlWhoami } from '../netpod.js';
-import type { LabNodeInfo, Scenario, ScenarioRun } from '../types.js';
+import type { Expectation, LabNodeInfo, Scenario, ScenarioRun } from '../types.js';
 import { parseNodePortAnswers } from './nodeport.js';
 
 /** The check's LoadBalancer Services, one per externalTrafficPolicy (in the fixture's namespace: its teardown removes them). */
@@ -178,25 +178,56 @@ export const bgp: Scenario<DatapathPods> = {
     const lbIps = { cluster: '', local: '' };
     const pool = parseCidr(facts.lbPoolCidr);
 
+    // The verdicts on one reading: the sessions from the nodes, the LoadBalancer IPs, and what the
+    // router holds (or why it cannot be judged). The wait ends when all of them hold.
+    const judge = (reading: Reading): { expectation: Expectation; met: boolean; detail: string }[] => {
+      const sessions = judgeNodeSessions(reading, nodes, facts);
+      const assigned = (['cluster', 'local'] as const).map((key) => {
+        const ip = lbIps[key];
+        const address = parseIpv4(ip);
+        return { key, ip, ok: ip !== '' && typeof pool !== 'string' && address !== undefined && cidrContainsAddress(pool, address) };
+      });
+      const verdicts = [
+        { expectation: EXPECT.bgpSessionsFromNodes, met: sessions.met, detail: sessions.detail },
+        {
+          expectation: EXPECT.bgpLbIpAssigned,
+          met: assigned.every((a) => a.ok),
+          detail: assigned.map((a) => `${BGP_SERVICES[a.key]} ${a.ip || 'no address'}${a.ip && !a.ok ? ` (outside ${facts.lbPoolCidr})` : ''}`).join(', '),
+        },
+      ];
+      const onRouter = [EXPECT.bgpSessionsOnRouter, EXPECT.bgpPodCidrsOnRouter, EXPECT.bgpLbEcmp, EXPECT.bgpLbLocalAdvertisers];
+      const { router, routerRun } = reading;
+      const noRouter = !run.env.remote ? 'not judged: no access to the router (no SSM RemoteRunner in this run)' : !run.env.lab.router ? 'not judged: the lab has no router instance' : undefined;
+      if (noRouter) return [...verdicts, ...onRouter.map((expectation) => ({ expectation, met: true, detail: noRouter }))];
+      if (!router || router.missing.length > 0 || routerRun?.status !== 'Success') {
+        const why = `no BGP state from ${run.env.lab.router?.name ?? 'the router'} (${routerRun ? `${routerRun.status}, exit ${routerRun.exitCode}${routerRun.stderr.trim() ? `: ${routerRun.stderr.trim().split('\n').at(-1)}` : ''}` : 'no result'}${router?.missing.length ? `; missing ${router.missing.join(', ')}` : ''}${routerRun?.stdoutTruncated ? '; its output was cut by SSM at 24,000 characters' : ''})`;
+        return [...verdicts, ...onRouter.map((expectation) => ({ expectation, met: false, detail: why }))];
+      }
+      const peers = judgeRouterSessions(router, nodes, facts);
+      const cidrs = podCidrs.map(({ node, cidr }) => (cidr === undefined ? { ok: false, text: `${node.name} has no pod CIDR (Node spec.podCIDR)` } : judgePrefix(router, cidr, [node.privateIp], names)));
+      const ecmp = lbIps.cluster ? judgePrefix(router, `${lbIps.cluster}/32`, nodes.map((n) => n.privateIp), names) : { ok: false, text: `${BGP_SERVICES.cluster} has no LoadBalancer IP` };
+      const local = lbIps.local ? judgePrefix(router, `${lbIps.local}/32`, nodes.filter((n) => backendNodes.includes(n.name)).map((n) => n.privateIp), names) : { ok: false, text: `${BGP_SERVICES.local} has no LoadBalancer IP` };
+      return [
+        ...verdicts,
+        { expectation: EXPECT.bgpSessionsOnRouter, met: peers.met, detail: peers.detail },
+        { expectation: EXPECT.bgpPodCidrsOnRouter, met: cidrs.every((c) => c.ok), detail: cidrs.map((c) => c.text).join('; ') },
+        { expectation: EXPECT.bgpLbEcmp, met: ecmp.ok, detail: ecmp.text },
+        { expectation: EXPECT.bgpLbLocalAdvertisers, met: local.ok, detail: `${local.text} (backends on ${backendNodes.join(', ')})` },
+      ];
+    };
+
     // Read until everything holds or the wait is over; judge the last reading.
     const deadline = Date.now() + options.bgpWaitMs;
-    let reading: Reading = { agents: new Map() };
+    let reading: Reading;
+    let judged: ReturnType<typeof judge>;
     for (;;) {
       for (const key of ['cluster', 'local'] as const) {
         if (lbIps[key] === '') lbIps[key] = (await run.env.kube.getService(options.namespace, BGP_SERVICES[key]))?.loadBalancerIps[0] ?? '';
       }
       const router = await readRouter(run);
       reading = { agents: await readAgents(run, nodes), ...(router.state ? { router: router.state } : {}), ...(router.result ? { routerRun: router.result } : {}) };
-      const settled =
-        judgeNodeSessions(reading, nodes, facts).met &&
-        lbIps.cluster !== '' &&
-        lbIps.local !== '' &&
-        (!reading.router ||
-          (judgeRouterSessions(reading.router, nodes, facts).met &&
-            podCidrs.every(({ node, cidr }) => cidr !== undefined && judgePrefix(reading.router as RouterState, cidr, [node.privateIp], names).ok) &&
-            judgePrefix(reading.router, `${lbIps.cluster}/32`, nodes.map((n) => n.privateIp), names).ok &&
-            judgePrefix(reading.router, `${lbIps.local}/32`, nodes.filter((n) => backendNodes.includes(n.name)).map((n) => n.privateIp), names).ok));
-      if (settled || Date.now() >= deadline) break;
+      judged = judge(reading);
+      if (judged.every((v) => v.met) || Date.now() >= deadline) break;
       await sleep(Math.min(options.pollIntervalMs, Math.max(0, deadline - Date.now())), run.env.signal);
     }
     for (const [node, agent] of reading.agents) run.record(agent.command || `${node}: cilium-dbg bgp peers -o json`, agent.raw.trim() || agent.error || '(no output)');
@@ -204,43 +235,7 @@ export const bgp: Scenario<DatapathPods> = {
       const r = reading.routerRun;
       run.record(`ssm ${r.name} (${r.instanceId}): BGP state of the router (vtysh show bgp summary json, show ip bgp json; ip -json route show proto bgp)`, `${r.status}, exit ${r.exitCode}\n${r.stdout.trimEnd()}${r.stderr.trim() ? `\n[stderr]\n${r.stderr.trimEnd()}` : ''}`);
     }
-
-    const sessions = judgeNodeSessions(reading, nodes, facts);
-    run.expect(EXPECT.bgpSessionsFromNodes, sessions.met, sessions.detail);
-
-    const assigned = (['cluster', 'local'] as const).map((key) => {
-      const ip = lbIps[key];
-      const address = parseIpv4(ip);
-      return { key, ip, ok: ip !== '' && typeof pool !== 'string' && address !== undefined && cidrContainsAddress(pool, address) };
-    });
-    run.expect(
-      EXPECT.bgpLbIpAssigned,
-      assigned.every((a) => a.ok),
-      assigned.map((a) => `${BGP_SERVICES[a.key]} ${a.ip || 'no address'}${a.ip && !a.ok ? ` (outside ${facts.lbPoolCidr})` : ''}`).join(', '),
-    );
-
-    const router = reading.router;
-    const routerLine = reading.routerRun;
-    const noRouter = !run.env.remote
-      ? 'not judged: no access to the router (no SSM RemoteRunner in this run)'
-      : !run.env.lab.router
-        ? 'not judged: the lab has no router instance'
-        : undefined;
-    if (noRouter) {
-      for (const x of [EXPECT.bgpSessionsOnRouter, EXPECT.bgpPodCidrsOnRouter, EXPECT.bgpLbEcmp, EXPECT.bgpLbLocalAdvertisers]) run.expect(x, true, noRouter);
-    } else if (!router || router.missing.length > 0 || routerLine?.status !== 'Success') {
-      const why = `no BGP state from ${run.env.lab.router?.name ?? 'the router'} (${routerLine ? `${routerLine.status}, exit ${routerLine.exitCode}${routerLine.stderr.trim() ? `: ${routerLine.stderr.trim().split('\n').at(-1)}` : ''}` : 'no result'}${router?.missing.length ? `; missing ${router.missing.join(', ')}` : ''}${routerLine?.stdoutTruncated ? '; its output was cut by SSM at 24,000 characters' : ''})`;
-      for (const x of [EXPECT.bgpSessionsOnRouter, EXPECT.bgpPodCidrsOnRouter, EXPECT.bgpLbEcmp, EXPECT.bgpLbLocalAdvertisers]) run.expect(x, false, why);
-    } else {
-      const onRouter = judgeRouterSessions(router, nodes, facts);
-      run.expect(EXPECT.bgpSessionsOnRouter, onRouter.met, onRouter.detail);
-      const cidrs = podCidrs.map(({ node, cidr }) => (cidr === undefined ? { ok: false, text: `${node.name} has no pod CIDR (Node spec.podCIDR)` } : judgePrefix(router, cidr, [node.privateIp], names)));
-      run.expect(EXPECT.bgpPodCidrsOnRouter, cidrs.every((c) => c.ok), cidrs.map((c) => c.text).join('; '));
-      const ecmp = lbIps.cluster ? judgePrefix(router, `${lbIps.cluster}/32`, nodes.map((n) => n.privateIp), names) : { ok: false, text: `${BGP_SERVICES.cluster} has no LoadBalancer IP` };
-      run.expect(EXPECT.bgpLbEcmp, ecmp.ok, ecmp.text);
-      const local = lbIps.local ? judgePrefix(router, `${lbIps.local}/32`, nodes.filter((n) => backendNodes.includes(n.name)).map((n) => n.privateIp), names) : { ok: false, text: `${BGP_SERVICES.local} has no LoadBalancer IP` };
-      run.expect(EXPECT.bgpLbLocalAdvertisers, local.ok, `${local.text} (backends on ${backendNodes.join(', ')})`);
-    }
+    for (const v of judged) run.expect(v.expectation, v.met, v.detail);
 
     // Pod to pod across the router: netpod (node subnet) to a webpod on a node behind the router.
     const behindRouter = nodes.filter((n) => n.subnet === 'test').map((n) => n.name);
