@@ -6,7 +6,7 @@
 import type { LabConfig } from './schema.js';
 import { CILIUM_MINORS, CONTROL_PLANE_TOOLS, KUBERNETES_MINORS, minorOf, ubuntuAmiParameter } from './catalog.js';
 import { formatIpv4, parseIpv4 } from './cidr.js';
-import { profileOf } from './profiles.js';
+import { profileOf, type LabTopology } from './profiles.js';
 
 export type { LabNode, LabPlan, LabRoute, NodeRole } from './plan-types.js';
 import type { LabNode, LabPlan } from './plan-types.js';
@@ -16,8 +16,7 @@ import type { LabNode, LabPlan } from './plan-types.js';
  * profile puts workers behind a router (bgp), the last ones sit in the test subnet from its
  * own first address instead.
  */
-export function workerNodes(config: LabConfig): LabNode[] {
-  const topology = profileOf(config).topology?.(config);
+function workerNodes(config: LabConfig, topology: LabTopology | undefined): LabNode[] {
   const behindRouter = topology ? Math.min(topology.testSubnetWorkers.count, config.workers.count) : 0;
   const inNodeSubnet = config.workers.count - behindRouter;
   const first = parseIpv4(config.workers.firstIp) ?? 0;
@@ -31,7 +30,7 @@ export function workerNodes(config: LabConfig): LabNode[] {
       instanceType: config.nodes.instanceType,
       subnet: behind ? ('test' as const) : ('nodes' as const),
       ipField: behind ? (topology?.testSubnetWorkers.field ?? 'workers.firstIp') : 'workers.firstIp',
-      routes: topology ? topology.routes(behind ? 'test' : 'nodes', 'kube') : [],
+      routes: topology?.routes(behind ? 'test' : 'nodes') ?? [],
     };
   });
 }
@@ -46,9 +45,9 @@ export function planInstances(config: LabConfig): { controlPlane: LabNode; worke
     instanceType: config.nodes.instanceType,
     subnet: 'nodes',
     ipField: 'controlPlane.ip',
-    routes: topology?.routes('nodes', 'kube') ?? [],
+    routes: topology?.routes('nodes') ?? [],
   };
-  const workers = workerNodes(config);
+  const workers = workerNodes(config, topology);
   const router: LabNode | undefined = topology
     ? {
         name: topology.router.name,
@@ -70,7 +69,7 @@ export function planInstances(config: LabConfig): { controlPlane: LabNode; worke
         instanceType: config.testpc.instanceType,
         subnet: 'test',
         ipField: 'testpc.ip',
-        routes: topology?.routes('test', 'testpc') ?? [],
+        routes: topology?.routes('test') ?? [],
       }
     : undefined;
   return { controlPlane, workers, router, testpc, all: [controlPlane, ...workers, ...(router ? [router] : []), ...(testpc ? [testpc] : [])] };

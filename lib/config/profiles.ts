@@ -77,7 +77,6 @@ export interface BgpFacts {
   readonly clusterAsn: number;
   readonly lbPoolCidr: string;
   readonly podCidr: string;
-  readonly routerName: string;
   /** The router's address in each subnet: each node peers with the one in its own subnet (LabNodeInfo.subnet). */
   readonly routerAddresses: Readonly<Record<'nodes' | 'test', string>>;
 }
@@ -94,8 +93,8 @@ export interface LabTopology {
     readonly fields: { readonly nodeSubnetIp: string; readonly testSubnetIp: string; readonly instanceType: string };
   };
   readonly testSubnetWorkers: { readonly count: number; readonly firstIp: string; readonly field: string };
-  /** The routes an instance in `subnet` sets up at boot (kube: a Kubernetes node; testpc: the test host). */
-  routes(subnet: 'nodes' | 'test', who: 'kube' | 'testpc'): readonly LabRoute[];
+  /** The routes an instance in `subnet` sets up at boot (Kubernetes nodes and testpc alike). */
+  routes(subnet: 'nodes' | 'test'): readonly LabRoute[];
 }
 
 export const PROFILES = {
@@ -240,7 +239,6 @@ export const PROFILES = {
         clusterAsn: config.bgp.clusterAsn,
         lbPoolCidr: config.bgp.lbPoolCidr,
         podCidr: config.kubernetes.podCidr,
-        routerName: config.bgp.router.name,
         routerAddresses: { nodes: config.bgp.router.nodeSubnetIp, test: config.bgp.router.testSubnetIp },
       },
     }),

@@ -144,7 +144,8 @@ function checkAddresses(config: LabConfig, report: Report): void {
   };
   const subnets = { nodes: { cidr: nodes, field: 'network.nodeSubnetCidr' }, test: { cidr: test, field: 'network.testSubnetCidr' } };
   const LABELS = { 'control-plane': 'control plane', worker: 'worker', router: 'router', testpc: 'test host' } as const;
-  for (const node of planInstances(config).all) {
+  const instances = planInstances(config).all;
+  for (const node of instances) {
     const interfaces = [{ subnet: node.subnet, privateIp: node.privateIp, ipField: node.ipField }, ...(node.secondInterface ? [node.secondInterface] : [])];
     for (const nic of interfaces) {
       const { cidr, field } = subnets[nic.subnet];
@@ -159,7 +160,7 @@ function checkAddresses(config: LabConfig, report: Report): void {
     for (const message of problems.slice(0, SHOWN)) report(field.split('.'), message);
     if (problems.length > SHOWN) report(field.split('.'), `... and ${problems.length - SHOWN} more workers like these`);
   }
-  const names = planInstances(config).all.map((node) => node.name);
+  const names = instances.map((node) => node.name);
   const duplicate = names.find((name, index) => names.indexOf(name) !== index);
   if (duplicate) {
     report(['workers', 'namePrefix'], `node name "${duplicate}" is used twice; node names must be unique`);

@@ -40,7 +40,7 @@ export function applyManifestsScript(resources: ProfileResources): string {
 }
 
 export interface AppliedResources {
-  /** kind/name and kubectl's verdict (serverside-applied, unchanged). */
+  /** kind.group/name and kubectl's verdict (serverside-applied). */
   readonly applied: readonly { readonly object: string; readonly verdict: string }[];
   /** Each definition and the versions it serves. */
   readonly crds: readonly { readonly name: string; readonly served: readonly string[] }[];
