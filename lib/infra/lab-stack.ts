@@ -27,6 +27,13 @@ export interface LabStackProps extends StackProps {
   readonly nodeScripts: NodeScripts;
 }
 
+/** Canonical's AMI parameter of a release the lab picks itself (the router's): it exists for both architectures, or the catalog is wrong. */
+function amiParameterOf(release: string, arch: 'amd64' | 'arm64'): string {
+  const name = ubuntuAmiParameter(release, arch);
+  if (!name) throw new Error(`lib/config/catalog.ts has no Canonical AMI parameter for Ubuntu ${release} ${arch}`);
+  return name;
+}
+
 export class LabStack extends Stack {
   readonly network: LabNetwork;
   readonly instances: ReadonlyMap<string, LabInstance>;
@@ -77,7 +84,7 @@ export class LabStack extends Stack {
         vpc: this.network.vpc,
         securityGroup: this.network.securityGroup,
         // Canonical's parameter of the lab's release, or of the instance's own (the router's).
-        amiParameterName: node.ubuntuRelease ? (ubuntuAmiParameter(node.ubuntuRelease, config.ubuntu.arch) ?? plan.amiParameterName) : plan.amiParameterName,
+        amiParameterName: node.ubuntuRelease ? amiParameterOf(node.ubuntuRelease, config.ubuntu.arch) : plan.amiParameterName,
         userData: renderNodeUserData(props.nodeScripts, ROLE_SCRIPTS[node.role], nodeScriptValues(plan, node, refs)),
         rootVolumeGiB: config.nodes.rootVolumeGiB,
         keyPairName: config.access.keyPairName,

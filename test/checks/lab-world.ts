@@ -728,20 +728,23 @@ export class LabWorld {
     const b64 = /^readonly LAB_MANIFEST_B64='([^']*)'$/m.exec(script)?.[1] ?? '';
     // Read as kubectl reads it: YAML 1.1 (sigs.k8s.io/yaml, go-yaml v2), where a bare No is false.
     const objects = parseAllDocuments(Buffer.from(b64, 'base64').toString('utf8'), { version: '1.1' }).map((d) => d.toJS() as Json);
-    // The definitions' plural names are the kinds' lower case with an s (ciliumbgpclusterconfigs, ...).
-    const crdOf = (kind: string): CrdDoc =>
-      parseAllDocuments(readFileSync(new URL(`../bgp/fixtures/crds/${this.bgp?.setup.crds}/${kind.toLowerCase()}s.yaml`, import.meta.url), 'utf8'))[0]?.toJS() as CrdDoc;
+    // Cilium's definitions of the installed minor, by plural name (the fixtures' file names).
+    const crds = new Map<string, CrdDoc>();
+    const crd = (plural: string): CrdDoc => {
+      if (!crds.has(plural)) crds.set(plural, parseAllDocuments(readFileSync(new URL(`../bgp/fixtures/crds/${this.bgp?.setup.crds}/${plural}.yaml`, import.meta.url), 'utf8'))[0]?.toJS() as CrdDoc);
+      return crds.get(plural) as CrdDoc;
+    };
     const lines: string[] = [];
     const wanted = (/^readonly LAB_CRDS='([^']*)'$/m.exec(script)?.[1] ?? '').split(' ').filter(Boolean);
     for (const entry of wanted) {
       const [name, version] = entry.split('=') as [string, string];
-      const kind = objects.find((o) => `${String(o.apiVersion).split('/')[1]}` === version && name.startsWith(String(o.kind).toLowerCase()))?.kind as string | undefined;
-      const served = kind ? crdOf(kind).spec.versions.filter((v) => v.served).map((v) => v.name) : [];
+      const served = crd(name.split('.')[0] as string).spec.versions.filter((v) => v.served).map((v) => v.name);
       lines.push(`CILIUM_LAB_CRD ${name} ${served.join(',')}`);
       if (!served.includes(version)) return { exitCode: 3, stdout: `${lines.join('\n')}\nCILIUM_LAB_CRD_VERSION_MISSING ${name} ${version}\n`, stderr: `${name} serves ${served.join(',')}, not ${version}\n` };
     }
     for (const o of objects) {
-      const errors = validateAgainstCrd(o, crdOf(String(o.kind)));
+      // A kind's plural is its lower case with an s (ciliumbgpclusterconfigs, ...).
+      const errors = validateAgainstCrd(o, crd(`${String(o.kind).toLowerCase()}s`));
       if (errors.length > 0) return { exitCode: 1, stdout: `${lines.join('\n')}\n`, stderr: `Error from server (BadRequest): ${String(o.kind)} ${String((o.metadata as Json).name)}: ${errors.join('; ')}\n` };
     }
     this.bgp.applyResources(objects);
