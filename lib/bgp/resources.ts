@@ -70,12 +70,10 @@ export function bgpApiVersions(ciliumVersion: string): BgpApiVersions {
   return versions;
 }
 
-const PLURAL: Readonly<Record<string, string>> = {
-  CiliumBGPClusterConfig: 'ciliumbgpclusterconfigs',
-  CiliumBGPPeerConfig: 'ciliumbgppeerconfigs',
-  CiliumBGPAdvertisement: 'ciliumbgpadvertisements',
-  CiliumLoadBalancerIPPool: 'ciliumloadbalancerippools',
-};
+/** A Cilium kind's resource name: its lower case with an s (the CRDs' spec.names.plural, checked by the tests). */
+export function pluralOf(kind: string): string {
+  return `${kind.toLowerCase()}s`;
+}
 
 export function bgpResources(plan: LabPlan): ProfileResources {
   const { config, router } = plan;
@@ -149,6 +147,6 @@ export function bgpResources(plan: LabPlan): ProfileResources {
       spec: { blocks: [{ cidr: bgp.lbPoolCidr }], allowFirstLastIPs: 'No', serviceSelector: { matchLabels: { [ADVERTISE_LABEL.key]: ADVERTISE_LABEL.value } } },
     },
   ];
-  const crds = [...new Set(objects.map((o) => `${PLURAL[o.kind] ?? o.kind.toLowerCase()}.cilium.io=${o.apiVersion.split('/')[1]}`))];
+  const crds = [...new Set(objects.map((o) => `${pluralOf(o.kind)}.cilium.io=${o.apiVersion.split('/')[1]}`))];
   return { objects, crds };
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { BGP_API_VERSIONS, bgpResources } from '../../lib/bgp/resources.js';
+import { BGP_API_VERSIONS, bgpResources, pluralOf } from '../../lib/bgp/resources.js';
 import { CILIUM_MINORS } from '../../lib/config/catalog.js';
 import { loadLabConfig } from '../../lib/config/load.js';
 import { planLab } from '../../lib/config/plan.js';
@@ -41,6 +41,8 @@ describe('profile bgp: the BGP resources against Cilium\'s CRDs', () => {
     }
     // what apply-manifests.sh waits for: each definition and the version the lab renders
     expect(crds).toEqual(Object.values(PLURAL).map((plural) => `${plural}.cilium.io=${minor === '1.16' || minor === '1.17' ? 'v2alpha1' : 'v2'}`).sort((a, b) => objects.findIndex((o) => a.startsWith(PLURAL[o.kind] as string)) - objects.findIndex((o) => b.startsWith(PLURAL[o.kind] as string))));
+    // the resource names the lab derives are Cilium's own (spec.names.plural of each definition)
+    for (const kind of Object.keys(PLURAL)) expect([kind, pluralOf(kind)]).toEqual([kind, (crd(minor, kind).spec as unknown as { names: { plural: string } }).names.plural]);
     for (const entry of crds) {
       const [name, version] = entry.split('=') as [string, string];
       const kind = Object.keys(PLURAL).find((k) => `${PLURAL[k]}.cilium.io` === name) as string;

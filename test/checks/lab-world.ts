@@ -17,6 +17,7 @@ import { gzipSync } from 'node:zlib';
 import { FakeKubeApi, type ExecCall, type ExecReply } from '../kube/fake-kube-api.js';
 import { evaluate, type Target } from './policy-world.js';
 import { BgpWorld, type BgpWorldSetup } from './bgp-world.js';
+import { pluralOf } from '../../lib/bgp/resources.js';
 import { validateAgainstCrd, type CrdDoc } from '../bgp/crd-schema.js';
 import { parseAllDocuments } from 'yaml';
 
@@ -743,8 +744,7 @@ export class LabWorld {
       if (!served.includes(version)) return { exitCode: 3, stdout: `${lines.join('\n')}\nCILIUM_LAB_CRD_VERSION_MISSING ${name} ${version}\n`, stderr: `${name} serves ${served.join(',')}, not ${version}\n` };
     }
     for (const o of objects) {
-      // A kind's plural is its lower case with an s (ciliumbgpclusterconfigs, ...).
-      const errors = validateAgainstCrd(o, crd(`${String(o.kind).toLowerCase()}s`));
+      const errors = validateAgainstCrd(o, crd(pluralOf(String(o.kind))));
       if (errors.length > 0) return { exitCode: 1, stdout: `${lines.join('\n')}\n`, stderr: `Error from server (BadRequest): ${String(o.kind)} ${String((o.metadata as Json).name)}: ${errors.join('; ')}\n` };
     }
     this.bgp.applyResources(objects);
