@@ -282,25 +282,27 @@ LAB_NETPLAN_DIR="${LAB_NETPLAN_DIR:-/etc/netplan}"
 # Profile bgp: Cilium's BGP control plane installs no route it receives, so every instance routes
 # the pod range and the LoadBalancer pool via the router's address in its own subnet.
 net::lab_routes() {
-  local file="${LAB_NETPLAN_DIR}/90-cilium-lab-routes.yaml" dev entry to via entries
+  local file="${LAB_NETPLAN_DIR}/90-cilium-lab-routes.yaml" dev entry to via i entries
+  local -a tos=() vias=()
   [[ -n "$LAB_ROUTES" ]] || return 0
   dev=$(net::default_route_interface)
   [[ -n "$dev" ]] || log::error_exit 11 "no default IPv4 route: cannot tell which interface the routes in LAB_ROUTES leave by"
   IFS=, read -ra entries <<<"$LAB_ROUTES"
+  for entry in "${entries[@]}"; do
+    read -r to via <<<"${entry/ via / }"
+    [[ "$entry" == *" via "* && -n "$to" && -n "$via" ]] || log::error_exit 11 "LAB_ROUTES entry '${entry}' is not 'CIDR via GATEWAY'"
+    tos+=("$to")
+    vias+=("$via")
+  done
   {
     printf 'network:\n  version: 2\n  ethernets:\n    %s:\n      routes:\n' "$dev"
-    for entry in "${entries[@]}"; do
-      read -r to via <<<"${entry/ via / }"
-      [[ "$entry" == *" via "* && -n "$to" && -n "$via" ]] || log::error_exit 11 "LAB_ROUTES entry '${entry}' is not 'CIDR via GATEWAY'"
-      printf '        - to: %s\n          via: %s\n' "$to" "$via"
-    done
+    for i in "${!tos[@]}"; do printf '        - to: %s\n          via: %s\n' "${tos[i]}" "${vias[i]}"; done
   } >"${file}.tmp"
   chmod 0600 "${file}.tmp"
   mv -f -- "${file}.tmp" "$file"
-  for entry in "${entries[@]}"; do
-    read -r to via <<<"${entry/ via / }"
-    ip -4 route replace "$to" via "$via" dev "$dev"
-    log::info "route ${to} via ${via} dev ${dev} (kept in ${file})"
+  for i in "${!tos[@]}"; do
+    ip -4 route replace "${tos[i]}" via "${vias[i]}" dev "$dev"
+    log::info "route ${tos[i]} via ${vias[i]} dev ${dev} (kept in ${file})"
   done
 }
 
