@@ -70,7 +70,7 @@ export function bgpApiVersions(ciliumVersion: string): BgpApiVersions {
   return versions;
 }
 
-/** A Cilium kind's resource name: its lower case with an s (the CRDs' spec.names.plural, checked by the tests). */
+/** The resource name of the four kinds the lab renders: their lower case with an s (each CRD's spec.names.plural, checked by the tests; not a rule for every Cilium kind: CiliumBGPPeeringPolicy's is ciliumbgppeeringpolicies). */
 export function pluralOf(kind: string): string {
   return `${kind.toLowerCase()}s`;
 }

@@ -6,7 +6,7 @@
  * Cilium's definitions late (fixtures/kubectl-crds.sh).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,9 +88,12 @@ describe('net::lab_routes: the routes via the router every instance sets up at b
     const dir = join(work, 'netplan-none');
     mkdirSync(dir, { recursive: true });
     expect(bash('testpc.sh', `LAB_ROUTES=''; LAB_NETPLAN_DIR='${dir}'; net::lab_routes; echo "status $?"; ls "${dir}"`).stdout).toBe('status 0\n');
-    const bad = bash('testpc.sh', `LAB_ROUTES='172.16.0.0/16 192.168.10.200'; LAB_NETPLAN_DIR='${dir}'; net::default_route_interface() { echo ens5; }; net::lab_routes`);
+    // a good entry then a bad one: refused before anything is written or routed
+    const bad = bash('testpc.sh', `LAB_ROUTES='10.20.0.0/24 via 192.168.10.200,172.16.0.0/16 192.168.10.200'; LAB_NETPLAN_DIR='${dir}'; net::default_route_interface() { echo ens5; }; ip() { echo "ip $*" >&2; }; net::lab_routes`);
     expect(bad.status).toBe(11);
     expect(bad.stderr).toMatch(/LAB_ROUTES entry '172\.16\.0\.0\/16 192\.168\.10\.200' is not 'CIDR via GATEWAY'/);
+    expect(bad.stderr).not.toMatch(/^ip /m);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
 

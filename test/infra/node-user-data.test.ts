@@ -17,8 +17,13 @@ function shellcheckAll(files: readonly string[], options: { cwd?: string; args?:
   if (check.error) throw new Error(`shellcheck is required (apt-get install shellcheck): ${check.error.message}`);
   if (check.status !== 0 && check.status !== 1) throw new Error(`shellcheck failed (exit ${check.status}): ${check.stderr}`);
   const found = new Map<string, string[]>(files.map((f) => [f, []]));
-  for (const c of (JSON.parse(check.stdout || '{"comments":[]}') as { comments: { file: string; line: number; code: number; message: string }[] }).comments) {
-    found.set(c.file, [...(found.get(c.file) ?? []), `${c.line}: [SC${c.code}] ${c.message}`]);
+  const { comments } = JSON.parse(check.stdout) as { comments: { file: string; line: number; code: number; message: string }[] };
+  // Exit 1 is "found something": a run that says so and reports nothing checked nothing.
+  if (check.status === 1 && comments.length === 0) throw new Error(`shellcheck exited 1 with no finding: ${check.stderr}`);
+  for (const c of comments) {
+    // A finding under a name that was not given (a sourced file named otherwise) would be lost: refuse it.
+    if (!found.has(c.file)) throw new Error(`shellcheck reported ${c.file}, which is not one of the files checked`);
+    found.get(c.file)?.push(`${c.line}: [SC${c.code}] ${c.message}`);
   }
   return found;
 }
